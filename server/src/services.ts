@@ -1,0 +1,22 @@
+/**
+ * The service registry: builds every domain service from the platform adapters, injecting into each only what it
+ * needs. Domains add their service here (one line each) and their routes in `routes.ts`.
+ */
+import type { DataSource } from 'typeorm';
+import type { Clock } from './core/clock.ts';
+
+/** ServiceDeps are the adapters services may be built from. */
+export interface ServiceDeps {
+  /** dataSource is the initialized TypeORM DataSource (migrations already run). */
+  dataSource: DataSource;
+  /** clock is the time source. */
+  clock: Clock;
+}
+
+/** Services is every domain service, by domain. */
+export type Services = ReturnType<typeof createServices>;
+
+/** createServices builds the domain services. */
+export function createServices(_deps: ServiceDeps) {
+  return {};
+}
