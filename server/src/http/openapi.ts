@@ -32,7 +32,8 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output', components: Recor
   if (defs) for (const [k, v] of Object.entries(defs)) components[k] = rewriteRefs(v);
   const id = (z.globalRegistry.get(schema) as { id?: string } | undefined)?.id;
   if (id) {
-    components[id] = rewriteRefs(js);
+    // zod emits a schema that carries an id as a $ref to its own $defs entry (already copied above): keep that entry.
+    if (!defs || !(id in defs)) components[id] = rewriteRefs(js);
     return { $ref: `#/components/schemas/${id}` };
   }
   return rewriteRefs(js) as Record<string, unknown>;
