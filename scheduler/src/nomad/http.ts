@@ -377,7 +377,7 @@ export class NomadHttp {
       authToken: opts.authToken,
       signal: opts.signal,
       stream: true,
-      params: { ...params, index: opts.index ? opts.index : undefined, filter: opts.filter },
+      params: { index: opts.index ? opts.index : undefined, filter: opts.filter, ...params },
     };
     const raw = (await this.withRetry(spec, () => this.once(spec))) as RawResponse & { stream: AsyncIterable<Uint8Array> };
     const source = raw.stream;
