@@ -30,7 +30,7 @@ export default tseslint.config(
   },
   {
     files: ['server/src/**/*.ts', 'scheduler/src/**/*.ts', 'cli/src/**/*.ts'],
-    ignores: ['server/src/config/**', '**/*.test.ts', 'server/src/testing/**', 'scheduler/src/testing/**'],
+    ignores: ['server/src/config/**', 'server/src/platform/config.ts', 'server/src/main.ts', '**/*.test.ts', 'server/src/testing/**', 'scheduler/src/testing/**'],
     rules: {
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration from the parsed config, not process.env.' }],
     },

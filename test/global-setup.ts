@@ -1,0 +1,72 @@
+/**
+ * Global setup of `node --test` (scripts/run-tests.mjs passes --test-global-setup): starts ONE embedded Postgres
+ * (data in `.test-data/`, kept warm between runs) and ONE redis-server on free loopback ports, migrates the template
+ * database once, and exports DROVER_TEST_DATABASE_URL, DROVER_TEST_TEMPLATE_DATABASE and DROVER_TEST_REDIS_URL
+ * through process.env, which every test process inherits. Several runs may share the Postgres (each registers
+ * itself under `.test-data/runs/`); the last one out stops it.
+ */
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEmbeddedPostgres } from '../server/src/platform/db/embedded-postgres.ts';
+import type { EmbeddedPostgres } from '../server/src/platform/db/embedded-postgres.ts';
+import { prepareTemplate } from '../server/src/testing/db.ts';
+import { startRedisServer } from '../server/src/testing/redis.ts';
+import type { RedisServer } from '../server/src/testing/redis.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dataDir = join(root, '.test-data');
+const runsDir = join(dataDir, 'runs');
+const me = join(runsDir, String(process.pid));
+
+let postgres: EmbeddedPostgres | undefined;
+let redis: RedisServer | undefined;
+
+function othersAlive(): boolean {
+  let names: string[];
+  try {
+    names = readdirSync(runsDir);
+  } catch {
+    return false;
+  }
+  return names.some((n) => {
+    const pid = Number(n);
+    if (!Number.isInteger(pid) || pid === process.pid) return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      rmSync(join(runsDir, n), { force: true });
+      return false;
+    }
+  });
+}
+
+/** globalSetup starts the shared Postgres and Redis and exports their URLs to the test processes. */
+export async function globalSetup(): Promise<void> {
+  const t0 = Date.now();
+  mkdirSync(runsDir, { recursive: true });
+  writeFileSync(me, '');
+  const [pg, rd] = await Promise.all([
+    startEmbeddedPostgres({
+      dataDir,
+      fastInit: true,
+      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '400', shared_buffers: '64MB' },
+    }),
+    startRedisServer(),
+  ]);
+  postgres = pg;
+  redis = rd;
+  const adminUrl = pg.url('postgres');
+  process.env.DROVER_TEST_DATABASE_URL = adminUrl;
+  process.env.DROVER_TEST_REDIS_URL = rd.url;
+  process.env.DROVER_TEST_TEMPLATE_DATABASE = await prepareTemplate(adminUrl);
+  if (process.env.DROVER_TEST_SETUP_VERBOSE) console.error(`global setup: ${Date.now() - t0} ms (postgres ${pg.adopted ? 'reused' : 'started'})`);
+}
+
+/** globalTeardown stops Redis, and Postgres unless another test run still uses it. */
+export async function globalTeardown(): Promise<void> {
+  rmSync(me, { force: true });
+  await redis?.stop();
+  if (postgres && !othersAlive()) await postgres.stop();
+}
