@@ -1,0 +1,57 @@
+/**
+ * Drover's entry point (`npm run serve`): parses the configuration once (exit 1 listing every bad variable),
+ * starts the platform (embedded Postgres when DATABASE_URL is unset, migrations, coordination), serves the HTTP
+ * app, prints its URL and shuts down gracefully on SIGTERM/SIGINT.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import { ConfigError, loadConfig } from './platform/config.ts';
+import type { Config } from './platform/config.ts';
+import { startPlatform } from './platform/index.ts';
+import type { Platform } from './platform/index.ts';
+import { installShutdown } from './platform/lifecycle.ts';
+
+/** buildApp assembles the HTTP application on the platform. */
+function buildApp(platform: Platform): Koa {
+  const app = new Koa();
+  app.proxy = platform.config.trustProxy;
+  app.silent = true;
+  app.use(platform.metrics.httpMiddleware());
+  app.use(platform.ops);
+  return app;
+}
+
+let config: Config;
+try {
+  config = loadConfig(process.env);
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(`drover: ${e.message}`);
+    process.exit(1);
+  }
+  throw e;
+}
+
+let platform: Platform;
+try {
+  platform = await startPlatform(config);
+} catch (e) {
+  console.error(`drover: could not start: ${(e as Error).message}`);
+  process.exit(1);
+}
+
+const app = buildApp(platform);
+const server = createServer({ keepAliveTimeout: 5_000 }, app.callback());
+installShutdown({ server, platform, logger: platform.logger });
+server.on('error', async (e) => {
+  platform.logger.fatal({ err: e }, 'http server failed');
+  await platform.close();
+  process.exit(1);
+});
+server.listen(config.port, config.host, () => {
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  platform.logger.info({ address: `${host}:${addr.port}`, publicUrl: config.publicUrl }, 'listening');
+  console.log(`Drover is listening on http://${host}:${addr.port} (public URL ${config.publicUrl})`);
+});
