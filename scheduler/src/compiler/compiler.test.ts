@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateNomad } from '../contracts/index.ts';
+import { jobWarnings, validateJob } from '../nomad-validate/index.ts';
 import { compile as sut, CompileError } from './index.ts';
 import { aDatabase, aService, aSettings, aState, aVaultBackend } from './fixtures.ts';
 import { variants } from './variants.ts';
@@ -26,6 +27,18 @@ test('contract: every job of every variant validates against nomad-api.schema.js
     }
   }
   assert.ok(n >= 4 * 19);
+});
+
+test("Nomad's own validation rules: every job of every variant passes validateJob; Nomad's warnings match ours", () => {
+  for (const v of variants()) {
+    const r = sut(v.state);
+    for (const job of r.jobs) {
+      assert.deepEqual(validateJob(job.Job), [], `${v.name}: ${job.Job.ID}`);
+      for (const w of jobWarnings(job.Job, { memoryOversubscription: v.state.settings.memoryOversubscription })) {
+        assert.ok(/memory_max/.test(w) && r.warnings.some((x) => x.includes('memory oversubscription')), `${v.name}: unexpected Nomad warning ${w}`);
+      }
+    }
+  }
 });
 
 test('a docker task config holds only allowlisted keys; commands keep ${PORT} and escape %{', () => {
