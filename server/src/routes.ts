@@ -1,10 +1,19 @@
 /**
  * The route registry: every domain's route declarations, in the order the OpenAPI document lists them.
  */
+import { auditRoutes } from './audit/routes.ts';
+import { authRoutes } from './auth/routes.ts';
 import type { AnyRoute } from './http/route.ts';
 import type { Services } from './services.ts';
+import { teamRoutes } from './teams/routes.ts';
+import { tokenRoutes } from './tokens/routes.ts';
 
 /** allRoutes returns every API operation, built over the services. */
-export function allRoutes(_services: Services): AnyRoute[] {
-  return [];
+export function allRoutes(services: Services): AnyRoute[] {
+  return [
+    ...authRoutes(services.auth.service),
+    ...tokenRoutes(services.tokens),
+    ...teamRoutes(services.teams, services.invitations, services.auth.service.cookieSecure),
+    ...auditRoutes(services.auditLog),
+  ];
 }

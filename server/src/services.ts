@@ -2,11 +2,24 @@
  * The service registry: builds every domain service from the platform adapters, injecting into each only what it
  * needs. Domains add their service here (one line each) and their routes in `routes.ts`.
  */
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Clock } from './core/clock.ts';
 import type { Config } from './platform/config.ts';
 import type { Coordination } from './platform/coordination/index.ts';
+import { PostgresAuditRecorder } from './audit/recorder.ts';
+import { AuditService } from './audit/service.ts';
+import { createAuthenticator } from './auth/authenticate.ts';
+import { FileMailer, type Mailer } from './auth/mailer.ts';
+import { RateLimiter, type AuthLimits } from './auth/rate-limit.ts';
+import { AuthService } from './auth/service.ts';
+import { SessionStore } from './auth/sessions.ts';
+import { TeamAccess } from './teams/access.ts';
+import { InvitationService } from './teams/invitations.ts';
+import { TeamService } from './teams/service.ts';
+import { TokenService } from './tokens/service.ts';
+import type { Argon2Costs } from './users/password.ts';
 
 /** ServiceDeps are the adapters services may be built from. */
 export interface ServiceDeps {
@@ -20,12 +33,41 @@ export interface ServiceDeps {
   coordination: Coordination;
   /** logger is the root logger; services log through children and never log secret values. */
   logger: Logger;
+  /** mailer replaces the default outbox mailer (`<data dir>/outbox`); tests pass a MemoryMailer. */
+  mailer?: Mailer;
+  /** authLimits replace the default rate limits of the credential endpoints (tests that log in many users). */
+  authLimits?: AuthLimits;
+  /** argon2 replaces the default argon2id costs (never lower in production). */
+  argon2?: Argon2Costs;
 }
 
 /** Services is every domain service, by domain. */
 export type Services = ReturnType<typeof createServices>;
 
 /** createServices builds the domain services. */
-export function createServices(_deps: ServiceDeps) {
-  return {};
+export function createServices(deps: ServiceDeps) {
+  const { dataSource, clock } = deps;
+  const publicUrl = deps.config.publicUrl.replace(/\/+$/, '');
+  const audit = new PostgresAuditRecorder(dataSource, clock);
+  const access = new TeamAccess(dataSource);
+  const sessions = new SessionStore(dataSource, clock);
+  const limiter = new RateLimiter(deps.coordination.rateLimits, deps.authLimits);
+  const mailer = deps.mailer ?? new FileMailer(join(deps.config.dataDir, 'outbox'), deps.logger.child({ component: 'mailer' }));
+  const argon2 = deps.argon2 ? { argon2: deps.argon2 } : {};
+  const tokens = new TokenService({ dataSource, clock, audit, limiter });
+  const teams = new TeamService({ dataSource, clock, audit, access });
+  const invitations = new InvitationService({ dataSource, clock, audit, access, sessions, limiter, mailer, publicUrl, ...argon2 });
+  const authService = new AuthService({ dataSource, clock, audit, sessions, teams, limiter, mailer, publicUrl, ...argon2 });
+  return {
+    /** audit records mutations (every domain records through it, in its own transaction). */
+    audit,
+    /** access is the AccessChecker every domain calls. */
+    access,
+    /** auth groups the authenticator handed to buildHttpApp, the auth service and the session store. */
+    auth: { authenticate: createAuthenticator({ sessions, tokens }), service: authService, sessions },
+    tokens,
+    teams,
+    invitations,
+    auditLog: new AuditService(dataSource, access),
+  };
 }

@@ -25,6 +25,7 @@ export const ErrorCodes = {
   'team/not_found': { status: 404, title: 'No such team' },
   'team/slug_taken': { status: 409, title: 'A team with this slug exists' },
   'team/last_owner': { status: 409, title: 'A team keeps at least one owner' },
+  'team/not_empty': { status: 409, title: 'The team still holds projects' },
   'member/not_found': { status: 404, title: 'No such member' },
   'member/exists': { status: 409, title: 'This user is a member already' },
   'invitation/not_found': { status: 404, title: 'No such invitation' },

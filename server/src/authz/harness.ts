@@ -1,0 +1,188 @@
+/**
+ * Test harness for the HTTP API: a real app (every route of allRoutes over createServices) on a fresh Postgres
+ * database (createTestDatabase), in-process coordination, an in-memory Mailer and a log captured line by line,
+ * listening on a random loopback port and called over real HTTP with fetch. `Client` keeps cookies and the CSRF
+ * token like a browser would, or sends a bearer token.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Clock } from '../core/clock.ts';
+import { systemClock } from '../core/clock.ts';
+import { buildHttpApp } from '../http/koa.ts';
+import type { OpenApiDocument } from '../http/openapi.ts';
+import { loadConfig } from '../platform/config.ts';
+import { createMemoryCoordination } from '../platform/coordination/index.ts';
+import { accessLogger, createLogger } from '../platform/logger.ts';
+import { allRoutes } from '../routes.ts';
+import { createServices, type Services } from '../services.ts';
+import { createTestDatabase, type TestDatabase } from '../testing/db.ts';
+import { MemoryMailer } from '../auth/mailer.ts';
+import { DEFAULT_LIMITS, type AuthLimits } from '../auth/rate-limit.ts';
+
+/** TestApp is a running app and what tests inspect. */
+export interface TestApp {
+  /** url is the base URL (`http://127.0.0.1:<port>`). */
+  url: string;
+  /** publicUrl is the configured DROVER_PUBLIC_URL. */
+  publicUrl: string;
+  /** db is the test database. */
+  db: TestDatabase;
+  /** services are the domain services behind the app. */
+  services: Services;
+  /** openapi is the generated document. */
+  openapi: OpenApiDocument;
+  /** mailer holds every message sent. */
+  mailer: MemoryMailer;
+  /** logs holds every log line written. */
+  logs: string[];
+  /** close stops the server and drops the database. */
+  close(): Promise<void>;
+}
+
+/** RELAXED_LIMITS lets a test log many users in from one address. */
+export const RELAXED_LIMITS: AuthLimits = Object.fromEntries(
+  Object.entries(DEFAULT_LIMITS).map(([k, v]) => [k, Object.fromEntries(Object.entries(v).map(([kk]) => [kk, { limit: 100_000, windowMs: 60_000 }]))]),
+) as unknown as AuthLimits;
+
+/** startTestApp boots the app; `publicUrl` defaults to an https URL (so cookies are Secure). */
+export async function startTestApp(options: { authLimits?: AuthLimits; clock?: Clock; publicUrl?: string } = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const dataDir = mkdtempSync(join(tmpdir(), 'drover-authz-'));
+  const publicUrl = options.publicUrl ?? 'https://drover.example.test';
+  const config = loadConfig({
+    NODE_ENV: 'test', DROVER_PUBLIC_URL: publicUrl, DROVER_DATA_DIR: dataDir, DROVER_SECRET_KEY: randomBytes(32).toString('hex'), DROVER_LOG_LEVEL: 'debug',
+  });
+  const logs: string[] = [];
+  const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
+  const logger = createLogger('debug', sink);
+  const coordination = createMemoryCoordination();
+  const mailer = new MemoryMailer();
+  const services = createServices({
+    dataSource: db.dataSource, clock: options.clock ?? systemClock, config, coordination, logger, mailer,
+    authLimits: options.authLimits ?? RELAXED_LIMITS,
+  });
+  const { app, openapi } = buildHttpApp({
+    routes: allRoutes(services), authenticate: services.auth.authenticate, log: accessLogger(logger), trustProxy: false,
+    info: { title: 'Drover API', version: 'test' },
+  });
+  const server: Server = createServer(app.callback());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`, publicUrl, db, services, openapi, mailer, logs,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await coordination.close();
+      await db.cleanup();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Reply is a response with its parsed body. */
+export interface Reply {
+  /** status is the HTTP status. */
+  status: number;
+  /** headers are the response headers. */
+  headers: Headers;
+  /** text is the raw body. */
+  text: string;
+  /** body is the parsed JSON body (undefined when empty or not JSON). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+}
+
+/** Client calls the app like a browser (cookies + CSRF header) or like the CLI (bearer token). */
+export class Client {
+  /** base is the app's URL. */
+  readonly base: string;
+  /** cookies are the cookies the server set, by name. */
+  cookies = new Map<string, string>();
+  /** bearer is the API token to send, if any. */
+  bearer: string | undefined;
+  /** csrf controls whether the CSRF header is sent on mutations (default true). */
+  sendCsrf = true;
+  constructor(base: string, bearer?: string) {
+    this.base = base;
+    this.bearer = bearer;
+  }
+
+  /** request sends one request and records Set-Cookie headers. */
+  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+    const h: Record<string, string> = { ...headers };
+    if (body !== undefined) h['content-type'] = 'application/json';
+    if (this.bearer) h.authorization = `Bearer ${this.bearer}`;
+    if (this.cookies.size > 0) h.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const csrf = this.cookies.get('drover_csrf');
+    if (this.sendCsrf && csrf && method !== 'GET') h['x-csrf-token'] = csrf;
+    const res = await fetch(this.base + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const i = pair?.indexOf('=') ?? -1;
+      if (!pair || i < 0) continue;
+      const name = pair.slice(0, i);
+      const value = pair.slice(i + 1);
+      if (value === '' || /Expires=Thu, 01 Jan 1970/.test(c)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, body: parsed };
+  }
+
+  /** get, post, patch, put and del are shorthands of request. */
+  get(path: string, headers?: Record<string, string>) {
+    return this.request('GET', path, undefined, headers);
+  }
+  /** post sends a JSON body. */
+  post(path: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request('POST', path, body ?? {}, headers);
+  }
+  /** patch sends a JSON body. */
+  patch(path: string, body: unknown) {
+    return this.request('PATCH', path, body);
+  }
+  /** del sends a DELETE. */
+  del(path: string) {
+    return this.request('DELETE', path);
+  }
+}
+
+/** TEST_PASSWORD_PREFIX starts every password the tests make (they are unique per user so leaks can be searched). */
+export function testPassword(): string {
+  return `pw-${randomBytes(9).toString('base64url')}`;
+}
+
+/** setupOwner runs first-run setup and returns a logged-in client, the user and team IDs and the password. */
+export async function setupOwner(app: TestApp, email = 'owner@example.test'): Promise<{ client: Client; userId: string; teamId: string; password: string; csrf: string }> {
+  const client = new Client(app.url);
+  const password = testPassword();
+  const r = await client.post('/api/setup', { email, name: 'Owner', password, teamName: 'Acme', teamSlug: 'acme' });
+  if (r.status !== 201) throw new Error(`setup failed: ${r.status} ${r.text}`);
+  return { client, userId: r.body.user.id, teamId: r.body.team.id, password, csrf: r.body.csrfToken };
+}
+
+/** inviteAndJoin invites a new account into a team with a role and returns it logged in. */
+export async function inviteAndJoin(
+  app: TestApp, inviter: Client, teamId: string, email: string, role: string, projectIds?: string[],
+): Promise<{ client: Client; userId: string; password: string }> {
+  const inv = await inviter.post(`/api/teams/${teamId}/invitations`, { email, role, ...(projectIds ? { projectIds } : {}) });
+  if (inv.status !== 201) throw new Error(`invite failed: ${inv.status} ${inv.text}`);
+  const token = new URL(app.mailer.lastTo(email)?.link ?? '').hash.replace('#token=', '');
+  const client = new Client(app.url);
+  const password = testPassword();
+  const r = await client.post('/api/invitations/accept', { token, name: email.split('@')[0], password });
+  if (r.status !== 200) throw new Error(`accept failed: ${r.status} ${r.text}`);
+  return { client, userId: r.body.userId, password };
+}
