@@ -1,0 +1,16 @@
+// A team's members and pending invitations (depends on `app:members`, `app:invitations`). Invitations are listed for
+// the roles that manage the team only.
+import { api, ok } from '#lib/api/client.ts';
+import { can } from '#lib/api/models.ts';
+import type { PageLoad } from './$types';
+
+export const load: PageLoad = async ({ params, depends, parent }) => {
+  depends('app:members', 'app:invitations');
+  const { role } = await parent();
+  const path = { teamId: params.teamId };
+  const [members, invitations] = await Promise.all([
+    ok(api.GET('/api/teams/{teamId}/members', { params: { path, query: { limit: 100 } } })),
+    can(role, 'manage') ? ok(api.GET('/api/teams/{teamId}/invitations', { params: { path, query: { limit: 100 } } })) : null,
+  ]);
+  return { members, invitations };
+};
