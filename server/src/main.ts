@@ -33,12 +33,24 @@ try {
   throw e;
 }
 
+// A signal during start-up is honoured once the platform is up (so the embedded Postgres is stopped too).
+let earlySignal: string | undefined;
+const onEarlySignal = (signal: string) => { earlySignal = signal; };
+process.once('SIGTERM', onEarlySignal);
+process.once('SIGINT', onEarlySignal);
 let platform: Platform;
 try {
   platform = await startPlatform(config);
 } catch (e) {
   console.error(`drover: could not start: ${(e as Error).message}`);
   process.exit(1);
+}
+process.off('SIGTERM', onEarlySignal);
+process.off('SIGINT', onEarlySignal);
+if (earlySignal !== undefined) {
+  platform.logger.info({ reason: earlySignal }, 'signal during start-up: stopping');
+  await platform.close();
+  process.exit(0);
 }
 
 const app = buildApp(platform);

@@ -60,6 +60,11 @@ describe('loadConfig', () => {
     assert.equal(sut.secretKey, key);
   });
 
+  test('reports a missing production key alongside the other bad variables', () => {
+    assert.deepEqual(Object.keys(issuesOf(() => loadConfig({ NODE_ENV: 'production', DROVER_PORT: 'x', DROVER_DATA_DIR: tempDir() }))),
+      ['DROVER_PORT', 'DROVER_SECRET_KEY']);
+  });
+
   test('accepts the key as hex too', () => {
     const hex = Buffer.alloc(32, 9).toString('hex');
     assert.deepEqual(decodeSecretKey(hex), Buffer.alloc(32, 9));
@@ -104,7 +109,7 @@ describe('loadConfig', () => {
     }));
     assert.deepEqual(Object.keys(sut).sort(), [
       'DATABASE_URL', 'DROVER_ALLOW_UNVERIFIED_DOMAINS', 'DROVER_APPS_DOMAIN', 'DROVER_LOG_LEVEL', 'DROVER_PORT',
-      'DROVER_PUBLIC_URL', 'DROVER_TRUST_PROXY', 'NODE_ENV', 'NOMAD_ADDR', 'REDIS_URL', 'VAULT_ADDR', 'VAULT_KV_MOUNT',
+      'DROVER_PUBLIC_URL', 'DROVER_SECRET_KEY', 'DROVER_TRUST_PROXY', 'NODE_ENV', 'NOMAD_ADDR', 'REDIS_URL', 'VAULT_ADDR', 'VAULT_KV_MOUNT',
     ].sort());
     assert.ok(!JSON.stringify(sut).includes(secretish));
   });

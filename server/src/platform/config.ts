@@ -237,10 +237,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
   let secretKey: Buffer | undefined;
   let secretKeySource: 'env' | 'file' = 'env';
   const dataDir = resolve(options.cwd ?? process.cwd(), v?.DROVER_DATA_DIR ?? './.drover');
-  if (v?.DROVER_SECRET_KEY !== undefined) {
-    secretKey = decodeSecretKey(v.DROVER_SECRET_KEY);
+  const rawKey = env.DROVER_SECRET_KEY === '' ? undefined : env.DROVER_SECRET_KEY;
+  if (rawKey !== undefined) {
+    secretKey = decodeSecretKey(rawKey);
     if (!secretKey) issues.push({ variable: 'DROVER_SECRET_KEY', message: 'must be 32 bytes as base64 or 64 hex characters' });
-  } else if (v?.NODE_ENV === 'production') {
+  } else if (env.NODE_ENV === 'production') {
     issues.push({ variable: 'DROVER_SECRET_KEY', message: 'is required in production (32 bytes as base64 or hex, e.g. `openssl rand -base64 32`)' });
   } else if (v && issues.length === 0) {
     const r = readOrCreateSecretKey(dataDir);

@@ -1,0 +1,80 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { drainServer, installShutdown } from './lifecycle.ts';
+
+function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((res, rej) => {
+    const r = request({ host: '127.0.0.1', port, path, agent: false }, (resp) => {
+      let body = '';
+      resp.on('data', (c: Buffer) => { body += c.toString(); });
+      resp.on('end', () => res({ status: resp.statusCode ?? 0, body }));
+      resp.on('error', rej);
+    });
+    r.on('error', rej);
+    r.end();
+  });
+}
+
+function slowServer(delayMs: number) {
+  const server = createServer((req, res) => {
+    setTimeout(() => { res.end(`done ${req.url}`); }, req.url === '/slow' ? delayMs : 0);
+  });
+  return new Promise<{ server: typeof server; port: number }>((res) => server.listen(0, '127.0.0.1', () => res({ server, port: (server.address() as AddressInfo).port })));
+}
+
+describe('drainServer', () => {
+  test('lets an in-flight request finish, refuses new connections, and resolves once drained', async () => {
+    const { server, port } = await slowServer(300);
+    const inflight = get(port, '/slow');
+    await sleep(50);
+    const t0 = Date.now();
+    const drained = drainServer(server, 5_000);
+    await sleep(20);
+    await assert.rejects(get(port, '/new'), /ECONNREFUSED/);
+    assert.deepEqual(await inflight, { status: 200, body: 'done /slow' });
+    assert.equal(await drained, true);
+    assert.ok(Date.now() - t0 < 2_000);
+  });
+
+  test('cuts the connections still open at the deadline', async () => {
+    const { server, port } = await slowServer(10_000);
+    const inflight = get(port, '/slow').catch((e: Error) => e);
+    await sleep(50);
+    const t0 = Date.now();
+    assert.equal(await drainServer(server, 200), false);
+    assert.ok(Date.now() - t0 < 2_000);
+    assert.ok((await inflight) instanceof Error);
+  });
+});
+
+describe('installShutdown', () => {
+  test('drains, closes the platform, exits 0; a second signal forces exit 1', async () => {
+    const { server, port } = await slowServer(300);
+    const events: string[] = [];
+    const exits: number[] = [];
+    const signal = 'SIGUSR2';
+    const shutdown = installShutdown({
+      server,
+      logger: pino({ level: 'silent' }),
+      platform: { startDraining: () => events.push('draining'), close: async () => { events.push('closed'); } },
+      exit: (code) => exits.push(code),
+      signals: [signal],
+    });
+    const inflight = get(port, '/slow');
+    await sleep(50);
+    process.emit(signal, signal);
+    await sleep(20);
+    assert.deepEqual(events, ['draining']);
+    process.emit(signal, signal);
+    assert.deepEqual(exits, [1], 'second signal exits at once');
+    await inflight;
+    await shutdown('again');
+    assert.deepEqual(events, ['draining', 'closed']);
+    assert.deepEqual(exits, [1, 0]);
+    process.removeAllListeners(signal);
+  });
+});
