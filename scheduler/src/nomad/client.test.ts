@@ -363,6 +363,30 @@ describe('streams', () => {
     assert.deepEqual(Object.fromEntries(req.query), { task: 'web', type: 'stdout', follow: 'true', origin: 'end', offset: '100' });
   });
 
+  test('logs: a followed log keeps streaming through heartbeats until the caller aborts, which closes the connection', async () => {
+    let closed = false;
+    const { sut } = await withServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(JSON.stringify({ Offset: 2, Data: Buffer.from('a\n').toString('base64'), File: 'alloc/logs/web.stdout.0' }));
+      const beat = setInterval(() => res.write('{}'), 10);
+      req.socket.on('close', () => {
+        closed = true;
+        clearInterval(beat);
+      });
+    });
+    const ac = new AbortController();
+    const got = [];
+    await assert.rejects((async () => {
+      for await (const c of await sut.fs.logs('a', { task: 'web', type: 'stdout', follow: true }, { signal: ac.signal })) {
+        got.push(c);
+        setTimeout(() => ac.abort(), 50);
+      }
+    })(), (e: unknown) => (e as Error).name === 'AbortError');
+    assert.equal(got.length, 1);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(closed, true);
+  });
+
   test('logs: plain mode yields raw bytes with running offsets', async () => {
     const { server, sut } = await withServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
