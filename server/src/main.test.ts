@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { freePort } from './platform/db/embedded-postgres.ts';
 const main = new URL('./main.ts', import.meta.url).pathname;
 
 interface Running {
-  proc: ChildProcessWithoutNullStreams;
+  proc: ChildProcessByStdio<null, Readable, Readable>;
   url: string;
   output: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -31,7 +32,7 @@ async function startServer(dataDir: string, options: { uid?: number; env?: Recor
     env: cleanEnv({ DROVER_DATA_DIR: dataDir, DROVER_PORT: String(port), DROVER_LOG_LEVEL: 'info', ...(options.uid === undefined ? {} : { HOME: dataDir }), ...options.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
-  }) as ChildProcessWithoutNullStreams;
+  });
   let out = '';
   proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   proc.stderr.on('data', (d: Buffer) => { out += d.toString(); });
