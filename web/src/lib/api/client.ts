@@ -79,7 +79,7 @@ const session: Middleware = {
   },
   async onResponse({ response }) {
     if (response.ok) return response;
-    let body: Partial<Problem> | null = null;
+    let body: Partial<Problem> | null;
     try {
       body = (await response.clone().json()) as Partial<Problem>;
     } catch {

@@ -1,0 +1,150 @@
+/**
+ * bench/web-bundle.ts (`npm run bench:web`): builds the dashboard and prints
+ *   1. its initial JavaScript, gzipped: every script Chromium loads to show a page, gzip -9 per file (goal ≤ 100 kB);
+ *   2. in Debian's Chromium, the time to render a project of 500 services on the canvas and in the list view:
+ *      LCP (PerformanceObserver, goal ≤ 1 s) and the moment all 500 nodes/rows are in the DOM, median of 5 cold loads.
+ * The API is a mock served by this script (fixture JSON shaped like the OpenAPI document's schemas, with reference
+ * edges between services); web/build is served as the Drover server serves it (files, index.html fallback).
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const build = join(root, 'web', 'build');
+const N = Number(process.env.BENCH_SERVICES ?? 500);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const CHROMIUM = process.env.DROVER_CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+// 1. Build.
+const t0 = performance.now();
+const b = spawnSync('npm', ['run', '--silent', 'build', '-w', 'web'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+if (b.status !== 0) throw new Error('web build failed');
+console.log(`build: ${Math.round(performance.now() - t0)} ms`);
+
+// 2. Fixtures (ids are fixed-format UUIDs).
+const uuid = (kind: number, i: number) => `00000000-0000-4000-8${kind.toString(16).padStart(3, '0')}-${i.toString(16).padStart(12, '0')}`;
+const now = new Date().toISOString();
+const team = { id: uuid(1, 1), slug: 'acme', name: 'Acme', role: 'owner' };
+const project = { id: uuid(2, 1), teamId: team.id, slug: 'big', name: 'Big project', createdAt: now, updatedAt: now };
+const env = { id: uuid(3, 1), projectId: project.id, slug: 'production', name: 'production', createdAt: now, updatedAt: now };
+const services = Array.from({ length: N }, (_, i) => ({
+  id: uuid(4, i), projectId: project.id, environmentId: env.id, slug: `svc-${i}`, name: `Service ${i}`,
+  image: `ghcr.io/acme/svc-${i}:1.${i % 7}`, port: 8080, public: i % 3 === 0, replicas: 1 + (i % 3), registryCredentials: false,
+  resources: { cpu: 100, memory: 256 }, restart: 'always', volumes: [], generatedHostname: null, createdAt: now, updatedAt: now,
+}));
+// Each service references up to two services of lower index (a layered graph like a real project's).
+const refsOf = (i: number) => (i === 0 ? [] : [(i * 7) % i, i > 10 ? (i * 13) % (i - 5) : -1].filter((x, k, a) => x >= 0 && a.indexOf(x) === k));
+const session = { user: { id: uuid(5, 1), email: 'bench@example.com', name: 'Bench', createdAt: now }, kind: 'session', scopes: ['read', 'deploy', 'admin'], csrfToken: 'x', teams: [team] };
+
+function page<T>(items: T[], url: URL) {
+  const limit = Number(url.searchParams.get('limit') ?? 50);
+  const start = Number(url.searchParams.get('cursor') ?? 0);
+  const slice = items.slice(start, start + limit);
+  return { items: slice, nextCursor: start + limit < items.length ? String(start + limit) : null };
+}
+
+function api(url: URL): unknown {
+  const p = url.pathname;
+  if (p === '/api/auth/session') return session;
+  if (p === `/api/projects/${project.id}`) return project;
+  if (p === `/api/projects/${project.id}/environments`) return page([env], url);
+  if (p === `/api/environments/${env.id}`) return env;
+  if (p === `/api/environments/${env.id}/services`) return page(services, url);
+  if (p === `/api/environments/${env.id}/variables`) return page([], url);
+  const m = /^\/api\/services\/([0-9a-f-]{36})\/variables$/.exec(p);
+  if (m) {
+    const i = services.findIndex((s) => s.id === m[1]);
+    if (i < 0) return undefined;
+    return page(refsOf(i).map((j) => ({ key: `SVC_${j}_URL`, scope: 'service', serviceId: services[i]!.id, environmentId: env.id, createdAt: now, updatedAt: now, references: [{ target: `svc-${j}`, name: 'PRIVATE_URL' }] })), url);
+  }
+  return undefined;
+}
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json' };
+function serve(req: IncomingMessage, res: ServerResponse) {
+  const url = new URL(req.url ?? '/', 'http://x');
+  if (url.pathname.startsWith('/api/')) {
+    const body = api(url);
+    res.writeHead(body === undefined ? 404 : 200, { 'content-type': body === undefined ? 'application/problem+json' : 'application/json' });
+    res.end(JSON.stringify(body ?? { type: 'urn:drover:problem:route/not_found', title: 'No such route', status: 404, detail: url.pathname, code: 'route/not_found' }));
+    return;
+  }
+  let file = normalize(join(build, decodeURIComponent(url.pathname)));
+  if (!file.startsWith(build) || !statSync(file, { throwIfNoEntry: false })?.isFile()) file = join(build, 'index.html');
+  res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+  res.end(readFileSync(file));
+}
+
+const server = createServer(serve);
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+// Records LCP and the moment the page holds `want` elements matching `selector` (browser-side, string form so this
+// file type-checks without DOM types).
+const probe = (selector: string, want: number) => `
+  window.__lcp = 0; window.__ready = 0;
+  new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__lcp = e.startTime; }).observe({ type: 'largest-contentful-paint', buffered: true });
+  const check = () => { if (!window.__ready && document.querySelectorAll(${JSON.stringify(selector)}).length >= ${want}) window.__ready = performance.now(); };
+  new MutationObserver(check).observe(document, { childList: true, subtree: true });
+`;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const userDataDir = mkdtempSync(join(tmpdir(), 'drover-bench-'));
+const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+
+async function measure(path: string, selector: string, want: number) {
+  const lcp: number[] = [];
+  const ready: number[] = [];
+  let js = new Map<string, number>();
+  for (let i = 0; i < RUNS; i++) {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const p = await ctx.newPage();
+    const scripts = new Map<string, number>();
+    p.on('response', async (r) => {
+      if (r.request().resourceType() === 'script') scripts.set(r.url(), gzipSync(await r.body(), { level: 9 }).length);
+    });
+    await p.addInitScript(probe(selector, want));
+    await p.goto(base + path, { waitUntil: 'load' });
+    await p.waitForFunction('window.__ready > 0', undefined, { timeout: 30_000 });
+    // LCP is final once the page has been idle briefly; an input would also finalise it.
+    await p.waitForTimeout(300);
+    lcp.push(Number(await p.evaluate('window.__lcp')));
+    ready.push(Number(await p.evaluate('window.__ready')));
+    js = scripts;
+    await ctx.close();
+  }
+  return { lcp: median(lcp), ready: median(ready), lcps: lcp, jsGz: [...js.values()].reduce((a, b) => a + b, 0), files: js.size };
+}
+
+const canvasPath = `/projects/${project.id}/environments/${env.id}`;
+const canvas = await measure(canvasPath, '[data-node]', N);
+const list = await measure(`${canvasPath}?view=list`, 'table[aria-label="Services"] tbody tr', N);
+await browser.close();
+server.close();
+rmSync(userDataDir, { recursive: true, force: true });
+
+// Whole-build JS for reference (everything under _app, gzipped per file).
+let allGz = 0;
+const walk = (d: string) => {
+  for (const f of readdirSync(d, { withFileTypes: true })) {
+    const p = join(d, f.name);
+    if (f.isDirectory()) walk(p);
+    else if (p.endsWith('.js')) allGz += gzipSync(readFileSync(p), { level: 9 }).length;
+  }
+};
+walk(join(build, '_app'));
+
+const kb = (n: number) => `${(n / 1024).toFixed(1)} kB`;
+const ms = (n: number) => `${Math.round(n)} ms`;
+console.log(`initial JS (gzip -9) to show the project page: ${kb(canvas.jsGz)} in ${canvas.files} files (goal ≤ 100 kB; ratio ${(canvas.jsGz / 102400).toFixed(2)} of the goal)`);
+console.log(`all JS of the build (gzip -9): ${kb(allGz)}`);
+console.log(`canvas, ${N} services: LCP ${ms(canvas.lcp)} (runs ${canvas.lcps.map(ms).join(', ')}), all nodes in the DOM at ${ms(canvas.ready)} (goal LCP ≤ 1000 ms)`);
+console.log(`list,   ${N} services: LCP ${ms(list.lcp)} (runs ${list.lcps.map(ms).join(', ')}), all rows in the DOM at ${ms(list.ready)}`);

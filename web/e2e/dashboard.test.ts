@@ -1,0 +1,181 @@
+/**
+ * The dashboard end to end, in Debian's Chromium against the real server (real Postgres, migrations at boot):
+ * first-run setup → create a project → add services → set variables (one a reference) → reveal a value →
+ * invite a member as viewer → the viewer accepts the invitation, finds every mutation control disabled, and the
+ * server refuses a mutation sent anyway. Screenshots of the main screens go to artifacts/screenshots/.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { ensureBuild, launchBrowser, screenshot, startServer, type Browser, type RunningServer } from './harness.ts';
+
+let server: RunningServer;
+let owner: Browser;
+let viewer: Browser | undefined;
+
+before(async () => {
+  ensureBuild();
+  server = await startServer();
+  owner = await launchBrowser();
+});
+
+after(async () => {
+  await viewer?.close();
+  await owner?.close();
+  await server?.stop();
+});
+
+const ownerEmail = 'owner@example.com';
+const ownerPassword = 'correct horse battery staple';
+const secretValue = 'tok_9f8e7d6c5b4a';
+
+test('setup → project → services → variables → reveal → invite a viewer who cannot change anything', async (t) => {
+  const page = owner.page;
+  page.setDefaultTimeout(15_000);
+  const base = server.url;
+  let projectUrl = '';
+  let inviteUrl = '';
+
+  await t.test('a fresh Drover sends the visitor to first-run setup and creates the owner', async () => {
+    await page.goto(`${base}/`);
+    await page.waitForURL(`${base}/setup`);
+    await screenshot(page, '01-setup');
+    await page.getByLabel('Your name').fill('Olive Owner');
+    await page.getByLabel('Email').fill(ownerEmail);
+    await page.getByLabel('Password').fill(ownerPassword);
+    await page.getByLabel('Team name').fill('Acme');
+    await page.getByRole('button', { name: 'Create owner' }).click();
+    await page.waitForURL(/\/teams\/[0-9a-f-]{36}$/);
+    assert.equal(await page.getByTestId('role').textContent(), 'Your role: owner');
+  });
+
+  await t.test('a bad project slug is refused with the field named, a good one creates the project', async () => {
+    await page.getByLabel('Slug').fill('Bad Slug!');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.locator('.field-error').first().waitFor();
+    assert.match((await page.locator('.field-error').first().textContent()) ?? '', /\S/);
+    await page.getByLabel('Slug').fill('shop');
+    await page.getByLabel('Display name').fill('Shop');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.waitForURL(/\/projects\/[0-9a-f-]{36}\/environments\/[0-9a-f-]{36}$/);
+    projectUrl = page.url();
+    assert.equal(await page.getByRole('combobox', { name: 'Environment' }).inputValue().then(Boolean), true);
+    await screenshot(page, '02-project-empty');
+  });
+
+  await t.test('services are added and appear on the canvas and in the list', async () => {
+    for (const [slug, image, port] of [['api', 'ghcr.io/acme/api:1.0', '8080'], ['web', 'ghcr.io/acme/web:2.1', '3000']] as const) {
+      await page.goto(projectUrl);
+      const form = page.getByRole('form', { name: 'Add a service' });
+      await form.getByLabel('Slug', { exact: true }).fill(slug);
+      await form.getByLabel('Image').fill(image);
+      await form.getByLabel(/^Port/).fill(port);
+      await form.getByRole('button', { name: 'Add service' }).click();
+      await page.waitForURL(/\/services\/[0-9a-f-]{36}/);
+      await page.getByRole('heading', { level: 1 }).filter({ hasText: slug }).waitFor();
+    }
+    await page.goto(projectUrl);
+    const canvas = page.getByTestId('canvas');
+    await canvas.locator('[data-node]').nth(1).waitFor();
+    assert.equal(await canvas.locator('[data-node]').count(), 2);
+    await screenshot(page, '03-canvas');
+    await page.getByRole('link', { name: 'List' }).click();
+    const rows = page.getByRole('table', { name: 'Services' }).locator('tbody tr');
+    await rows.nth(1).waitFor();
+    assert.equal(await rows.count(), 2);
+  });
+
+  await t.test('variables are set in the table, one of them a reference, and a value is revealed after reload', async () => {
+    await page.goto(projectUrl + '?view=list');
+    await page.getByRole('link', { name: 'web' }).first().click();
+    await page.waitForURL(/\/services\//);
+    await screenshot(page, '04-service-settings');
+    await page.getByRole('link', { name: 'Variables' }).click();
+    const editor = page.getByRole('form', { name: 'Service variables' });
+    for (const [k, v] of [['SECRET_TOKEN', secretValue], ['API_URL', '${{ api.PRIVATE_URL }}']] as const) {
+      await editor.getByRole('button', { name: 'Add variable' }).click();
+      await editor.getByLabel('New variable name').last().fill(k);
+      await editor.getByLabel(/^Value of new variable/).last().fill(v);
+    }
+    await editor.getByRole('button', { name: 'Save variables' }).click();
+    await editor.getByRole('status').filter({ hasText: 'Variables saved.' }).waitFor();
+
+    await page.reload();
+    const reloaded = page.getByRole('form', { name: 'Service variables' });
+    await reloaded.locator('[data-variable="SECRET_TOKEN"]').waitFor();
+    assert.equal(await reloaded.getByLabel('Value of SECRET_TOKEN').count(), 0, 'values stay hidden until revealed');
+    await screenshot(page, '05-variables-hidden');
+    await reloaded.getByRole('button', { name: 'Reveal SECRET_TOKEN' }).click();
+    assert.equal(await reloaded.getByLabel('Value of SECRET_TOKEN').inputValue(), secretValue);
+    await reloaded.getByRole('button', { name: 'Raw .env' }).click();
+    const raw = await reloaded.getByLabel('Raw .env').inputValue();
+    assert.match(raw, new RegExp(`^SECRET_TOKEN=${secretValue}$`, 'm'));
+    assert.match(raw, /^API_URL=/m);
+    await screenshot(page, '06-variables-raw');
+  });
+
+  await t.test('the owner invites a viewer and gets the accept link once', async () => {
+    await page.goto(projectUrl);
+    await page.getByRole('link', { name: 'Acme' }).click();
+    await page.getByRole('link', { name: 'Members' }).click();
+    const form = page.getByRole('form', { name: 'Invite a member' });
+    await form.getByLabel('Email').fill('viewer@example.com');
+    await form.getByLabel('Role').selectOption('viewer');
+    await form.getByRole('button', { name: 'Invite' }).click();
+    inviteUrl = (await page.getByTestId('invite-link').textContent()) ?? '';
+    assert.match(inviteUrl, /\/invitations\/accept#token=/);
+    await screenshot(page, '07-members');
+  });
+
+  await t.test('the viewer accepts, sees mutation controls disabled, and the server refuses a mutation', async () => {
+    viewer = await launchBrowser({ colorScheme: 'dark' });
+    const v = viewer.page;
+    v.setDefaultTimeout(15_000);
+    await v.goto(inviteUrl);
+    await v.getByLabel('Your name').fill('Vera Viewer');
+    await v.getByLabel('Password').fill('another long passphrase');
+    await v.getByRole('button', { name: 'Accept invitation' }).click();
+    await v.waitForURL(/\/teams\/[0-9a-f-]{36}$/);
+    assert.equal(await v.getByTestId('role').textContent(), 'Your role: viewer');
+    assert.equal(await v.getByRole('button', { name: 'Create project' }).isDisabled(), true);
+    await screenshot(v, '08-viewer-projects-dark');
+
+    await v.goto(projectUrl);
+    assert.equal(await v.getByRole('form', { name: 'Add a service' }).getByRole('button', { name: 'Add service' }).isDisabled(), true);
+    await v.getByRole('link', { name: 'List' }).click();
+    await v.getByRole('link', { name: 'web' }).first().click();
+    await v.getByTestId('readonly').waitFor();
+    assert.equal(await v.getByRole('button', { name: 'Save settings' }).isDisabled(), true);
+    await v.getByRole('link', { name: 'Variables' }).click();
+    const editor = v.getByRole('form', { name: 'Service variables' });
+    assert.equal(await editor.getByRole('button', { name: 'Reveal SECRET_TOKEN' }).isDisabled(), true);
+    assert.equal(await editor.getByRole('button', { name: 'Add variable' }).isDisabled(), true);
+    await screenshot(v, '09-viewer-service-dark');
+
+    // The controls are only a courtesy: the server itself refuses the viewer's mutation (403 problem+json).
+    const serviceId = new URL(v.url()).pathname.split('/')[2]!;
+    const refused = await v.evaluate(async (id) => {
+      const csrf = document.cookie.split('; ').find((c) => c.startsWith('drover_csrf='))?.split('=')[1] ?? '';
+      const r = await fetch(`/api/services/${id}/variables`, {
+        method: 'PUT', headers: { 'content-type': 'application/json', 'x-csrf-token': decodeURIComponent(csrf) },
+        body: JSON.stringify({ variables: { SECRET_TOKEN: 'changed' } }),
+      });
+      return { status: r.status, type: r.headers.get('content-type') ?? '', body: await r.text() };
+    }, serviceId);
+    assert.equal(refused.status, 403);
+    assert.match(refused.type, /application\/problem\+json/);
+    assert.ok(!refused.body.includes(secretValue));
+  });
+
+  await t.test('the owner sees the reveal and the invitation in the audit log', async () => {
+    await page.goto(projectUrl);
+    await page.getByRole('link', { name: 'Acme' }).click();
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    const table = page.getByRole('table', { name: 'Audit log' });
+    await table.locator('tbody tr').first().waitFor();
+    const text = (await table.textContent()) ?? '';
+    assert.match(text, /reveal/i);
+    assert.match(text, /invit/i);
+    assert.ok(!text.includes(secretValue));
+    await screenshot(page, '10-audit');
+  });
+});

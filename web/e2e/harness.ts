@@ -1,0 +1,139 @@
+/**
+ * End-to-end harness: builds the dashboard when web/build is missing, starts the REAL Drover server
+ * (`node server/src/main.ts`, argv only) on a fresh database of the shared test Postgres and a temporary data
+ * directory, and drives Debian's Chromium (/usr/bin/chromium) headless through playwright-core — never a downloaded
+ * browser. Screenshots go to artifacts/screenshots/.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { createTestDatabase, type TestDatabase } from '../../server/src/testing/db.ts';
+
+/** root is the repository root. */
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** screenshotsDir is where the e2e tests write screenshots of the main screens (gitignored). */
+export const screenshotsDir = join(root, 'artifacts', 'screenshots');
+/** chromiumPath is Debian's Chromium (scripts/system-packages.txt installs it). */
+export const chromiumPath = process.env.DROVER_CHROMIUM ?? '/usr/bin/chromium';
+
+/** CHROMIUM_ARGS are the flags every headless launch uses (no sandbox: CI runs as root). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--no-first-run', '--disable-dev-shm-usage',
+];
+
+/** ensureBuild builds web/build (vite) unless it exists already. */
+export function ensureBuild(): void {
+  if (existsSync(join(root, 'web', 'build', 'index.html'))) return;
+  const r = spawnSync('npm', ['run', '--silent', 'build', '-w', 'web'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`building the dashboard failed (status ${r.status})`);
+}
+
+/** freePort asks the kernel for a free loopback port. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** RunningServer is a started Drover server. */
+export interface RunningServer {
+  /** url is its base URL, e.g. http://127.0.0.1:41234. */
+  url: string;
+  /** output is everything it printed so far (for failure messages). */
+  output: () => string;
+  /** stop sends SIGTERM, waits for exit, drops the database and the data directory. */
+  stop: () => Promise<void>;
+}
+
+/** startServer starts `node server/src/main.ts` on a fresh, empty database (the server migrates it at boot). */
+export async function startServer(): Promise<RunningServer> {
+  const db: TestDatabase = await createTestDatabase({ empty: true, poolSize: 1 });
+  await db.dataSource.destroy();
+  const dataDir = mkdtempSync(join(tmpdir(), 'drover-e2e-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8',
+    DATABASE_URL: db.url, DROVER_DATA_DIR: dataDir, DROVER_PORT: String(port), DROVER_HOST: '127.0.0.1',
+    DROVER_PUBLIC_URL: url, DROVER_LOG_LEVEL: 'warn',
+  };
+  const child: ChildProcess = spawn(process.execPath, [join(root, 'server', 'src', 'main.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+    await db.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`the server exited with ${child.exitCode} before answering:\n${out}`);
+    }
+    try {
+      const r = await fetch(`${url}/readyz`);
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the server did not become ready within 60 s:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { url, output: () => out, stop };
+}
+
+/** Browser is one isolated Chromium with a fresh user-data directory. */
+export interface Browser {
+  /** context is the persistent context (cookies live here). */
+  context: BrowserContext;
+  /** page is its first tab. */
+  page: Page;
+  /** close closes Chromium and removes the user-data directory. */
+  close: () => Promise<void>;
+}
+
+/** launchBrowser starts headless Debian Chromium with a fresh user-data dir, sized like a laptop screen. */
+export async function launchBrowser(opts: { colorScheme?: 'light' | 'dark' } = {}): Promise<Browser> {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'drover-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 860 },
+    colorScheme: opts.colorScheme ?? 'light',
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    close: async () => {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** screenshot writes a full-page PNG of the page as artifacts/screenshots/<name>.png. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(screenshotsDir, { recursive: true });
+  await page.screenshot({ path: join(screenshotsDir, `${name}.png`), fullPage: true });
+}
