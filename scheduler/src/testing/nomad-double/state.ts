@@ -1,0 +1,1091 @@
+/**
+ * The Nomad double's state machine: jobs with versions, evaluations, allocations, deployments, host volumes,
+ * variables, namespaces, ACL policies and nodes, one Raft-like index, and the transitions Nomad makes on short real
+ * timers — register → evaluation (pending → complete) → allocations (pending → running, task events) → deployment
+ * (running → successful), or the failure a scenario selects (pull error, OOM, failing checks, no capacity, missing
+ * volume), canaries and promotion, auto-revert, revert, scale, periodic and dispatched children.
+ */
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { goDuration, MINUTE, SECOND } from '../../nomad-validate/duration.ts';
+import { nextCronTime, parseCron } from '../../nomad-validate/cron.ts';
+import { scenarioFromJob, type Scenario } from './scenarios.ts';
+
+/** Obj is a loosely typed Nomad object (JSON). */
+export type Obj = Record<string, unknown>;
+
+/** DoubleError is an error the HTTP layer answers with its status and Nomad-like text. */
+export class DoubleError extends Error {
+  /** status is the HTTP status Nomad would answer. */
+  readonly status: number;
+  /** body is an optional JSON body (409 CAS conflicts return the current variable). */
+  readonly body: unknown;
+  constructor(status: number, message: string, body?: unknown) {
+    super(message);
+    this.name = 'DoubleError';
+    this.status = status;
+    this.body = body;
+  }
+}
+
+/** StateOptions tune the simulated cluster. */
+export interface StateOptions {
+  /** stepMs is the real time between two simulated transitions (default 50 ms: a healthy deploy takes ~300 ms). */
+  stepMs?: number;
+  /** nodes is the number of client nodes (default 3). */
+  nodes?: number;
+  /** nodeMemoryMB is each node's memory (default 8192). */
+  nodeMemoryMB?: number;
+  /** nodeCpuMHz is each node's CPU (default 8000). */
+  nodeCpuMHz?: number;
+  /** eventBuffer is how many events the event stream can replay from an index (default 10 000). */
+  eventBuffer?: number;
+}
+
+/** VolumeDelete records one host volume delete the double received. */
+export interface VolumeDelete { id: string; name: string; namespace: string; at: number }
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+const nowNs = (): number => Date.now() * 1_000_000;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const arr = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
+const str = (v: unknown, d = ''): string => (typeof v === 'string' ? v : d);
+const num = (v: unknown, d = 0): number => (typeof v === 'number' ? v : d);
+const clone = <T>(v: T): T => structuredClone(v);
+const key = (ns: string, id: string): string => `${ns}\u0000${id}`;
+
+interface JobEntry { versions: Obj[]; submissions: Map<number, Obj>; scaleEvents: Record<string, Obj[]> }
+interface AllocEntry { alloc: Obj; logs: Map<string, Buffer>; scenario: Scenario; group: Obj; stepsRunning: number }
+
+/** Tables are the index tables blocking queries watch. */
+export type Table = 'jobs' | 'evals' | 'allocs' | 'deployment' | 'volumes' | 'vars' | 'namespaces' | 'acl' | 'nodes' | 'summary';
+
+/** StreamEvent is one event of `/v1/event/stream` plus the namespace it belongs to (for filtering). */
+export interface StreamEvent { Topic: string; Type: string; Key: string; FilterKeys: string[] | null; Index: number; Payload: Obj; namespace: string }
+
+/** NomadState holds the simulated cluster; the HTTP layer and the control API drive it. */
+export class NomadState {
+  /** index is the latest Raft index. */
+  index = 1;
+  /** emitter fires `change` on every write and `event` for every stream event, `log` for appended log bytes. */
+  readonly emitter = new EventEmitter();
+  readonly jobs = new Map<string, JobEntry>();
+  readonly evals = new Map<string, Obj>();
+  readonly allocs = new Map<string, AllocEntry>();
+  readonly deployments = new Map<string, Obj>();
+  readonly volumes = new Map<string, Obj>();
+  readonly vars = new Map<string, Obj>();
+  readonly namespaces = new Map<string, Obj>();
+  readonly policies = new Map<string, Obj>();
+  readonly nodes: Obj[] = [];
+  /** volumeDeletes records every host volume delete request that reached the double. */
+  readonly volumeDeletes: VolumeDelete[] = [];
+  /** scenarios maps `namespace\0jobId` or `jobId` to a forced scenario. */
+  readonly scenarios = new Map<string, Scenario>();
+  /** memoryOversubscription mirrors the scheduler configuration (affects register warnings). */
+  memoryOversubscription = false;
+  readonly events: StreamEvent[] = [];
+  private readonly tables = new Map<Table, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly stepMs: number;
+  private readonly eventBuffer: number;
+  private closed = false;
+
+  constructor(opts: StateOptions = {}) {
+    this.stepMs = opts.stepMs ?? 50;
+    this.eventBuffer = opts.eventBuffer ?? 10_000;
+    this.emitter.setMaxListeners(0);
+    const n = opts.nodes ?? 3;
+    for (let i = 1; i <= n; i++) this.nodes.push(this.makeNode(i, opts.nodeMemoryMB ?? 8192, opts.nodeCpuMHz ?? 8000));
+    this.namespaces.set('default', { Name: 'default', Description: 'Default shared namespace', Quota: '', Meta: null, Capabilities: null, NodePoolConfiguration: null, VaultConfiguration: null, ConsulConfiguration: null, CreateIndex: 1, ModifyIndex: 1 });
+    for (const t of ['jobs', 'evals', 'allocs', 'deployment', 'volumes', 'vars', 'namespaces', 'acl', 'nodes', 'summary'] as Table[]) this.tables.set(t, 1);
+  }
+
+  // ----- infrastructure -----
+
+  /** tableIndex returns the highest index of the given tables (what X-Nomad-Index reports for a read). */
+  tableIndex(...tables: Table[]): number {
+    return Math.max(1, ...tables.map((t) => this.tables.get(t) ?? 1));
+  }
+
+  /** bump advances the index for the given tables and notifies blocking queries. */
+  bump(...tables: Table[]): number {
+    this.index++;
+    for (const t of tables) this.tables.set(t, this.index);
+    this.emitter.emit('change');
+    return this.index;
+  }
+
+  /** publish appends a stream event at the current index. */
+  publish(topic: string, type: string, keyId: string, namespace: string, payload: Obj, filterKeys: string[] | null = null): void {
+    const e: StreamEvent = { Topic: topic, Type: type, Key: keyId, FilterKeys: filterKeys, Index: this.index, Payload: clone(payload), namespace };
+    this.events.push(e);
+    if (this.events.length > this.eventBuffer) this.events.splice(0, this.events.length - this.eventBuffer);
+    this.emitter.emit('event', e);
+  }
+
+  /** after runs fn after `steps` simulated steps (real timers; cancelled by close). */
+  after(steps: number, fn: () => void): void {
+    if (this.closed) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (this.closed) return;
+      fn();
+    }, Math.max(0, steps * this.stepMs));
+    this.timers.add(t);
+  }
+
+  /** close cancels every pending transition. */
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.emitter.emit('close');
+  }
+
+  /**
+   * resetIndex simulates a snapshot restore: every index in the state is renumbered from 1, so the indexes
+   * clients hold are now ahead of the cluster's (blocking queries must reset to 0).
+   */
+  resetIndex(): void {
+    let i = 1;
+    const renumber = (o: Obj): void => {
+      i++;
+      for (const k of ['CreateIndex', 'ModifyIndex', 'JobModifyIndex', 'AllocModifyIndex', 'JobCreateIndex', 'JobSpecModifyIndex']) if (typeof o[k] === 'number') o[k] = i;
+    };
+    for (const e of this.jobs.values()) e.versions.forEach(renumber);
+    for (const o of this.evals.values()) renumber(o);
+    for (const a of this.allocs.values()) renumber(a.alloc);
+    for (const o of this.deployments.values()) renumber(o);
+    for (const o of this.volumes.values()) renumber(o);
+    for (const o of this.vars.values()) renumber(o);
+    this.index = i;
+    for (const t of this.tables.keys()) this.tables.set(t, i);
+    this.events.length = 0;
+    this.emitter.emit('change');
+  }
+
+  private makeNode(i: number, memMB: number, cpu: number): Obj {
+    const id = `0000000${i}-0000-4000-8000-00000000000${i}`.slice(-36);
+    return {
+      ID: id, Name: `node-${i}`, Datacenter: 'dc1', NodeClass: '', NodePool: 'default', HTTPAddr: `10.0.0.${10 + i}:4646`, TLSEnabled: false,
+      Status: 'ready', StatusDescription: '', SchedulingEligibility: 'eligible', Drain: false, DrainStrategy: null, LastDrain: null,
+      Attributes: { 'unique.hostname': `node-${i}`, 'unique.network.ip-address': `10.0.0.${10 + i}`, 'kernel.name': 'linux', 'nomad.version': '2.0.5', 'driver.docker': '1' },
+      Meta: { 'connect.sidecar_image': 'envoyproxy/envoy:v1.29' },
+      Drivers: Object.fromEntries(['docker', 'exec', 'raw_exec'].map((d) => [d, { Attributes: null, Detected: true, Healthy: true, HealthDescription: 'Healthy', UpdateTime: new Date().toISOString() }])),
+      NodeResources: { Cpu: { CpuShares: cpu, TotalCpuCores: 4, ReservableCpuCores: [0, 1, 2, 3] }, Memory: { MemoryMB: memMB }, Disk: { DiskMB: 100_000 }, Networks: null, Devices: null, MinDynamicPort: 20000, MaxDynamicPort: 32000 },
+      ReservedResources: null, HostVolumes: null, HostNetworks: null, Events: null, Links: null, CSIControllerPlugins: null, CSINodePlugins: null,
+      CreateIndex: 1, ModifyIndex: 1, StatusUpdatedAt: Math.floor(Date.now() / 1000),
+    };
+  }
+
+  /** nodeStub returns a node as `NodeListStub`. */
+  nodeStub(n: Obj): Obj {
+    return {
+      Address: str(n.HTTPAddr).split(':')[0], ID: n.ID, Attributes: n.Attributes, Datacenter: n.Datacenter, Name: n.Name, NodeClass: n.NodeClass, NodePool: n.NodePool,
+      Version: '2.0.5', Drain: n.Drain, SchedulingEligibility: n.SchedulingEligibility, Status: n.Status, StatusDescription: n.StatusDescription,
+      Drivers: n.Drivers, NodeResources: n.NodeResources, ReservedResources: null, LastDrain: null, CreateIndex: n.CreateIndex, ModifyIndex: n.ModifyIndex,
+    };
+  }
+
+  // ----- jobs -----
+
+  /** currentJob returns the latest version of a job (undefined when unknown or purged). */
+  currentJob(ns: string, id: string): Obj | undefined {
+    const e = this.jobs.get(key(ns, id));
+    return e?.versions[e.versions.length - 1];
+  }
+
+  /** jobEntry returns the versions of a job. */
+  jobEntry(ns: string, id: string): JobEntry | undefined {
+    return this.jobs.get(key(ns, id));
+  }
+
+  /** scenarioFor returns the scenario forced for a job by the control API, else the one its images name, else healthy. */
+  scenarioFor(job: Obj): Scenario {
+    const ns = str(job.Namespace, 'default'), id = str(job.ID), parent = str(job.ParentID);
+    return this.scenarios.get(key(ns, id)) ?? this.scenarios.get(id) ?? (parent ? this.scenarios.get(key(ns, parent)) ?? this.scenarios.get(parent) : undefined) ?? scenarioFromJob(job) ?? 'healthy';
+  }
+
+  /**
+   * register stores a new version of an already validated, canonicalized job (or nothing when its spec did not
+   * change) and creates its evaluation. Enforces `EnforceIndex` as Nomad does.
+   */
+  register(job: Obj, opts: { enforceIndex?: boolean; jobModifyIndex?: number; submission?: Obj | null; triggeredBy?: string; preserveCounts?: boolean } = {}): Obj {
+    const ns = str(job.Namespace, 'default'), id = str(job.ID);
+    if (!this.namespaces.has(ns)) throw new DoubleError(500, `job "${id}" is in nonexistent namespace "${ns}"`);
+    const existing = this.currentJob(ns, id);
+    if (opts.enforceIndex) {
+      const want = opts.jobModifyIndex ?? 0;
+      if (want === 0 && existing) throw new DoubleError(500, `Enforcing job modify index 0: job already exists`);
+      if (want !== 0 && !existing) throw new DoubleError(500, `Enforcing job modify index ${want}: job does not exist`);
+      if (want !== 0 && existing && num(existing.JobModifyIndex) !== want) throw new DoubleError(500, `Enforcing job modify index ${want}: job exists with conflicting job modify index: ${num(existing.JobModifyIndex)}`);
+    }
+    if (opts.preserveCounts && existing) {
+      for (const g of arr(job.TaskGroups)) {
+        const old = arr(existing.TaskGroups).find((x) => x.Name === g.Name);
+        if (old) g.Count = old.Count;
+      }
+    }
+    const changed = !existing || specChanged(existing, job);
+    let current: Obj;
+    const idx = this.bump('jobs', 'summary');
+    if (changed) {
+      current = clone(job);
+      const entry: JobEntry = this.jobs.get(key(ns, id)) ?? { versions: [], submissions: new Map(), scaleEvents: {} };
+      current.Version = existing ? num(existing.Version) + 1 : 0;
+      current.CreateIndex = existing ? existing.CreateIndex : idx;
+      current.ModifyIndex = idx;
+      current.JobModifyIndex = idx;
+      current.SubmitTime = nowNs();
+      current.Stable = false;
+      current.Status = isObj(current.Periodic) || isObj(current.ParameterizedJob) ? (current.Stop ? 'dead' : 'running') : 'pending';
+      current.StatusDescription = '';
+      current.Stop = current.Stop === true;
+      entry.versions.push(current);
+      if (entry.versions.length > 6) entry.versions.splice(0, entry.versions.length - 6);
+      if (opts.submission) entry.submissions.set(num(current.Version), clone(opts.submission));
+      this.jobs.set(key(ns, id), entry);
+    } else {
+      current = existing;
+      current.ModifyIndex = idx;
+    }
+    this.publish('Job', 'JobRegistered', id, ns, { Job: current });
+    if ((isObj(current.Periodic) || isObj(current.ParameterizedJob)) && !current.Dispatched) return { EvalID: '', EvalCreateIndex: 0, JobModifyIndex: current.JobModifyIndex, Index: idx };
+    const ev = this.createEval(current, opts.triggeredBy ?? (current.Stop ? 'job-deregister' : 'job-register'));
+    return { EvalID: ev.ID, EvalCreateIndex: ev.CreateIndex, JobModifyIndex: current.JobModifyIndex, Index: this.index };
+  }
+
+  /** createEval creates a pending evaluation for the job and schedules its processing one step later. */
+  createEval(job: Obj, triggeredBy: string, extra: Obj = {}): Obj {
+    const idx = this.bump('evals');
+    const ev: Obj = {
+      ID: randomUUID(), Namespace: job.Namespace, Priority: job.Priority, Type: job.Type, TriggeredBy: triggeredBy, JobID: job.ID, JobModifyIndex: job.JobModifyIndex,
+      NodeID: '', NodeModifyIndex: 0, DeploymentID: '', Status: 'pending', StatusDescription: '', Wait: 0, WaitUntil: ZERO_TIME, NextEval: '', PreviousEval: '', BlockedEval: '',
+      RelatedEvals: null, FailedTGAllocs: null, ClassEligibility: null, QuotaLimitReached: '', EscapedComputedClass: false, AnnotatePlan: false, QueuedAllocations: null,
+      SnapshotIndex: 0, CreateIndex: idx, ModifyIndex: idx, CreateTime: nowNs(), ModifyTime: nowNs(), ...extra,
+    };
+    this.evals.set(str(ev.ID), ev);
+    this.publish('Evaluation', 'EvaluationUpdated', str(ev.ID), str(job.Namespace), { Evaluation: ev }, [str(job.ID)]);
+    this.after(1, () => this.processEval(str(ev.ID)));
+    return ev;
+  }
+
+  private updateEval(ev: Obj, patch: Obj): void {
+    Object.assign(ev, patch);
+    ev.ModifyIndex = this.bump('evals');
+    ev.ModifyTime = nowNs();
+    this.publish('Evaluation', 'EvaluationUpdated', str(ev.ID), str(ev.Namespace), { Evaluation: ev }, [str(ev.JobID), str(ev.DeploymentID)].filter(Boolean));
+  }
+
+  /** liveAllocs returns the allocations of a job that are desired running and not terminal. */
+  liveAllocs(ns: string, jobId: string, group?: string): AllocEntry[] {
+    return [...this.allocs.values()].filter((a) => a.alloc.Namespace === ns && a.alloc.JobID === jobId && a.alloc.DesiredStatus === 'run'
+      && !['complete', 'failed', 'lost'].includes(str(a.alloc.ClientStatus)) && (group === undefined || a.alloc.TaskGroup === group));
+  }
+
+  /** jobDeployments returns the deployments of a job, newest first. */
+  jobDeployments(ns: string, jobId: string): Obj[] {
+    return [...this.deployments.values()].filter((d) => d.Namespace === ns && d.JobID === jobId).sort((a, b) => num(b.CreateIndex) - num(a.CreateIndex));
+  }
+
+  private placementFailure(job: Obj, group: Obj, missing: number): Obj | undefined {
+    const nodes = this.nodes.length;
+    const base = { NodesEvaluated: nodes, NodesFiltered: 0, NodesInPool: nodes, NodePool: str(job.NodePool, 'default'), NodesAvailable: { dc1: nodes }, ClassFiltered: null, ConstraintFiltered: null, NodesExhausted: 0, ClassExhausted: null, DimensionExhausted: null, QuotaExhausted: null, ResourcesExhausted: null, Scores: null, ScoreMetaData: null, AllocationTime: 125_000, CoalescedFailures: Math.max(0, missing - 1) };
+    for (const v of Object.values(isObj(group.Volumes) ? group.Volumes : {})) {
+      if (!isObj(v) || v.Type !== 'host') continue;
+      const vol = this.findVolumeByName(str(job.Namespace), str(v.Source));
+      if (!vol || vol.State !== 'ready') return { ...base, NodesFiltered: nodes, ConstraintFiltered: { 'missing compatible host volumes': nodes } };
+    }
+    if (this.scenarioFor(job) === 'no-capacity') return { ...base, NodesExhausted: nodes, ClassExhausted: null, DimensionExhausted: { memory: nodes } };
+    const need = groupMemory(group);
+    const free = this.nodes.map((n) => this.freeMemory(n));
+    const fits = free.reduce((acc, f) => acc + Math.floor(f / Math.max(1, need)), 0);
+    if (fits < missing) return { ...base, NodesExhausted: nodes, DimensionExhausted: { memory: nodes } };
+    return undefined;
+  }
+
+  private freeMemory(node: Obj): number {
+    const total = num((node.NodeResources as { Memory?: { MemoryMB?: number } }).Memory?.MemoryMB);
+    let used = 0;
+    for (const a of this.allocs.values()) {
+      if (a.alloc.NodeID !== node.ID || a.alloc.DesiredStatus !== 'run' || ['complete', 'failed', 'lost'].includes(str(a.alloc.ClientStatus))) continue;
+      used += groupMemory(a.group);
+    }
+    return total - used;
+  }
+
+  findVolumeByName(ns: string, name: string): Obj | undefined {
+    return [...this.volumes.values()].find((v) => v.Namespace === ns && v.Name === name);
+  }
+
+  private pickNode(job: Obj, group: Obj): Obj {
+    for (const v of Object.values(isObj(group.Volumes) ? group.Volumes : {})) {
+      if (isObj(v) && v.Type === 'host') {
+        const vol = this.findVolumeByName(str(job.Namespace), str(v.Source));
+        const node = this.nodes.find((n) => n.ID === vol?.NodeID);
+        if (node) return node;
+      }
+    }
+    const need = groupMemory(group);
+    const sorted = [...this.nodes].sort((a, b) => this.freeMemory(b) - this.freeMemory(a));
+    return sorted.find((n) => this.freeMemory(n) >= need) ?? sorted[0] ?? {};
+  }
+
+  /** processEval runs the scheduler for an evaluation: reconcile allocations with the job, create the deployment. */
+  processEval(evalId: string): void {
+    const ev = this.evals.get(evalId);
+    if (!ev || ev.Status !== 'pending') return;
+    const ns = str(ev.Namespace), jobId = str(ev.JobID);
+    const job = this.currentJob(ns, jobId);
+    if (!job || job.Stop) {
+      for (const a of this.liveAllocs(ns, jobId)) this.stopAlloc(a, job ? 'alloc not needed since job is stopped' : 'alloc not needed since job is purged');
+      for (const d of this.jobDeployments(ns, jobId)) if (d.Status === 'running' || d.Status === 'paused') this.setDeployment(d, 'cancelled', 'Cancelled because job is stopped');
+      this.updateEval(ev, { Status: 'complete', QueuedAllocations: {} });
+      if (job) this.setJobStatus(job, 'dead');
+      return;
+    }
+    // A deployment of this version is in flight: its watcher places the rest (promotion), nothing to do here.
+    const active = this.jobDeployments(ns, jobId).find((d) => (d.Status === 'running' || d.Status === 'paused') && num(d.JobVersion) === num(job.Version));
+    if (active && ev.TriggeredBy !== 'alloc-stop') {
+      this.updateEval(ev, { Status: 'complete', DeploymentID: active.ID, QueuedAllocations: {} });
+      return;
+    }
+    const failed: Obj = {};
+    const queued: Record<string, number> = {};
+    let deployment: Obj | undefined = active;
+    for (const group of arr(job.TaskGroups)) {
+      const gname = str(group.Name);
+      const count = num(group.Count);
+      const live = this.liveAllocs(ns, jobId, gname);
+      const sameVersion = live.filter((a) => num((a.alloc.Job as Obj).Version) === num(job.Version) || !groupChanged(a.alloc.Job as Obj, job, gname));
+      const older = live.filter((a) => !sameVersion.includes(a));
+      // Allocations of an older version whose group did not change are updated in place.
+      const inPlace = sameVersion.filter((a) => num((a.alloc.Job as Obj).Version) !== num(job.Version));
+      const update = isObj(group.Update) && num(group.Update.MaxParallel) > 0 && job.Type === 'service' ? group.Update : undefined;
+      const destructive = older.length > 0;
+      const canaries = update && destructive ? num(update.Canary) : 0;
+      const toPlace = canaries > 0 ? Math.min(canaries, count) : Math.max(0, count - sameVersion.length);
+      // Scale down: stop the extra allocations of the current version.
+      if (sameVersion.length > count) for (const a of sameVersion.slice(count)) this.stopAlloc(a, 'alloc not needed due to job update');
+      if (count === 0) for (const a of older) this.stopAlloc(a, 'alloc not needed due to job update');
+      if (update && (toPlace > 0 || destructive || inPlace.length > 0) && !deployment) {
+        for (const d of this.jobDeployments(ns, jobId)) if (d.Status === 'running' || d.Status === 'paused') this.setDeployment(d, 'cancelled', 'Cancelled due to newer version of job');
+        deployment = this.createDeployment(job);
+      }
+      if (deployment && update && !(deployment.TaskGroups as Record<string, Obj>)[gname]) {
+        const states = deployment.TaskGroups as Record<string, Obj>;
+        states[gname] = {
+          AutoRevert: update.AutoRevert === true, AutoPromote: undefined, DesiredCanaries: canaries, DesiredTotal: count, PlacedAllocs: 0, HealthyAllocs: 0, UnhealthyAllocs: 0,
+          PlacedCanaries: canaries > 0 ? [] : null, Promoted: false, ProgressDeadline: num(update.ProgressDeadline), RequireProgressBy: new Date(Date.now() + this.scaledDeadline(update)).toISOString(),
+        };
+        delete states[gname].AutoPromote;
+      }
+      for (const a of inPlace) {
+        if (deployment && update) {
+          this.patchAlloc(a, { Job: clone(job), DeploymentID: deployment.ID, DeploymentStatus: { Healthy: null, Timestamp: ZERO_TIME, Canary: false, ModifyIndex: 0 } });
+          const s = (deployment.TaskGroups as Record<string, Obj>)[gname];
+          if (s) s.PlacedAllocs = num(s.PlacedAllocs) + 1;
+          this.after(1, () => this.markHealth(a, a.alloc.ClientStatus === 'running'));
+        } else this.patchAlloc(a, { Job: clone(job) });
+      }
+      if (toPlace === 0) continue;
+      const failure = this.placementFailure(job, group, toPlace);
+      if (failure) {
+        failed[gname] = failure;
+        queued[gname] = toPlace;
+        continue;
+      }
+      for (let i = 0; i < toPlace; i++) this.placeAlloc(job, group, ev, deployment, canaries > 0, older[i]);
+      queued[gname] = 0;
+      if (!update && destructive) for (const a of older) this.stopAlloc(a, 'alloc is being updated due to job update');
+    }
+    const patch: Obj = { Status: 'complete', QueuedAllocations: queued, DeploymentID: deployment ? deployment.ID : '' };
+    if (Object.keys(failed).length > 0) {
+      const blocked = this.createBlockedEval(job, ev);
+      patch.FailedTGAllocs = failed;
+      patch.BlockedEval = blocked.ID;
+      patch.StatusDescription = '';
+    }
+    this.updateEval(ev, patch);
+    if (deployment) {
+      this.publishDeployment(deployment);
+      this.watchProgress(deployment);
+    }
+    if (!deployment && job.Type === 'service' && Object.keys(failed).length === 0 && this.liveAllocs(ns, jobId).length > 0) this.after(1, () => this.markStableIfRunning(job));
+  }
+
+  private scaledDeadline(update: Obj): number {
+    // Deadlines are scaled: one simulated minute of deadline is one step, with at least 4 steps.
+    return Math.max(4, Math.round(num(update.ProgressDeadline, 10 * MINUTE) / MINUTE)) * this.stepMs;
+  }
+
+  private createBlockedEval(job: Obj, prev: Obj): Obj {
+    const idx = this.bump('evals');
+    const b: Obj = {
+      ID: randomUUID(), Namespace: job.Namespace, Priority: job.Priority, Type: job.Type, TriggeredBy: 'queued-allocs', JobID: job.ID, JobModifyIndex: job.JobModifyIndex,
+      NodeID: '', NodeModifyIndex: 0, DeploymentID: '', Status: 'blocked', StatusDescription: 'created to place remaining allocations', Wait: 0, WaitUntil: ZERO_TIME, NextEval: '',
+      PreviousEval: prev.ID, BlockedEval: '', RelatedEvals: null, FailedTGAllocs: null, ClassEligibility: { 'v1:1234567890': true }, QuotaLimitReached: '', EscapedComputedClass: false,
+      AnnotatePlan: false, QueuedAllocations: null, SnapshotIndex: idx, CreateIndex: idx, ModifyIndex: idx, CreateTime: nowNs(), ModifyTime: nowNs(),
+    };
+    this.evals.set(str(b.ID), b);
+    this.publish('Evaluation', 'EvaluationUpdated', str(b.ID), str(job.Namespace), { Evaluation: b }, [str(job.ID)]);
+    return b;
+  }
+
+  private createDeployment(job: Obj): Obj {
+    const idx = this.bump('deployment');
+    const d: Obj = {
+      ID: randomUUID(), Namespace: job.Namespace, JobID: job.ID, JobVersion: job.Version, JobModifyIndex: job.JobModifyIndex, JobSpecModifyIndex: job.JobModifyIndex, JobCreateIndex: job.CreateIndex,
+      IsMultiregion: false, TaskGroups: {}, Status: 'running', StatusDescription: 'Deployment is running', CreateIndex: idx, ModifyIndex: idx, CreateTime: nowNs(), ModifyTime: nowNs(),
+    };
+    this.deployments.set(str(d.ID), d);
+    return d;
+  }
+
+  private publishDeployment(d: Obj): void {
+    this.publish('Deployment', 'DeploymentStatusUpdate', str(d.ID), str(d.Namespace), { Deployment: d }, [str(d.JobID)]);
+  }
+
+  /** setDeployment moves a deployment to a status with Nomad's description. */
+  setDeployment(d: Obj, status: string, description: string): void {
+    d.Status = status;
+    d.StatusDescription = description;
+    d.ModifyIndex = this.bump('deployment');
+    d.ModifyTime = nowNs();
+    this.publishDeployment(d);
+  }
+
+  private watchProgress(d: Obj): void {
+    const groups = Object.values(d.TaskGroups as Record<string, Obj>);
+    const deadline = Math.max(4, ...groups.map((g) => Math.round(num(g.ProgressDeadline, 10 * MINUTE) / MINUTE)));
+    const steps = deadline + 2;
+    this.after(steps, () => {
+      if (d.Status !== 'running') return;
+      const stuck = groups.some((g) => num(g.HealthyAllocs) < num(g.DesiredTotal) && !(num(g.DesiredCanaries) > 0 && !g.Promoted && num(g.HealthyAllocs) >= num(g.DesiredCanaries)));
+      if (stuck) this.failDeployment(d, 'Failed due to progress deadline');
+      else this.watchProgress(d);
+    });
+  }
+
+  /** failDeployment fails a running deployment and, when its groups auto-revert, registers the last stable version again. */
+  failDeployment(d: Obj, description: string): Obj {
+    const ns = str(d.Namespace), jobId = str(d.JobID);
+    const autoRevert = Object.values(d.TaskGroups as Record<string, Obj>).some((g) => g.AutoRevert === true);
+    const entry = this.jobEntry(ns, jobId);
+    const stable = entry?.versions.slice().reverse().find((v) => v.Stable === true && num(v.Version) < num(d.JobVersion));
+    const result: Obj = {};
+    if (autoRevert && stable) {
+      this.setDeployment(d, 'failed', `${description} - rolling back to job version ${num(stable.Version)}`);
+      const copy = clone(stable);
+      const r = this.register(copy, { triggeredBy: 'job-register' });
+      result.RevertedJobVersion = stable.Version;
+      result.EvalID = r.EvalID;
+      result.EvalCreateIndex = r.EvalCreateIndex;
+    } else {
+      this.setDeployment(d, 'failed', description);
+      const job = this.currentJob(ns, jobId);
+      if (job && num(job.Version) === num(d.JobVersion) && this.liveAllocs(ns, jobId).every((a) => a.alloc.DeploymentID === d.ID)) this.setJobStatus(job, 'pending');
+    }
+    result.DeploymentModifyIndex = d.ModifyIndex;
+    return result;
+  }
+
+  /** promote promotes the canaries of a deployment (all groups or the named ones) and places the rest. */
+  promote(d: Obj, groups: string[] | 'all'): Obj {
+    if (d.Status !== 'running') throw new DoubleError(500, `can't promote terminal deployment`);
+    const states = d.TaskGroups as Record<string, Obj>;
+    const names = groups === 'all' ? Object.keys(states) : groups;
+    const withCanaries = names.filter((n) => num(states[n]?.DesiredCanaries) > 0);
+    if (withCanaries.length === 0) throw new DoubleError(500, 'no canaries to promote');
+    for (const n of withCanaries) {
+      const s = states[n];
+      if (!s) continue;
+      const placed = Array.isArray(s.PlacedCanaries) ? (s.PlacedCanaries as string[]) : [];
+      const healthy = placed.filter((id) => (this.allocs.get(id)?.alloc.DeploymentStatus as Obj | null)?.Healthy === true).length;
+      if (healthy < num(s.DesiredCanaries)) throw new DoubleError(500, `Task group "${n}" has ${healthy}/${num(s.DesiredCanaries)} healthy allocations`);
+    }
+    const job = this.currentJob(str(d.Namespace), str(d.JobID));
+    d.StatusDescription = 'Deployment is running';
+    for (const n of withCanaries) {
+      const s = states[n];
+      if (!s) continue;
+      s.Promoted = true;
+    }
+    d.ModifyIndex = this.bump('deployment');
+    this.publish('Deployment', 'DeploymentPromotion', str(d.ID), str(d.Namespace), { Deployment: d }, [str(d.JobID)]);
+    const ev = job ? this.createEval(job, 'deployment-watcher', { DeploymentID: d.ID }) : undefined;
+    if (job) {
+      this.after(1, () => {
+        for (const n of withCanaries) {
+          const group = arr(job.TaskGroups).find((g) => g.Name === n);
+          const s = states[n];
+          if (!group || !s) continue;
+          const current = this.liveAllocs(str(d.Namespace), str(d.JobID), n).filter((a) => a.alloc.DeploymentID === d.ID).length;
+          const older = this.liveAllocs(str(d.Namespace), str(d.JobID), n).filter((a) => a.alloc.DeploymentID !== d.ID);
+          for (let i = 0; i < num(s.DesiredTotal) - current; i++) this.placeAlloc(job, group, ev ?? {}, d, false, older[i]);
+        }
+        this.publishDeployment(d);
+      });
+    }
+    return { EvalID: ev?.ID ?? '', EvalCreateIndex: ev?.CreateIndex ?? 0, DeploymentModifyIndex: d.ModifyIndex, Index: this.index };
+  }
+
+  // ----- allocations -----
+
+  private placeAlloc(job: Obj, group: Obj, ev: Obj, deployment: Obj | undefined, canary: boolean, previous?: AllocEntry): void {
+    const node = this.pickNode(job, group);
+    const gname = str(group.Name);
+    const existingIdx = new Set([...this.allocs.values()].filter((a) => a.alloc.JobID === job.ID && a.alloc.Namespace === job.Namespace && a.alloc.TaskGroup === gname && a.alloc.DesiredStatus === 'run' && !['complete', 'failed', 'lost'].includes(str(a.alloc.ClientStatus))).map((a) => str(a.alloc.Name)));
+    let i = 0;
+    while (existingIdx.has(`${str(job.ID)}.${gname}[${i}]`)) i++;
+    const idx = this.bump('allocs', 'summary');
+    const now = nowNs();
+    const tasks = arr(group.Tasks);
+    const ports = arr(arr(group.Networks)[0]?.DynamicPorts).map((p, pi) => ({ Label: str(p.Label), Value: 20000 + ((idx * 7 + pi) % 12000), To: num(p.To), HostIP: str((node.Attributes as Obj)['unique.network.ip-address']) }));
+    const alloc: Obj = {
+      ID: randomUUID(), Namespace: job.Namespace, EvalID: ev.ID ?? '', Name: `${str(job.ID)}.${gname}[${i}]`, NodeID: node.ID, NodeName: node.Name, JobID: job.ID, Job: clone(job), TaskGroup: gname,
+      Resources: null, TaskResources: null,
+      AllocatedResources: {
+        Tasks: Object.fromEntries(tasks.map((t) => [str(t.Name), { Cpu: { CpuShares: num((t.Resources as Obj | undefined)?.CPU, 100) }, Memory: { MemoryMB: num((t.Resources as Obj | undefined)?.MemoryMB, 300), MemoryMaxMB: num((t.Resources as Obj | undefined)?.MemoryMaxMB) }, Networks: null, Devices: null }])),
+        Shared: { DiskMB: num((group.EphemeralDisk as Obj | undefined)?.SizeMB, 300), Networks: arr(group.Networks).length ? [{ Mode: str(arr(group.Networks)[0]?.Mode, 'host'), IP: str((node.Attributes as Obj)['unique.network.ip-address']), DynamicPorts: ports.map((p) => ({ Label: p.Label, Value: p.Value, To: p.To, HostNetwork: 'default' })), ReservedPorts: null, MBits: 0 }] : null, Ports: ports.length ? ports : null },
+      },
+      Services: null, Metrics: { NodesEvaluated: this.nodes.length, NodesFiltered: 0, NodesInPool: this.nodes.length, NodePool: str(job.NodePool, 'default'), NodesAvailable: { dc1: this.nodes.length }, ClassFiltered: null, ConstraintFiltered: null, NodesExhausted: 0, ClassExhausted: null, DimensionExhausted: null, QuotaExhausted: null, ResourcesExhausted: null, Scores: null, ScoreMetaData: [{ NodeID: node.ID, NormScore: 0.72, Scores: { binpack: 0.72, 'job-anti-affinity': 0 } }], AllocationTime: 95_000, CoalescedFailures: 0 },
+      DesiredStatus: 'run', DesiredDescription: '', DesiredTransition: { Migrate: null, Reschedule: null, ForceReschedule: null, NoShutdownDelay: null, MigrateDisablePlacement: null },
+      ClientStatus: 'pending', ClientDescription: 'No tasks have started',
+      TaskStates: Object.fromEntries(tasks.map((t) => [str(t.Name), { State: 'pending', Failed: false, Restarts: 0, LastRestart: ZERO_TIME, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, Events: [taskEvent('Received', 'Task received by client')] }])),
+      DeploymentID: deployment?.ID ?? '', DeploymentStatus: deployment ? { Healthy: null, Timestamp: ZERO_TIME, Canary: canary, ModifyIndex: 0 } : null,
+      PreviousAllocation: previous ? previous.alloc.ID : '', NextAllocation: '', FollowupEvalID: '', PreemptedAllocations: null, PreemptedByAllocation: '', RescheduleTracker: null, NetworkStatus: null,
+      CreateIndex: idx, ModifyIndex: idx, AllocModifyIndex: idx, CreateTime: now, ModifyTime: now,
+    };
+    const entry: AllocEntry = { alloc, logs: new Map(), scenario: this.scenarioFor(job), group, stepsRunning: 0 };
+    this.allocs.set(str(alloc.ID), entry);
+    if (previous) previous.alloc.NextAllocation = alloc.ID;
+    if (deployment) {
+      const s = (deployment.TaskGroups as Record<string, Obj>)[gname];
+      if (s) {
+        s.PlacedAllocs = num(s.PlacedAllocs) + 1;
+        if (canary && Array.isArray(s.PlacedCanaries)) (s.PlacedCanaries as string[]).push(str(alloc.ID));
+      }
+    }
+    this.publishAlloc(entry);
+    this.after(1, () => this.startAlloc(entry));
+  }
+
+  private publishAlloc(a: AllocEntry, type = 'AllocationUpdated'): void {
+    this.publish('Allocation', type, str(a.alloc.ID), str(a.alloc.Namespace), { Allocation: this.allocStub(a) }, [str(a.alloc.JobID), str(a.alloc.DeploymentID)].filter(Boolean));
+  }
+
+  private patchAlloc(a: AllocEntry, patch: Obj): void {
+    Object.assign(a.alloc, patch);
+    const idx = this.bump('allocs', 'summary');
+    a.alloc.ModifyIndex = idx;
+    a.alloc.ModifyTime = nowNs();
+    this.publishAlloc(a);
+  }
+
+  /** appendLog appends text to a task's stdout or stderr and wakes log followers. */
+  appendLog(a: AllocEntry, task: string, type: 'stdout' | 'stderr', text: string): void {
+    const k = `${task}.${type}`;
+    const prev = a.logs.get(k) ?? Buffer.alloc(0);
+    a.logs.set(k, Buffer.concat([prev, Buffer.from(text, 'utf8')]));
+    this.emitter.emit('log', str(a.alloc.ID), k);
+  }
+
+  private taskPush(a: AllocEntry, task: string, ev: Obj, patch: Obj = {}): void {
+    const ts = (a.alloc.TaskStates as Record<string, Obj>)[task];
+    if (!ts) return;
+    (ts.Events as Obj[]).push(ev);
+    Object.assign(ts, patch);
+  }
+
+  private startAlloc(a: AllocEntry): void {
+    if (a.alloc.DesiredStatus !== 'run') return;
+    const job = a.alloc.Job as Obj;
+    const tasks = arr(a.group.Tasks);
+    for (const t of tasks) {
+      const name = str(t.Name);
+      const image = str((t.Config as Obj | undefined)?.image, str(arr(t.Artifacts)[0]?.GetterSource, str(t.Driver)));
+      this.taskPush(a, name, taskEvent('Task Setup', 'Building Task Directory'));
+      if (t.Driver === 'docker') this.taskPush(a, name, taskEvent('Driver', `Downloading image`, { DriverMessage: 'Downloading image' }));
+      if (a.scenario === 'pull-fail') {
+        const msg = `Failed to pull \`${image}\`: Error response from daemon: pull access denied for ${image.split(':')[0]}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`;
+        this.taskPush(a, name, taskEvent('Driver Failure', msg, { DriverError: msg, FailsTask: true }));
+        this.taskPush(a, name, taskEvent('Not Restarting', 'Error was unrecoverable', { FailsTask: true }), { State: 'dead', Failed: true, FinishedAt: new Date().toISOString() });
+      } else {
+        this.taskPush(a, name, taskEvent('Started', 'Task started by client'), { State: 'running', StartedAt: new Date().toISOString() });
+        const port = ((a.alloc.AllocatedResources as Obj).Shared as Obj).Ports as Obj[] | null;
+        this.appendLog(a, name, 'stdout', `${new Date().toISOString()} starting ${image}\n${new Date().toISOString()} listening on 0.0.0.0:${num(port?.[0]?.To) || num(port?.[0]?.Value) || 8080}\n`);
+        this.appendLog(a, name, 'stderr', '');
+      }
+    }
+    if (a.scenario === 'pull-fail') {
+      for (const t of tasks) this.appendLog(a, str(t.Name), 'stderr', '');
+      this.patchAlloc(a, { ClientStatus: 'failed', ClientDescription: 'Failed tasks' });
+      this.after(1, () => this.markHealth(a, false));
+      return;
+    }
+    this.patchAlloc(a, { ClientStatus: 'running', ClientDescription: 'Tasks are running' });
+    const jobStatus = this.currentJob(str(job.Namespace), str(job.ID));
+    if (jobStatus && jobStatus.Status === 'pending' && num(jobStatus.Version) === num(job.Version)) this.setJobStatus(jobStatus, 'running');
+    if (job.Type === 'batch' || job.Type === 'sysbatch') {
+      this.after(1, () => this.finishBatch(a));
+      return;
+    }
+    if (a.scenario === 'oom' || a.scenario === 'crash') {
+      this.after(1, () => this.crashLoop(a));
+      return;
+    }
+    if (a.scenario === 'unhealthy') {
+      this.after(1, () => this.failChecks(a));
+      return;
+    }
+    this.after(1, () => this.markHealth(a, true));
+  }
+
+  private finishBatch(a: AllocEntry): void {
+    if (a.alloc.DesiredStatus !== 'run') return;
+    const failing = a.scenario === 'oom' || a.scenario === 'crash' || a.scenario === 'unhealthy';
+    const code = a.scenario === 'oom' ? 137 : failing ? 1 : 0;
+    for (const t of arr(a.group.Tasks)) {
+      const name = str(t.Name);
+      this.appendLog(a, name, failing ? 'stderr' : 'stdout', failing ? (a.scenario === 'oom' ? 'Killed\n' : 'error: job failed\n') : `${new Date().toISOString()} done\n`);
+      this.taskPush(a, name, taskEvent('Terminated', a.scenario === 'oom' ? 'OOM Killed' : `Exit Code: ${code}`, { ExitCode: code, Details: { exit_code: String(code), signal: '0', oom_killed: String(a.scenario === 'oom') } }));
+      if (failing) this.taskPush(a, name, taskEvent('Not Restarting', 'Exceeded allowed attempts 3 in interval 24h0m0s and mode is "fail"', { FailsTask: true }));
+      Object.assign((a.alloc.TaskStates as Record<string, Obj>)[name] ?? {}, { State: 'dead', Failed: failing, FinishedAt: new Date().toISOString() });
+    }
+    this.patchAlloc(a, { ClientStatus: failing ? 'failed' : 'complete', ClientDescription: failing ? 'Failed tasks' : 'All tasks have completed' });
+    const job = this.currentJob(str(a.alloc.Namespace), str(a.alloc.JobID));
+    if (job && this.liveAllocs(str(job.Namespace), str(job.ID)).length === 0) this.setJobStatus(job, 'dead');
+  }
+
+  private crashLoop(a: AllocEntry): void {
+    if (a.alloc.DesiredStatus !== 'run') return;
+    const rp = (arr(a.group.Tasks)[0]?.RestartPolicy as Obj | undefined) ?? (a.group.RestartPolicy as Obj | undefined) ?? {};
+    const attempts = num(rp.Attempts, 2), interval = num(rp.Interval, 30 * MINUTE), delay = num(rp.Delay, 15 * SECOND);
+    const oom = a.scenario === 'oom';
+    for (const t of arr(a.group.Tasks)) {
+      const name = str(t.Name);
+      const mem = num((t.Resources as Obj | undefined)?.MemoryMB, 300);
+      for (let i = 0; i <= attempts; i++) {
+        if (oom) this.appendLog(a, name, 'stderr', `allocating buffer of ${mem * 2} MiB\nKilled\n`);
+        else this.appendLog(a, name, 'stderr', `panic: runtime error: invalid memory address or nil pointer dereference\n`);
+        this.taskPush(a, name, taskEvent('Terminated', oom ? 'OOM Killed' : 'Exit Code: 1', { ExitCode: oom ? 137 : 1, Signal: 0, Details: { exit_code: oom ? '137' : '1', signal: '0', oom_killed: String(oom) } }));
+        if (i < attempts) {
+          this.taskPush(a, name, taskEvent('Restarting', `Task restarting in ${goDuration(delay)}`, { RestartReason: 'Restart within policy', StartDelay: delay }), { Restarts: i + 1, LastRestart: new Date().toISOString() });
+          this.taskPush(a, name, taskEvent('Started', 'Task started by client'));
+        }
+      }
+      this.taskPush(a, name, taskEvent('Not Restarting', `Exceeded allowed attempts ${attempts} in interval ${goDuration(interval)} and mode is "fail"`, { FailsTask: true }), { State: 'dead', Failed: true, FinishedAt: new Date().toISOString() });
+    }
+    this.patchAlloc(a, { ClientStatus: 'failed', ClientDescription: 'Failed tasks' });
+    this.after(1, () => this.markHealth(a, false));
+  }
+
+  private failChecks(a: AllocEntry): void {
+    if (a.alloc.DesiredStatus !== 'run') return;
+    const update = (a.group.Update as Obj | undefined) ?? {};
+    const service = arr(a.group.Services)[0] ?? arr(arr(a.group.Tasks)[0]?.Services)[0];
+    const check = arr(service?.Checks)[0];
+    const port = (((a.alloc.AllocatedResources as Obj).Shared as Obj).Ports as Obj[] | null)?.[0];
+    const output = check ? `HTTP GET http://${str(port?.HostIP, '10.0.0.11')}:${num(port?.Value, 20000)}${str(check.Path, '/')}: 503 Service Unavailable Output: upstream not ready` : 'task is not running';
+    for (const t of arr(a.group.Tasks)) {
+      const name = str(t.Name);
+      this.appendLog(a, name, 'stderr', `${new Date().toISOString()} health check "${str(check?.Name, 'service check')}" failing: ${output}\n`);
+    }
+    const mht = num(update.MinHealthyTime, 10 * SECOND), hd = num(update.HealthyDeadline, 5 * MINUTE);
+    const first = str(arr(a.group.Tasks)[0]?.Name);
+    this.taskPush(a, first, taskEvent('Alloc Unhealthy', `Task not running for min_healthy_time of ${goDuration(mht)} by healthy_deadline of ${goDuration(hd)}`, { Details: { check: str(check?.Name), output } }));
+    this.markHealth(a, false, false);
+  }
+
+  private markHealth(a: AllocEntry, healthy: boolean, failFast = true): void {
+    if (a.alloc.DesiredStatus !== 'run' && healthy) return;
+    if (!a.alloc.DeploymentStatus) {
+      if (healthy) this.maybeStable(a);
+      return;
+    }
+    const ds = a.alloc.DeploymentStatus as Obj;
+    this.patchAlloc(a, { DeploymentStatus: { ...ds, Healthy: healthy, Timestamp: new Date().toISOString(), ModifyIndex: this.index + 1 } });
+    const d = this.deployments.get(str(a.alloc.DeploymentID));
+    if (!d || d.Status !== 'running') return;
+    const s = (d.TaskGroups as Record<string, Obj>)[str(a.alloc.TaskGroup)];
+    if (!s) return;
+    if (healthy) s.HealthyAllocs = num(s.HealthyAllocs) + 1;
+    else s.UnhealthyAllocs = num(s.UnhealthyAllocs) + 1;
+    d.ModifyIndex = this.bump('deployment');
+    this.publish('Deployment', 'DeploymentAllocHealth', str(d.ID), str(d.Namespace), { Deployment: d }, [str(d.JobID)]);
+    if (!healthy) {
+      // Nomad fails the deployment at the progress deadline; with no deadline, the first failure fails it.
+      if (failFast && num(s.ProgressDeadline) === 0) this.failDeployment(d, 'Failed due to unhealthy allocations');
+      else if (failFast) this.after(2, () => { if (d.Status === 'running') this.failDeployment(d, 'Failed due to unhealthy allocations'); });
+      return;
+    }
+    this.checkDeployment(d);
+  }
+
+  private checkDeployment(d: Obj): void {
+    if (d.Status !== 'running') return;
+    const states = d.TaskGroups as Record<string, Obj>;
+    let done = true;
+    for (const [name, s] of Object.entries(states)) {
+      const canaries = num(s.DesiredCanaries);
+      if (canaries > 0 && !s.Promoted) {
+        done = false;
+        if (num(s.HealthyAllocs) >= canaries) {
+          const group = arr(this.currentJob(str(d.Namespace), str(d.JobID))?.TaskGroups).find((g) => g.Name === name);
+          const auto = (group?.Update as Obj | undefined)?.AutoPromote === true;
+          if (auto) {
+            if (d.StatusDescription !== 'Deployment is running pending automatic promotion') this.setDeployment(d, 'running', 'Deployment is running pending automatic promotion');
+            this.after(1, () => { if (d.Status === 'running' && !s.Promoted) this.promote(d, [name]); });
+          } else if (d.StatusDescription !== 'Deployment is running but requires manual promotion') this.setDeployment(d, 'running', 'Deployment is running but requires manual promotion');
+        }
+        continue;
+      }
+      if (num(s.HealthyAllocs) < num(s.DesiredTotal)) done = false;
+    }
+    if (!done) return;
+    this.after(1, () => {
+      if (d.Status !== 'running') return;
+      this.setDeployment(d, 'successful', 'Deployment completed successfully');
+      const ns = str(d.Namespace), jobId = str(d.JobID);
+      for (const a of this.liveAllocs(ns, jobId)) if (a.alloc.DeploymentID !== d.ID && num((a.alloc.Job as Obj).Version) !== num(d.JobVersion)) this.stopAlloc(a, 'alloc is being updated due to job update');
+      const v = this.jobEntry(ns, jobId)?.versions.find((x) => num(x.Version) === num(d.JobVersion));
+      if (v) {
+        v.Stable = true;
+        v.ModifyIndex = this.bump('jobs');
+        this.publish('Job', 'JobRegistered', jobId, ns, { Job: v });
+        this.setJobStatus(v, 'running');
+      }
+    });
+  }
+
+  private maybeStable(a: AllocEntry): void {
+    const job = this.currentJob(str(a.alloc.Namespace), str(a.alloc.JobID));
+    if (job && job.Type === 'service' && num((a.alloc.Job as Obj).Version) === num(job.Version)) this.markStableIfRunning(job);
+  }
+
+  private markStableIfRunning(job: Obj): void {
+    const live = this.liveAllocs(str(job.Namespace), str(job.ID));
+    if (live.length > 0 && live.every((a) => a.alloc.ClientStatus === 'running') && job.Stable !== true) {
+      job.Stable = true;
+      job.ModifyIndex = this.bump('jobs');
+      this.setJobStatus(job, 'running');
+    }
+  }
+
+  /** setJobStatus sets a job's status (pending, running, dead) and publishes it. */
+  setJobStatus(job: Obj, status: string): void {
+    if (job.Status === status) return;
+    job.Status = status;
+    job.ModifyIndex = this.bump('jobs', 'summary');
+    this.publish('Job', 'JobRegistered', str(job.ID), str(job.Namespace), { Job: job });
+    if (status === 'dead' && job.ParentID) {
+      const parent = this.currentJob(str(job.Namespace), str(job.ParentID));
+      if (parent) parent.ModifyIndex = this.bump('jobs', 'summary');
+    }
+  }
+
+  /** stopAlloc marks an allocation stopped (desired stop) and completes it one step later. */
+  stopAlloc(a: AllocEntry, description: string, transition: Obj = {}): void {
+    if (a.alloc.DesiredStatus !== 'run') return;
+    this.patchAlloc(a, { DesiredStatus: 'stop', DesiredDescription: description, DesiredTransition: { ...(a.alloc.DesiredTransition as Obj), ...transition } });
+    this.after(1, () => {
+      if (['complete', 'failed', 'lost'].includes(str(a.alloc.ClientStatus))) return;
+      for (const [name, ts] of Object.entries(a.alloc.TaskStates as Record<string, Obj>)) {
+        (ts.Events as Obj[]).push(taskEvent('Killing', 'Sent interrupt. Waiting 5s before force killing', { KillTimeout: 5 * SECOND }));
+        (ts.Events as Obj[]).push(taskEvent('Killed', 'Task successfully killed'));
+        Object.assign(ts, { State: 'dead', FinishedAt: new Date().toISOString() });
+        this.appendLog(a, name, 'stdout', `${new Date().toISOString()} received SIGINT, shutting down\n`);
+      }
+      this.patchAlloc(a, { ClientStatus: 'complete', ClientDescription: 'All tasks have completed' });
+    });
+  }
+
+  /** restartAlloc restarts one task or all tasks of a running allocation, with Nomad's task events. */
+  restartAlloc(a: AllocEntry, task: string, all: boolean): void {
+    if (a.alloc.ClientStatus !== 'running') throw new DoubleError(500, `Task not running`);
+    const states = a.alloc.TaskStates as Record<string, Obj>;
+    const names = all || task === '' ? Object.keys(states) : [task];
+    for (const n of names) {
+      const ts = states[n];
+      if (!ts) throw new DoubleError(500, `Failed to restart task "${n}": unknown task`);
+      (ts.Events as Obj[]).push(taskEvent('Restart Signaled', 'User requested restart', { RestartReason: 'User requested restart' }));
+      (ts.Events as Obj[]).push(taskEvent('Terminated', 'Exit Code: 0', { ExitCode: 0, Details: { exit_code: '0', signal: '0', oom_killed: 'false' } }));
+      (ts.Events as Obj[]).push(taskEvent('Restarting', 'Task restarting in 0s', { RestartReason: 'User requested restart', StartDelay: 0 }));
+      (ts.Events as Obj[]).push(taskEvent('Started', 'Task started by client'));
+      ts.Restarts = num(ts.Restarts) + 1;
+      ts.LastRestart = new Date().toISOString();
+      this.appendLog(a, n, 'stdout', `${new Date().toISOString()} restarted\n`);
+    }
+    this.patchAlloc(a, {});
+  }
+
+  /** stopAllocAndReplace stops one allocation and schedules a replacement (Nomad's alloc stop). */
+  stopAllocAndReplace(a: AllocEntry): Obj {
+    this.stopAlloc(a, 'alloc is being migrated', { Migrate: true });
+    const job = this.currentJob(str(a.alloc.Namespace), str(a.alloc.JobID));
+    const ev = job ? this.createEval(job, 'alloc-stop') : undefined;
+    return { EvalID: ev?.ID ?? '', Index: this.index };
+  }
+
+  // ----- summaries and stubs -----
+
+  /** allocStub returns an allocation as `AllocationListStub`. */
+  allocStub(a: AllocEntry, withTaskStates = true): Obj {
+    const x = a.alloc;
+    return {
+      ID: x.ID, EvalID: x.EvalID, Name: x.Name, Namespace: x.Namespace, NodeID: x.NodeID, NodeName: x.NodeName, JobID: x.JobID, JobType: (x.Job as Obj).Type, JobVersion: (x.Job as Obj).Version,
+      TaskGroup: x.TaskGroup, AllocatedResources: x.AllocatedResources, DesiredStatus: x.DesiredStatus, DesiredDescription: x.DesiredDescription, ClientStatus: x.ClientStatus, ClientDescription: x.ClientDescription,
+      TaskStates: withTaskStates ? x.TaskStates : null, DeploymentStatus: x.DeploymentStatus, FollowupEvalID: x.FollowupEvalID, NextAllocation: x.NextAllocation, RescheduleTracker: x.RescheduleTracker,
+      PreemptedAllocations: x.PreemptedAllocations, PreemptedByAllocation: x.PreemptedByAllocation, CreateIndex: x.CreateIndex, ModifyIndex: x.ModifyIndex, CreateTime: x.CreateTime, ModifyTime: x.ModifyTime,
+    };
+  }
+
+  /** jobSummary computes `JobSummary` for a job. */
+  jobSummary(job: Obj): Obj {
+    const ns = str(job.Namespace), id = str(job.ID);
+    const summary: Record<string, Obj> = {};
+    for (const g of arr(job.TaskGroups)) summary[str(g.Name)] = { Queued: 0, Complete: 0, Failed: 0, Running: 0, Starting: 0, Lost: 0, Unknown: 0 };
+    for (const a of this.allocs.values()) {
+      if (a.alloc.Namespace !== ns || a.alloc.JobID !== id) continue;
+      const s = summary[str(a.alloc.TaskGroup)];
+      if (!s) continue;
+      const cs = str(a.alloc.ClientStatus);
+      const k = cs === 'pending' ? 'Starting' : cs === 'running' ? 'Running' : cs === 'complete' ? 'Complete' : cs === 'failed' ? 'Failed' : cs === 'lost' ? 'Lost' : 'Unknown';
+      s[k] = num(s[k]) + 1;
+    }
+    const lastEval = [...this.evals.values()].filter((e) => e.Namespace === ns && e.JobID === id && e.Status === 'complete').sort((a, b) => num(b.CreateIndex) - num(a.CreateIndex))[0];
+    for (const [g, q] of Object.entries((lastEval?.QueuedAllocations as Record<string, number> | null) ?? {})) if (summary[g]) summary[g].Queued = q;
+    const children = { Pending: 0, Running: 0, Dead: 0 };
+    for (const e of this.jobs.values()) {
+      const c = e.versions[e.versions.length - 1];
+      if (!c || c.ParentID !== id || c.Namespace !== ns) continue;
+      if (c.Status === 'dead') children.Dead++;
+      else if (c.Status === 'running') children.Running++;
+      else children.Pending++;
+    }
+    return { JobID: id, Namespace: ns, Summary: summary, Children: children, CreateIndex: job.CreateIndex, ModifyIndex: this.tableIndex('summary') };
+  }
+
+  /** jobStub returns a job as `JobListStub`. */
+  jobStub(job: Obj): Obj {
+    return {
+      ID: job.ID, ParentID: str(job.ParentID), Name: job.Name, Namespace: job.Namespace, Datacenters: job.Datacenters, Type: job.Type, Priority: job.Priority, Periodic: isObj(job.Periodic),
+      ParameterizedJob: isObj(job.ParameterizedJob), Stop: job.Stop === true, Status: job.Status, StatusDescription: str(job.StatusDescription), Meta: job.Meta ?? null,
+      JobSummary: this.jobSummary(job), CreateIndex: job.CreateIndex, ModifyIndex: job.ModifyIndex, JobModifyIndex: job.JobModifyIndex, SubmitTime: job.SubmitTime,
+    };
+  }
+
+  // ----- periodic, dispatch, scale, revert, deregister -----
+
+  /** forcePeriodic launches a child `<id>/periodic-<unix>` of a periodic job now. */
+  forcePeriodic(ns: string, id: string): Obj {
+    const job = this.currentJob(ns, id);
+    if (!job) throw new DoubleError(404, 'job not found');
+    if (!isObj(job.Periodic)) throw new DoubleError(400, "can't force launch non-periodic job");
+    let t = Math.floor(Date.now() / 1000);
+    while (this.currentJob(ns, `${id}/periodic-${t}`)) t++;
+    const child = clone(job);
+    child.ID = `${id}/periodic-${t}`;
+    child.Name = child.ID;
+    child.ParentID = id;
+    child.Periodic = null;
+    delete child.Version;
+    const r = this.register(child, { triggeredBy: 'periodic-job' });
+    job.ModifyIndex = this.bump('jobs', 'summary');
+    return { EvalID: r.EvalID, EvalCreateIndex: r.EvalCreateIndex, Index: this.index, childId: child.ID };
+  }
+
+  /** launchDuePeriodic launches every enabled periodic job whose next cron time falls before `now` (fast clock). */
+  launchDuePeriodic(now: Date, last: Map<string, number>): void {
+    for (const [k, e] of this.jobs) {
+      const job = e.versions[e.versions.length - 1];
+      if (!job || !isObj(job.Periodic) || job.Periodic.Enabled === false || job.Stop) continue;
+      const spec = str(job.Periodic.Spec) || str((job.Periodic.Specs as string[] | undefined)?.[0]);
+      let next: Date | undefined;
+      try {
+        next = nextCronTime(parseCron(spec), new Date(last.get(k) ?? num(job.SubmitTime) / 1_000_000));
+      } catch {
+        continue;
+      }
+      if (next && next.getTime() <= now.getTime()) {
+        last.set(k, next.getTime());
+        this.forcePeriodic(str(job.Namespace), str(job.ID));
+      }
+    }
+  }
+
+  /** dispatch launches a child of a parameterized job. */
+  dispatch(ns: string, id: string, body: Obj): Obj {
+    const job = this.currentJob(ns, id);
+    if (!job) throw new DoubleError(404, 'job not found');
+    const pj = job.ParameterizedJob;
+    if (!isObj(pj)) throw new DoubleError(400, `Specified job "${id}" is not a parameterized job`);
+    const payload = str(body.Payload);
+    if (pj.Payload === 'required' && payload === '') throw new DoubleError(400, 'Payload is not provided but required by parameterized job');
+    if (pj.Payload === 'forbidden' && payload !== '') throw new DoubleError(400, 'Payload provided but forbidden by parameterized job');
+    if (payload.length > 16 * 1024 * 4 / 3 + 4) throw new DoubleError(400, 'Payload exceeds maximum size; 16384 > 16384');
+    const meta = isObj(body.Meta) ? (body.Meta as Record<string, string>) : {};
+    const required = Array.isArray(pj.MetaRequired) ? (pj.MetaRequired as string[]) : [];
+    const optional = Array.isArray(pj.MetaOptional) ? (pj.MetaOptional as string[]) : [];
+    const missing = required.filter((k) => !(k in meta));
+    if (missing.length) throw new DoubleError(400, `Dispatch did not provide required meta keys: [${missing.join(' ')}]`);
+    const unpermitted = Object.keys(meta).filter((k) => !required.includes(k) && !optional.includes(k));
+    if (unpermitted.length) throw new DoubleError(400, `Dispatch specified unpermitted meta keys: [${unpermitted.join(' ')}]`);
+    const child = clone(job);
+    child.ID = `${id}/dispatch-${Math.floor(Date.now() / 1000)}-${randomUUID().slice(0, 8)}`;
+    child.Name = child.ID;
+    child.ParentID = id;
+    child.Dispatched = true;
+    child.Payload = payload || null;
+    child.Meta = { ...((job.Meta as Obj | null) ?? {}), ...meta };
+    delete child.Version;
+    const r = this.register(child, { triggeredBy: 'job-register' });
+    const created = this.currentJob(ns, str(child.ID));
+    return { DispatchedJobID: child.ID, EvalID: r.EvalID, EvalCreateIndex: r.EvalCreateIndex, JobCreateIndex: created?.CreateIndex ?? 0, Index: this.index };
+  }
+
+  /** scale sets one group's count as a new job version and evaluates it. */
+  scale(ns: string, id: string, group: string, count: number, message: string, meta: Obj | null): Obj {
+    const job = this.currentJob(ns, id);
+    if (!job) throw new DoubleError(404, 'job not found');
+    if (isObj(job.Periodic) || isObj(job.ParameterizedJob)) throw new DoubleError(400, 'cannot scale a periodic or parameterized job');
+    const next = clone(job);
+    const g = arr(next.TaskGroups).find((x) => x.Name === group);
+    if (!g) throw new DoubleError(400, `task group "${group}" specified for scaling does not exist in job`);
+    if (count < 0) throw new DoubleError(400, 'scaling action count can\'t be negative');
+    const scaling = isObj(g.Scaling) ? g.Scaling : undefined;
+    if (scaling && typeof scaling.Max === 'number' && count > scaling.Max) throw new DoubleError(400, `group count was greater than scaling policy maximum: ${count} > ${scaling.Max}`);
+    if (scaling && typeof scaling.Min === 'number' && count < scaling.Min) throw new DoubleError(400, `group count was less than scaling policy minimum: ${count} < ${scaling.Min}`);
+    const previous = num(g.Count);
+    g.Count = count;
+    const r = this.register(next, { triggeredBy: 'job-scaling' });
+    const entry = this.jobEntry(ns, id);
+    if (entry) (entry.scaleEvents[group] ??= []).unshift({ Count: count, PreviousCount: previous, Message: message, Meta: meta, Error: false, EvalID: r.EvalID || null, Time: nowNs(), CreateIndex: this.index });
+    return r;
+  }
+
+  /** revert registers a copy of an earlier version as a new version. */
+  revert(ns: string, id: string, version: number, enforcePrior: number | undefined): Obj {
+    const entry = this.jobEntry(ns, id);
+    const cur = this.currentJob(ns, id);
+    if (!entry || !cur) throw new DoubleError(404, 'job not found');
+    if (enforcePrior !== undefined && num(cur.Version) !== enforcePrior) throw new DoubleError(400, `current job has version ${num(cur.Version)}; enforcing version ${enforcePrior}`);
+    if (version === num(cur.Version)) throw new DoubleError(400, `can't revert to current version`);
+    const target = entry.versions.find((v) => num(v.Version) === version);
+    if (!target) throw new DoubleError(400, `job "${id}" in namespace "${ns}" at version ${version} not found`);
+    const copy = clone(target);
+    copy.Stop = false;
+    return this.register(copy, { triggeredBy: 'job-register' });
+  }
+
+  /** deregister stops a job (a new version with Stop) or purges it, and evaluates it. */
+  deregister(ns: string, id: string, purge: boolean): Obj {
+    const job = this.currentJob(ns, id);
+    if (!job) throw new DoubleError(404, 'job not found');
+    let evalId = '';
+    let evalIndex = 0;
+    if (purge) {
+      this.jobs.delete(key(ns, id));
+      const idx = this.bump('jobs', 'summary');
+      this.publish('Job', 'JobDeregistered', id, ns, { Job: job });
+      if (!isObj(job.Periodic) && !isObj(job.ParameterizedJob)) {
+        const ev = this.createEval({ ...job, JobModifyIndex: idx }, 'job-deregister');
+        evalId = str(ev.ID);
+        evalIndex = num(ev.CreateIndex);
+      }
+      return { EvalID: evalId, EvalCreateIndex: evalIndex, JobModifyIndex: idx, Index: this.index };
+    }
+    const stopped = clone(job);
+    stopped.Stop = true;
+    const r = this.register(stopped, { triggeredBy: 'job-deregister' });
+    const cur = this.currentJob(ns, id);
+    if (cur && (isObj(cur.Periodic) || isObj(cur.ParameterizedJob))) this.setJobStatus(cur, 'dead');
+    return { EvalID: r.EvalID, EvalCreateIndex: r.EvalCreateIndex, JobModifyIndex: r.JobModifyIndex, Index: this.index };
+  }
+
+  /** nextPeriodicLaunch returns the next launch of a periodic job as RFC 3339, or Go's zero time. */
+  nextPeriodicLaunch(job: Obj): string {
+    if (!isObj(job.Periodic)) return ZERO_TIME;
+    try {
+      const next = nextCronTime(parseCron(str(job.Periodic.Spec) || str((job.Periodic.Specs as string[] | undefined)?.[0])), new Date());
+      return next ? next.toISOString() : ZERO_TIME;
+    } catch {
+      return ZERO_TIME;
+    }
+  }
+
+  /** planFailures computes, without changing state, the placements a job would fail (FailedTGAllocs). */
+  planFailures(job: Obj): Obj | null {
+    const out: Obj = {};
+    for (const g of arr(job.TaskGroups)) {
+      const live = this.liveAllocs(str(job.Namespace), str(job.ID), str(g.Name)).length;
+      const need = Math.max(1, num(g.Count) - live);
+      const f = num(g.Count) > 0 ? this.placementFailure(job, g, need) : undefined;
+      if (f) out[str(g.Name)] = f;
+    }
+    return Object.keys(out).length ? out : null;
+  }
+
+  /** desiredUpdates computes the plan's per-group annotations (place, stop, in-place, destructive, canary, ignore). */
+  desiredUpdates(old: Obj | undefined, job: Obj): Record<string, Obj> {
+    const out: Record<string, Obj> = {};
+    for (const g of arr(job.TaskGroups)) {
+      const name = str(g.Name);
+      const live = old ? this.liveAllocs(str(job.Namespace), str(job.ID), name) : [];
+      const changed = old ? groupChanged(old, job, name) : true;
+      const count = num(g.Count);
+      const canary = changed && live.length > 0 && isObj(g.Update) ? Math.min(num(g.Update.Canary), count) : 0;
+      const u: Obj = { Ignore: 0, Place: 0, Migrate: 0, Stop: 0, InPlaceUpdate: 0, DestructiveUpdate: 0, Canary: canary, Preemptions: 0, Reconnect: 0, RescheduleNow: 0, RescheduleLater: 0, Disconnect: 0 };
+      if (!changed) {
+        u.Ignore = Math.min(live.length, count);
+        u.Place = Math.max(0, count - live.length);
+        u.Stop = Math.max(0, live.length - count);
+      } else if (canary > 0) {
+        u.Ignore = live.length;
+      } else {
+        u.DestructiveUpdate = Math.min(live.length, count);
+        u.Place = Math.max(0, count - live.length);
+        u.Stop = Math.max(0, live.length - count);
+      }
+      out[name] = u;
+    }
+    return out;
+  }
+}
+
+function groupMemory(group: Obj): number {
+  return arr(group.Tasks).reduce((s, t) => s + num((t.Resources as Obj | undefined)?.MemoryMB, 300), 0);
+}
+
+function groupChanged(oldJob: Obj, newJob: Obj, name: string): boolean {
+  const a = arr(oldJob.TaskGroups).find((g) => g.Name === name);
+  const b = arr(newJob.TaskGroups).find((g) => g.Name === name);
+  if (!a || !b) return true;
+  const strip = (g: Obj): string => JSON.stringify({ ...g, Count: 0, Update: null, Scaling: null });
+  return strip(a) !== strip(b);
+}
+
+const SPEC_IGNORED = ['Status', 'StatusDescription', 'Stable', 'Version', 'CreateIndex', 'ModifyIndex', 'JobModifyIndex', 'SubmitTime'];
+
+/** specChanged ports `Job.SpecChanged`: whether two versions differ other than in status, version and indexes. */
+export function specChanged(a: Obj, b: Obj): boolean {
+  const strip = (j: Obj): Obj => Object.fromEntries(Object.entries(j).filter(([k]) => !SPEC_IGNORED.includes(k)));
+  return JSON.stringify(sortKeys(strip(a))) !== JSON.stringify(sortKeys(strip(b)));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (isObj(v)) return Object.fromEntries(Object.keys(v).sort().filter((k) => v[k] !== undefined).map((k) => [k, sortKeys(v[k])]));
+  return v;
+}
+
+function taskEvent(type: string, message: string, extra: Obj = {}): Obj {
+  return {
+    Type: type, Time: nowNs(), DisplayMessage: message, Message: extra.DriverError ? '' : message, Details: (extra.Details as Obj | undefined) ?? { message },
+    FailsTask: false, RestartReason: '', SetupError: '', DriverError: '', DriverMessage: '', ExitCode: 0, Signal: 0, KillReason: '', KillTimeout: 0, KillError: '',
+    StartDelay: 0, DownloadError: '', ValidationError: '', DiskLimit: 0, DiskSize: 0, FailedSibling: '', VaultError: '', TaskSignalReason: '', TaskSignal: '', GenericSource: '',
+    ...extra, ...(extra.Details ? {} : {}),
+  };
+}
