@@ -4,6 +4,7 @@
 import { auditRoutes } from './audit/routes.ts';
 import { authRoutes } from './auth/routes.ts';
 import type { AnyRoute } from './http/route.ts';
+import { projectDomainRoutes } from './projects/compose.ts';
 import type { Services } from './services.ts';
 import { teamRoutes } from './teams/routes.ts';
 import { tokenRoutes } from './tokens/routes.ts';
@@ -15,5 +16,6 @@ export function allRoutes(services: Services): AnyRoute[] {
     ...tokenRoutes(services.tokens),
     ...teamRoutes(services.teams, services.invitations, services.auth.service.cookieSecure),
     ...auditRoutes(services.auditLog),
+    ...projectDomainRoutes(services.projectDomains),
   ];
 }

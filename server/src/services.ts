@@ -15,6 +15,7 @@ import { FileMailer, type Mailer } from './auth/mailer.ts';
 import { RateLimiter, type AuthLimits } from './auth/rate-limit.ts';
 import { AuthService } from './auth/service.ts';
 import { SessionStore } from './auth/sessions.ts';
+import { createProjectDomainServices } from './projects/compose.ts';
 import { TeamAccess } from './teams/access.ts';
 import { InvitationService } from './teams/invitations.ts';
 import { TeamService } from './teams/service.ts';
@@ -69,5 +70,7 @@ export function createServices(deps: ServiceDeps) {
     teams,
     invitations,
     auditLog: new AuditService(dataSource, access),
+    /** projectDomains are projects, environments, services, variables (SecretStore) and domains. */
+    projectDomains: createProjectDomainServices({ dataSource, clock, config: deps.config, access, audit, logger: deps.logger }),
   };
 }
