@@ -179,7 +179,7 @@ describe('auth over HTTP', () => {
     const none = await anon.post('/api/auth/password-reset', { email: 'ghost@example.test' });
     assert.equal(none.status, 202);
     assert.equal(sut.mailer.sent.length, before);
-    const hostile = { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http', forwarded: 'host=evil.example' };
+    const hostile = { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http', forwarded: 'host=evil.example' };
     const existing = await anon.post('/api/auth/password-reset', { email: 'boss@example.test' }, hostile);
     assert.equal(existing.status, 202);
     assert.deepEqual(existing.body, none.body);

@@ -137,9 +137,11 @@ export class AuthService {
     });
   }
 
-  /** logout revokes the caller's session (a token caller has none: nothing to revoke). */
+  /** logout revokes the caller's cookie session; an API token has no session to end (`auth/forbidden`: delete the token). */
   async logout(actor: Actor): Promise<void> {
-    if (actor.kind !== 'session' || !actor.sessionId) return;
+    if (actor.kind !== 'session' || !actor.sessionId) {
+      throw new DomainError('auth/forbidden', 'Logout ends a cookie session; revoke an API token with DELETE /api/tokens/{tokenId}');
+    }
     const sessionId = actor.sessionId;
     await this.d.dataSource.transaction(async (m) => {
       await this.d.sessions.revoke(sessionId, m);

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,7 +121,7 @@ export class Client {
     if (this.cookies.size > 0) h.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     const csrf = this.cookies.get('drover_csrf');
     if (this.sendCsrf && csrf && method !== 'GET') h['x-csrf-token'] = csrf;
-    const res = await fetch(this.base + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await rawRequest(this.base + path, method, h, body === undefined ? undefined : JSON.stringify(body));
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(';');
       const i = pair?.indexOf('=') ?? -1;
@@ -131,7 +131,7 @@ export class Client {
       if (value === '' || /Expires=Thu, 01 Jan 1970/.test(c)) this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
-    const text = await res.text();
+    const text = res.text;
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
@@ -157,6 +157,30 @@ export class Client {
   del(path: string) {
     return this.request('DELETE', path);
   }
+}
+
+/**
+ * rawRequest sends one HTTP request with node:http, so tests can send any header — fetch silently replaces `Host`,
+ * which would make a hostile-Host test pass for the wrong reason.
+ */
+export function rawRequest(url: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: Headers; text: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const req = httpRequest(url, { method, headers: { ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const out = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) {
+          if (Array.isArray(v)) for (const x of v) out.append(k, x);
+          else if (v !== undefined) out.set(k, v);
+        }
+        resolvePromise({ status: res.statusCode ?? 0, headers: out, text: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** TEST_PASSWORD_PREFIX starts every password the tests make (they are unique per user so leaks can be searched). */

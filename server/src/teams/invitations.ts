@@ -20,7 +20,7 @@ import { normalizeEmail } from '../users/email.ts';
 import { isUuid } from '../users/ids.ts';
 import { hashPassword, type Argon2Costs } from '../users/password.ts';
 import { findUserByEmail, insertUser } from '../users/service.ts';
-import type { TeamAccess } from './access.ts';
+import { requireScope, type TeamAccess } from './access.ts';
 import { checkCursor } from './service.ts';
 
 /** INVITATION_TTL_MS is how long an invitation works: 7 days. */
@@ -159,6 +159,7 @@ export class InvitationService {
    * and a session is issued. An unknown, used or expired token is `auth/token_invalid`.
    */
   async accept(actor: Actor | null, input: { token: string; name?: string | undefined; password?: string | undefined }, meta: RequestMeta): Promise<AcceptResult> {
+    if (actor) requireScope(actor, 'write');
     await this.d.limiter.check('invitationAccept', { ip: meta.ip });
     if (!SECRET_SHAPE.test(input.token)) throw new DomainError('auth/token_invalid');
     const now = this.d.clock.now();

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { Scopes, type Actor, type Scope } from '../core/actor.ts';
+import { ScopePermissions, Scopes, scopesAllow, type Actor, type Scope } from '../core/actor.ts';
 import type { AuditRecorder } from '../core/audit.ts';
 import type { Clock } from '../core/clock.ts';
 import { DomainError, invalid } from '../core/errors.ts';
@@ -78,12 +78,12 @@ export class TokenService {
 
   /**
    * create makes a token for the caller; it needs the `manage` scope (a session or an `admin` token), and the new
-   * token's scopes must be among the caller's. An expiry must lie in the future.
+   * token may not grant a permission the caller's scopes lack. An expiry must lie in the future.
    */
   async create(actor: Actor, input: { name: string; scopes: Scope[]; expiresAt?: Date | undefined }): Promise<CreatedToken> {
     requireScope(actor, 'manage');
     await this.limiter.check('tokenCreate', { ip: actor.ip, account: actor.userId });
-    const beyond = input.scopes.filter((s) => !actor.scopes.includes(s));
+    const beyond = input.scopes.filter((s) => !ScopePermissions[s].every((perm) => scopesAllow(actor.scopes, perm)));
     if (beyond.length > 0) throw new DomainError('auth/insufficient_scope', `A token cannot grant scopes its creator lacks: ${beyond.join(', ')}`);
     const now = this.clock.now();
     if (input.expiresAt && input.expiresAt.getTime() <= now.getTime()) {
