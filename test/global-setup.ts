@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmbeddedPostgres } from '../server/src/platform/db/embedded-postgres.ts';
 import type { EmbeddedPostgres } from '../server/src/platform/db/embedded-postgres.ts';
+import { withClient } from '../server/src/platform/db/index.ts';
 import { prepareTemplate } from '../server/src/testing/db.ts';
 import { startRedisServer } from '../server/src/testing/redis.ts';
 import type { RedisServer } from '../server/src/testing/redis.ts';
@@ -42,6 +43,31 @@ function othersAlive(): boolean {
   });
 }
 
+/**
+ * dropLeftovers drops the test databases of runs that died before their cleanup (`test_<pid>_…` whose pid is gone),
+ * and, when no other run is active, templates of older migration sets.
+ */
+async function dropLeftovers(adminUrl: string, template: string): Promise<void> {
+  const others = othersAlive();
+  await withClient(adminUrl, async (c) => {
+    const { rows } = await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'test\\_%' OR datname LIKE 'drover\\_tpl\\_%'`);
+    for (const { datname } of rows) {
+      const pid = Number(/^test_(\d+)_/.exec(datname)?.[1]);
+      const stale = datname.startsWith('test_') ? Number.isInteger(pid) && !pidAlive(pid) : datname !== template && !others;
+      if (stale) await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => undefined);
+    }
+  });
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** globalSetup starts the shared Postgres and Redis and exports their URLs to the test processes. */
 export async function globalSetup(): Promise<void> {
   const t0 = Date.now();
@@ -60,7 +86,9 @@ export async function globalSetup(): Promise<void> {
   const adminUrl = pg.url('postgres');
   process.env.DROVER_TEST_DATABASE_URL = adminUrl;
   process.env.DROVER_TEST_REDIS_URL = rd.url;
-  process.env.DROVER_TEST_TEMPLATE_DATABASE = await prepareTemplate(adminUrl);
+  const template = await prepareTemplate(adminUrl);
+  process.env.DROVER_TEST_TEMPLATE_DATABASE = template;
+  await dropLeftovers(adminUrl, template);
   if (process.env.DROVER_TEST_SETUP_VERBOSE) console.error(`global setup: ${Date.now() - t0} ms (postgres ${pg.adopted ? 'reused' : 'started'})`);
 }
 

@@ -185,7 +185,7 @@ export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T
   }
 }
 
-/** QueryRecorder wraps a QueryRunner so every SQL text it sends is recorded (used by the migration checker). */
+/** recordQueries wraps a QueryRunner so every SQL text it sends is recorded, and returns the growing list (migration checker). */
 export function recordQueries(qr: QueryRunner): string[] {
   const recorded: string[] = [];
   const original = qr.query.bind(qr);
