@@ -115,7 +115,7 @@ test('setup → project → services → variables → reveal → invite a viewe
 
   await t.test('the owner invites a viewer and gets the accept link once', async () => {
     await page.goto(projectUrl);
-    await page.getByRole('link', { name: 'Acme' }).click();
+    await page.getByRole('link', { name: 'Acme', exact: true }).click();
     await page.getByRole('link', { name: 'Members' }).click();
     const form = page.getByRole('form', { name: 'Invite a member' });
     await form.getByLabel('Email').fill('viewer@example.com');
@@ -149,6 +149,7 @@ test('setup → project → services → variables → reveal → invite a viewe
     const editor = v.getByRole('form', { name: 'Service variables' });
     assert.equal(await editor.getByRole('button', { name: 'Reveal SECRET_TOKEN' }).isDisabled(), true);
     assert.equal(await editor.getByRole('button', { name: 'Add variable' }).isDisabled(), true);
+    assert.equal(await editor.getByRole('button', { name: 'Delete SECRET_TOKEN' }).isDisabled(), true);
     await screenshot(v, '09-viewer-service-dark');
 
     // The controls are only a courtesy: the server itself refuses the viewer's mutation (403 problem+json).
@@ -168,7 +169,7 @@ test('setup → project → services → variables → reveal → invite a viewe
 
   await t.test('the owner sees the reveal and the invitation in the audit log', async () => {
     await page.goto(projectUrl);
-    await page.getByRole('link', { name: 'Acme' }).click();
+    await page.getByRole('link', { name: 'Acme', exact: true }).click();
     await page.getByRole('link', { name: 'Audit log' }).click();
     const table = page.getByRole('table', { name: 'Audit log' });
     await table.locator('tbody tr').first().waitFor();

@@ -7,7 +7,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** HTTP ownership challenge: answers the token for a pending domain requested with its own Host */
+        /** HTTP ownership challenge: answers the token of a pending custom domain */
         get: operations["answerDomainChallenge"];
         put?: never;
         post?: never;
@@ -770,6 +770,9 @@ export interface components {
                 } | null;
                 /** @description Or make this URL answer the token (Drover answers it when the domain points at Drover) */
                 httpUrl: string | null;
+                lastCheckedAt: string | null;
+                /** @description What the last failed check found */
+                lastCheckError: string | null;
                 method: ("dns" | "http") | null;
                 /** @enum {string} */
                 status: "pending" | "verified";
@@ -1627,7 +1630,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The domain, verified */
+            /** @description The domain after the check: verified, or pending with lastCheckError */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1665,15 +1668,6 @@ export interface operations {
             };
             /** @description The resource does not exist or is not visible to the caller */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Error */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,4 +1,4 @@
-// An environment: every service (all pages, for the canvas) and the shared variables (depends on `app:services`,
+// An environment: every service (all pages, for the canvas; streamed) and the shared variables (depends on `app:services`,
 // `app:variables`). Reference edges are filled in by the page after first paint.
 import { api, ok } from '#lib/api/client.ts';
 import type { PageLoad } from './$types';
@@ -16,10 +16,11 @@ export const load: PageLoad = async ({ params, depends }) => {
     } while (cursor);
     return all;
   })();
-  const [environment, services, shared] = await Promise.all([
+  servicesP.catch(() => undefined); // the page shows the failure; this only keeps it from being unhandled
+  const [environment, shared] = await Promise.all([
     ok(api.GET('/api/environments/{environmentId}', { params: { path } })),
-    servicesP,
     ok(api.GET('/api/environments/{environmentId}/variables', { params: { path } })),
   ]);
-  return { environment, services, shared };
+  // The services arrive as a promise (streamed): the page paints its frame at once and the canvas when they land.
+  return { environment, shared, streamed: { services: servicesP } };
 };
