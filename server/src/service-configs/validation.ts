@@ -16,7 +16,7 @@ import { isSlug } from '../core/slugs.ts';
 /** COMMAND_INTERPOLATION_RE finds every `${` … `}` in a command element. */
 const INTERP_RE = /\$\{([^}]*)\}?/g;
 /** ALLOWED_INTERPOLATION_RE is what may stand inside `${…}` of a command: PORT or a Nomad runtime variable. */
-const ALLOWED_INTERP_RE = /^(PORT|NOMAD_[A-Z0-9_]+)$/;
+const ALLOWED_INTERP_RE = /^(PORT|NOMAD_[A-Za-z0-9_]+)$/;
 
 /** commandElementProblem says what is wrong with one argv element, or null when it is fine. */
 export function commandElementProblem(arg: string): string | null {

@@ -1,0 +1,134 @@
+/**
+ * A small real-HTTP Vault KV v2 server for tests (Vault itself cannot be installed here): it answers the KV v2 data
+ * and metadata endpoints of one mount like Vault does (check-and-set, versions, DELETE metadata), refuses a wrong
+ * token with 403, and checks every request it receives against `vault-openapi.json` — a method and path Vault does
+ * not document, or a write body of the wrong shape, is recorded in `violations`. `failWhen` injects 500s.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readContract } from '@drover/scheduler/contracts/index.ts';
+
+/** KvRequest is one request the server received (the body is kept for assertions about what reached Vault). */
+export interface KvRequest {
+  /** method is the HTTP method. */
+  method: string;
+  /** path is the URL path. */
+  path: string;
+  /** body is the parsed JSON body, if any. */
+  body: unknown;
+}
+
+/** KvTestServer is a running fake. */
+export interface KvTestServer {
+  /** url is `http://127.0.0.1:<port>`. */
+  url: string;
+  /** token is the accepted X-Vault-Token. */
+  token: string;
+  /** data maps `<path under the mount>` to its versions (null = deleted). */
+  data: Map<string, (Record<string, string> | null)[]>;
+  /** requests lists every request in order. */
+  requests: KvRequest[];
+  /** violations lists requests that vault-openapi.json does not document. */
+  violations: string[];
+  /** failWhen makes matching requests answer 500 (set to undefined to stop). */
+  failWhen: ((r: KvRequest) => boolean) | undefined;
+  /** close stops the server. */
+  close(): Promise<void>;
+}
+
+interface Spec {
+  paths: Record<string, Record<string, unknown>>;
+  components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+}
+
+/** documented tells whether vault-openapi.json has `method` on a path of the KV v2 engine for `kind` (`data`…). */
+function documented(spec: Spec, method: string, kind: string): boolean {
+  const p = spec.paths[`/{kv_v2_mount_path}/${kind}/{path}`];
+  return p !== undefined && method.toLowerCase() in p;
+}
+
+function send(res: ServerResponse, status: number, body?: unknown): void {
+  if (body === undefined) {
+    res.writeHead(status).end();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  if (chunks.length === 0) return undefined;
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+}
+
+/** startKvTestServer starts the fake with KV v2 mounted at `mount` (default `secret`). */
+export async function startKvTestServer(mount = 'secret'): Promise<KvTestServer> {
+  const spec = readContract('vault-openapi.json') as unknown as Spec;
+  const writeProps = Object.keys(spec.components.schemas.KvV2WriteRequest?.properties ?? {});
+  const state: Omit<KvTestServer, 'url' | 'close'> = {
+    token: 'hvs.test-token', data: new Map(), requests: [], violations: [], failWhen: undefined,
+  };
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const body = await readBody(req);
+      const r: KvRequest = { method: req.method ?? 'GET', path: url.pathname, body };
+      state.requests.push(r);
+      const m = new RegExp(`^/v1/${mount}/(data|metadata)/(.+)$`).exec(url.pathname);
+      if (!m) {
+        state.violations.push(`${r.method} ${r.path}: not a KV v2 path of mount ${mount}`);
+        return send(res, 404, { errors: [] });
+      }
+      const [, kind, path] = m as unknown as [string, 'data' | 'metadata', string];
+      if (!documented(spec, r.method, kind)) state.violations.push(`${r.method} /{kv_v2_mount_path}/${kind}/{path} is not in vault-openapi.json`);
+      if (r.method === 'POST' && kind === 'data') {
+        const b = body as Record<string, unknown> | undefined;
+        const extra = Object.keys(b ?? {}).filter((k) => !writeProps.includes(k));
+        if (!b || typeof b.data !== 'object' || extra.length > 0) state.violations.push(`POST data body does not match KvV2WriteRequest (${extra.join(',')})`);
+      }
+      if (req.headers['x-vault-token'] !== state.token) return send(res, 403, { errors: ['permission denied'] });
+      if (state.failWhen?.(r)) return send(res, 500, { errors: ['injected failure'] });
+      const versions = state.data.get(path) ?? [];
+      const meta = (v: number) => ({ version: v, created_time: new Date(0).toISOString(), deletion_time: '', destroyed: false, custom_metadata: null });
+      if (kind === 'data' && r.method === 'GET') {
+        const last = versions.at(-1);
+        if (!last) return send(res, 404, { errors: [] });
+        return send(res, 200, { request_id: 'r', lease_id: '', renewable: false, lease_duration: 0, data: { data: last, metadata: meta(versions.length) } });
+      }
+      if (kind === 'data' && r.method === 'POST') {
+        const b = body as { data: Record<string, string>; options?: { cas?: number } };
+        if (b.options?.cas !== undefined && b.options.cas !== versions.length) {
+          return send(res, 400, { errors: ['check-and-set parameter did not match the current version'] });
+        }
+        versions.push({ ...b.data });
+        state.data.set(path, versions);
+        return send(res, 200, { data: meta(versions.length) });
+      }
+      if (kind === 'metadata' && r.method === 'DELETE') {
+        state.data.delete(path);
+        return send(res, 204);
+      }
+      return send(res, 405, { errors: [] });
+    })().catch(() => send(res, 500, { errors: ['test server error'] }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  const out = state as KvTestServer;
+  out.url = `http://127.0.0.1:${port}`;
+  out.close = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  };
+  return out;
+}
+
+/** currentValues returns the latest data of every path (what Vault holds now). */
+export function currentValues(s: KvTestServer): Map<string, Record<string, string>> {
+  const out = new Map<string, Record<string, string>>();
+  for (const [k, v] of s.data) {
+    const last = v.at(-1);
+    if (last) out.set(k, last);
+  }
+  return out;
+}
