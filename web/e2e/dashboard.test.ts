@@ -1,6 +1,7 @@
 /**
  * The dashboard end to end, in Debian's Chromium against the real server (real Postgres, migrations at boot):
  * first-run setup → create a project → add services → set variables (one a reference) → reveal a value →
+ * a refused and an accepted custom domain → duplicate the environment → pan the canvas by keyboard, dark theme →
  * invite a member as viewer → the viewer accepts the invitation, finds every mutation control disabled, and the
  * server refuses a mutation sent anyway. Screenshots of the main screens go to artifacts/screenshots/.
  */
@@ -111,6 +112,54 @@ test('setup → project → services → variables → reveal → invite a viewe
     assert.match(raw, new RegExp(`^SECRET_TOKEN=${secretValue}$`, 'm'));
     assert.match(raw, /^API_URL=/m);
     await screenshot(page, '06-variables-raw');
+  });
+
+  await t.test('a custom domain in upper case is refused under its field; a valid one is listed as pending', async () => {
+    await page.getByRole('link', { name: 'Domains' }).click();
+    const form = page.getByRole('form', { name: 'Add a custom domain' });
+    await form.getByLabel('Custom domain').fill('Shop.Example.com');
+    await form.getByRole('button', { name: 'Add domain' }).click();
+    const error = form.locator('.field-error');
+    await error.waitFor();
+    assert.match((await error.textContent()) ?? '', /\S/);
+    assert.equal(await form.getByLabel('Custom domain').getAttribute('aria-invalid'), 'true');
+    await form.getByLabel('Custom domain').fill('shop.example.com');
+    await form.getByRole('button', { name: 'Add domain' }).click();
+    const row = page.locator('[data-domain="shop.example.com"]');
+    await row.waitFor();
+    assert.match((await row.textContent()) ?? '', /pending/);
+    await screenshot(page, '06b-domains');
+  });
+
+  await t.test('the environment is duplicated with its services, and the switcher lists both', async () => {
+    await page.goto(projectUrl);
+    await page.getByLabel('New environment slug').fill('staging');
+    await page.getByRole('button', { name: 'Duplicate' }).click();
+    await page.waitForURL((u) => u.pathname.includes('/environments/') && u.href !== projectUrl);
+    const switcher = page.getByRole('combobox', { name: 'Environment' });
+    await switcher.locator('option').nth(1).waitFor({ state: 'attached' });
+    assert.equal(await switcher.locator('option').count(), 2);
+    await page.getByTestId('canvas').locator('[data-node]').nth(1).waitFor();
+    assert.equal(await page.getByTestId('canvas').locator('[data-node]').count(), 2);
+  });
+
+  await t.test('the canvas pans with the keyboard and the theme toggle switches to dark', async () => {
+    await page.goto(projectUrl);
+    const canvas = page.getByTestId('canvas');
+    await canvas.locator('[data-node]').first().waitFor();
+    const layer = canvas.locator('.layer');
+    const before = await layer.getAttribute('style');
+    await canvas.focus();
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowUp');
+    assert.notEqual(await layer.getAttribute('style'), before);
+    const toggle = page.getByRole('button', { name: /^Theme:/ });
+    await toggle.click(); // system → light
+    await toggle.click(); // light → dark
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+    await screenshot(page, '03b-canvas-dark');
+    await toggle.click(); // dark → system
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme ?? 'system'), 'system');
   });
 
   await t.test('the owner invites a viewer and gets the accept link once', async () => {
