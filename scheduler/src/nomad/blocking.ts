@@ -24,13 +24,16 @@ export interface WatchOptions extends Omit<QueryOptions, 'index'> {
 }
 
 /**
- * watch yields the result of `read` whenever Nomad's index for it changes (and the first state at once when
- * starting from 0). It blocks with `index`/`wait`, resets to 0 when the index goes backwards, and ends when the
- * signal aborts. Errors of `read` (after its own retries) end the loop by throwing.
+ * watch yields the result of `read` whenever Nomad's index for it differs from the last one yielded (and the
+ * first state at once when starting from 0). It blocks with `index`/`wait`; when the index goes backwards it yields
+ * that state and re-reads from 0 (without yielding the same index twice). It ends when the signal aborts; errors
+ * of `read` (after its own retries) end the loop by throwing.
  */
 export async function* watch<T>(read: (q: QueryOptions) => Promise<QueryResult<T>>, opts: WatchOptions = {}): AsyncGenerator<QueryResult<T>> {
   const { index: start, idleDelayMs, ...q } = opts;
   let index = start ?? 0;
+  // lastSeen is the index of the state the caller holds: a result at that index is not news.
+  let lastSeen: number | undefined = index > 0 ? index : undefined;
   let zeroes = 0;
   const wait = opts.wait ?? 300_000;
   while (!opts.signal?.aborted) {
@@ -41,14 +44,15 @@ export async function* watch<T>(read: (q: QueryOptions) => Promise<QueryResult<T
       if (opts.signal?.aborted) return;
       throw e;
     }
-    const next = nextBlockingIndex(index, r.meta);
-    const changed = index === 0 || next !== index;
     if (r.meta.lastIndex === 0) {
       zeroes++;
       if (zeroes >= 2) await delay(idleDelayMs ?? 1000, opts.signal);
     } else zeroes = 0;
-    index = next;
-    if (changed) yield r;
+    index = nextBlockingIndex(index, r.meta);
+    if (r.meta.lastIndex !== lastSeen) {
+      lastSeen = r.meta.lastIndex;
+      yield r;
+    }
   }
 }
 
