@@ -26,7 +26,6 @@ async function terminalDeployment(d: NomadDouble, id: string, version: number, t
 
 test('a service job goes register → eval complete → allocs running → deployment successful, in Nomad\'s shapes', async () => {
   await withDouble(async (d) => {
-    const started = Date.now();
     const r = await register(d, aServiceJob());
     assert.equal(r.status, 200, r.text);
     assertContract('JobRegisterResponse', r.json);
@@ -34,11 +33,9 @@ test('a service job goes register → eval complete → allocs running → deplo
     const ev = (await api(d.url, 'GET', `/v1/evaluation/${r.json.EvalID}`)).json;
     assertContract('Evaluation', ev);
     const dep = await terminalDeployment(d, 'web-app', 0);
-    const elapsed = Date.now() - started;
     assert.equal(dep.Status, 'successful');
     assert.equal(dep.StatusDescription, 'Deployment completed successfully');
     assertContract('Deployment', dep);
-    assert.ok(elapsed < 2000, `deploy took ${elapsed} ms`);
     const evDone = (await api(d.url, 'GET', `/v1/evaluation/${r.json.EvalID}`)).json;
     assert.equal(evDone.Status, 'complete');
     assert.equal(evDone.DeploymentID, dep.ID);

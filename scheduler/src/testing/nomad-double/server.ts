@@ -120,8 +120,15 @@ export class NomadDoubleServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  private readonly dropping = new WeakSet<ServerResponse>();
+
   private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     if (res.headersSent || res.destroyed) return;
+    if (this.dropping.has(res) && status < 400) {
+      // The write was applied; its answer is lost (the connection resets), as when a proxy or network fails.
+      res.socket?.destroy();
+      return;
+    }
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     res.writeHead(status, { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
     res.end(text);
@@ -180,9 +187,8 @@ export class NomadDoubleServer {
       const region = url.searchParams.get('region');
       if (region && region !== REGION) throw new DoubleError(500, 'No path to region');
       const ctx: Ctx = { req, res, method, path: url.pathname, q: url.searchParams, ns: url.searchParams.get('namespace') || 'default', body, parts: url.pathname.slice(4).split('/').map((p) => decodeURIComponent(p)) };
-      const drop = applies && method !== 'GET' && f.dropRate !== undefined && this.rand() < f.dropRate;
+      if (applies && method !== 'GET' && f.dropRate !== undefined && this.rand() < f.dropRate) this.dropping.add(res);
       await this.route(ctx);
-      if (drop) res.destroy();
     } catch (e) {
       if (e instanceof DoubleError) {
         this.send(res, e.status, e.body !== undefined ? e.body : e.message, e.status === 409 ? this.metaHeaders(this.state.index) : {});
@@ -234,7 +240,7 @@ export class NomadDoubleServer {
     return body;
   }
 
-  private async read(ctx: Ctx, compute: () => ReadResult): Promise<void> {
+  private async read(ctx: Ctx, compute: () => ReadResult, tables?: Table[]): Promise<void> {
     const minIndex = Number(ctx.q.get('index') ?? '0') || 0;
     const waitMs = Math.min(parseWait(ctx.q.get('wait')) ?? 300_000, 600_000);
     let r = compute();
@@ -242,14 +248,19 @@ export class NomadDoubleServer {
       const deadline = Date.now() + waitMs;
       while (r.index <= minIndex && Date.now() < deadline && !ctx.res.destroyed) {
         await new Promise<void>((resolve) => {
+          const seen = tables ? this.state.tableIndex(...tables) : 0;
+          const onChange = (): void => {
+            // Only wake for the tables this read depends on (a changed table may still leave r.index unchanged).
+            if (!tables || this.state.tableIndex(...tables) > seen || this.state.index < seen) done();
+          };
           const done = (): void => {
             clearTimeout(timer);
-            this.state.emitter.off('change', done);
+            this.state.emitter.off('change', onChange);
             ctx.req.off('close', done);
             resolve();
           };
           const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
-          this.state.emitter.on('change', done);
+          this.state.emitter.on('change', onChange);
           ctx.req.on('close', done);
         });
         r = compute();
@@ -332,7 +343,7 @@ export class NomadDoubleServer {
           const out = { ...ev };
           if (ctx.q.get('related') === 'true') out.RelatedEvals = [...this.state.evals.values()].filter((e) => e.JobID === ev.JobID && e.Namespace === ev.Namespace && e.ID !== ev.ID).map((e) => ({ ID: e.ID, Namespace: e.Namespace, Priority: e.Priority, Type: e.Type, TriggeredBy: e.TriggeredBy, JobID: e.JobID, NodeID: e.NodeID, DeploymentID: e.DeploymentID, Status: e.Status, StatusDescription: e.StatusDescription, WaitUntil: e.WaitUntil, NextEval: e.NextEval, PreviousEval: e.PreviousEval, BlockedEval: e.BlockedEval, CreateIndex: e.CreateIndex, ModifyIndex: e.ModifyIndex, CreateTime: e.CreateTime, ModifyTime: e.ModifyTime }));
           return { body: out, index: num(ev.ModifyIndex) };
-        });
+        }, ['evals']);
       }
       case 'evaluations':
         if (method === 'GET') return this.read(ctx, () => ({ body: this.filterList(ctx, [...this.state.evals.values()].filter((e) => this.inNs(ctx, e.Namespace))), index: this.state.tableIndex('evals') }));
@@ -347,7 +358,7 @@ export class NomadDoubleServer {
         if (method === 'GET' && !sub) return this.read(ctx, () => {
           const a = this.allocOr404(id);
           return { body: a.alloc, index: num(a.alloc.ModifyIndex) };
-        });
+        }, ['allocs']);
         if (sub === 'stop' && isWrite) {
           const a = this.allocOr404(id);
           return this.write(ctx, this.state.stopAllocAndReplace(a));
@@ -470,7 +481,7 @@ export class NomadDoubleServer {
         if (method === 'GET') return this.read(ctx, () => {
           const job = this.jobOr404(ns, id);
           return { body: job, index: num(job.ModifyIndex) };
-        });
+        }, ['jobs']);
         if (isWrite) return this.registerJob(ctx, id);
         if (method === 'DELETE') {
           const purge = ctx.q.get('purge') === 'true';
@@ -564,22 +575,22 @@ export class NomadDoubleServer {
       }
       case 'summary':
         if (method !== 'GET') break;
-        return this.read(ctx, () => ({ body: this.state.jobSummary(this.jobOr404(ns, id)), index: this.state.tableIndex('summary') }));
+        return this.read(ctx, () => ({ body: this.state.jobSummary(this.jobOr404(ns, id)), index: this.state.tableIndex('summary') }), ['summary']);
       case 'allocations':
         if (method !== 'GET') break;
         return this.read(ctx, () => {
           this.jobOr404(ns, id);
           return { body: [...this.state.allocs.values()].filter((a) => a.alloc.Namespace === ns && a.alloc.JobID === id).sort((a, b) => num(b.alloc.CreateIndex) - num(a.alloc.CreateIndex)).map((a) => this.state.allocStub(a)), index: this.state.tableIndex('allocs') };
-        });
+        }, ['allocs']);
       case 'evaluations':
         if (method !== 'GET') break;
-        return this.read(ctx, () => ({ body: [...this.state.evals.values()].filter((e) => e.Namespace === ns && e.JobID === id).sort((a, b) => num(b.CreateIndex) - num(a.CreateIndex)), index: this.state.tableIndex('evals') }));
+        return this.read(ctx, () => ({ body: [...this.state.evals.values()].filter((e) => e.Namespace === ns && e.JobID === id).sort((a, b) => num(b.CreateIndex) - num(a.CreateIndex)), index: this.state.tableIndex('evals') }), ['evals']);
       case 'deployments':
         if (method !== 'GET') break;
-        return this.read(ctx, () => ({ body: this.state.jobDeployments(ns, id), index: this.state.tableIndex('deployment') }));
+        return this.read(ctx, () => ({ body: this.state.jobDeployments(ns, id), index: this.state.tableIndex('deployment') }), ['deployment']);
       case 'deployment':
         if (method !== 'GET') break;
-        return this.read(ctx, () => ({ body: this.state.jobDeployments(ns, id)[0] ?? null, index: this.state.tableIndex('deployment') }));
+        return this.read(ctx, () => ({ body: this.state.jobDeployments(ns, id)[0] ?? null, index: this.state.tableIndex('deployment') }), ['deployment']);
       default:
         break;
     }
@@ -617,7 +628,7 @@ export class NomadDoubleServer {
     if (method === 'GET' && a !== '' && b === '') return this.read(ctx, () => {
       const d = get(a);
       return { body: d, index: num(d.ModifyIndex) };
-    });
+    }, ['deployment']);
     throw new DoubleError(404, 'Invalid URL path');
   }
 

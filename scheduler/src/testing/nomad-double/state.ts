@@ -120,7 +120,7 @@ export class NomadState {
   publish(topic: string, type: string, keyId: string, namespace: string, payload: Obj, filterKeys: string[] | null = null): void {
     const e: StreamEvent = { Topic: topic, Type: type, Key: keyId, FilterKeys: filterKeys, Index: this.index, Payload: clone(payload), namespace };
     this.events.push(e);
-    if (this.events.length > this.eventBuffer) this.events.splice(0, this.events.length - this.eventBuffer);
+    if (this.events.length > this.eventBuffer * 1.25) this.events.splice(0, this.events.length - this.eventBuffer);
     this.emitter.emit('event', e);
   }
 
@@ -215,6 +215,7 @@ export class NomadState {
     const ns = str(job.Namespace, 'default'), id = str(job.ID);
     if (!this.namespaces.has(ns)) throw new DoubleError(500, `job "${id}" is in nonexistent namespace "${ns}"`);
     const existing = this.currentJob(ns, id);
+    job.Stop = job.Stop === true;
     if (opts.enforceIndex) {
       const want = opts.jobModifyIndex ?? 0;
       if (want === 0 && existing) throw new DoubleError(500, `Enforcing job modify index 0: job already exists`);
@@ -299,20 +300,21 @@ export class NomadState {
     }
     if (this.scenarioFor(job) === 'no-capacity') return { ...base, NodesExhausted: nodes, ClassExhausted: null, DimensionExhausted: { memory: nodes } };
     const need = groupMemory(group);
-    const free = this.nodes.map((n) => this.freeMemory(n));
+    const used = this.usedMemory();
+    const free = this.nodes.map((n) => nodeMemory(n) - (used.get(str(n.ID)) ?? 0));
     const fits = free.reduce((acc, f) => acc + Math.floor(f / Math.max(1, need)), 0);
     if (fits < missing) return { ...base, NodesExhausted: nodes, DimensionExhausted: { memory: nodes } };
     return undefined;
   }
 
-  private freeMemory(node: Obj): number {
-    const total = num((node.NodeResources as { Memory?: { MemoryMB?: number } }).Memory?.MemoryMB);
-    let used = 0;
+  private usedMemory(): Map<string, number> {
+    const used = new Map<string, number>();
     for (const a of this.allocs.values()) {
-      if (a.alloc.NodeID !== node.ID || a.alloc.DesiredStatus !== 'run' || ['complete', 'failed', 'lost'].includes(str(a.alloc.ClientStatus))) continue;
-      used += groupMemory(a.group);
+      if (a.alloc.DesiredStatus !== 'run' || ['complete', 'failed', 'lost'].includes(str(a.alloc.ClientStatus))) continue;
+      const id = str(a.alloc.NodeID);
+      used.set(id, (used.get(id) ?? 0) + groupMemory(a.group));
     }
-    return total - used;
+    return used;
   }
 
   findVolumeByName(ns: string, name: string): Obj | undefined {
@@ -328,8 +330,10 @@ export class NomadState {
       }
     }
     const need = groupMemory(group);
-    const sorted = [...this.nodes].sort((a, b) => this.freeMemory(b) - this.freeMemory(a));
-    return sorted.find((n) => this.freeMemory(n) >= need) ?? sorted[0] ?? {};
+    const used = this.usedMemory();
+    const free = (n: Obj): number => nodeMemory(n) - (used.get(str(n.ID)) ?? 0);
+    const sorted = [...this.nodes].sort((a, b) => free(b) - free(a));
+    return sorted.find((n) => free(n) >= need) ?? sorted[0] ?? {};
   }
 
   /** processEval runs the scheduler for an evaluation: reconcile allocations with the job, create the deployment. */
@@ -463,7 +467,12 @@ export class NomadState {
     this.after(steps, () => {
       if (d.Status !== 'running') return;
       const stuck = groups.some((g) => num(g.HealthyAllocs) < num(g.DesiredTotal) && !(num(g.DesiredCanaries) > 0 && !g.Promoted && num(g.HealthyAllocs) >= num(g.DesiredCanaries)));
-      if (stuck) this.failDeployment(d, 'Failed due to progress deadline');
+      // Simulated time only advances with the simulation: allocations still on their way to a health verdict
+      // (placed, not failed, health undecided) extend the deadline, so a busy test process cannot fail a deploy.
+      const progressing = [...this.allocs.values()].some((a) => a.alloc.DeploymentID === d.ID && a.alloc.DesiredStatus === 'run'
+        && !['failed', 'lost', 'complete'].includes(str(a.alloc.ClientStatus)) && (a.alloc.DeploymentStatus as Obj | null)?.Healthy === null);
+      const waitingPromotion = groups.some((g) => num(g.DesiredCanaries) > 0 && !g.Promoted && num(g.HealthyAllocs) >= num(g.DesiredCanaries));
+      if (stuck && !progressing && !waitingPromotion) this.failDeployment(d, 'Failed due to progress deadline');
       else this.watchProgress(d);
     });
   }
@@ -1053,6 +1062,10 @@ export class NomadState {
     }
     return out;
   }
+}
+
+function nodeMemory(node: Obj): number {
+  return num((node.NodeResources as { Memory?: { MemoryMB?: number } } | undefined)?.Memory?.MemoryMB);
 }
 
 function groupMemory(group: Obj): number {
