@@ -136,12 +136,14 @@ export class EnvironmentsService {
   private async copyContents(tx: EntityManager, secrets: SecretWriter, src: EnvironmentRow, dst: EnvironmentRow, at: Date) {
     const teamId = src.teamId;
     const services = await tx.getRepository(ServiceEntity).find({ where: { environmentId: src.id, teamId }, order: { createdAt: 'ASC', id: 'ASC' } });
-    const vars = await tx.getRepository(VariableEntity).find({ where: { environmentId: src.id, teamId } });
+    const vars = await tx.getRepository(VariableEntity).find({ where: { environmentId: src.id, teamId }, order: { createdAt: 'ASC', id: 'ASC' } });
     const idMap = new Map<string, string>();
-    const newServices: ServiceRow[] = services.map((s) => {
+    // Copies keep the source's order in lists (sorted by creation time): one millisecond apart, in source order.
+    const tick = (i: number) => new Date(at.getTime() + i);
+    const newServices: ServiceRow[] = services.map((s, i) => {
       const id = randomUUID();
       idMap.set(s.id, id);
-      return { ...s, id, environmentId: dst.id, createdAt: at, updatedAt: at };
+      return { ...s, id, environmentId: dst.id, createdAt: tick(i), updatedAt: at };
     });
     if (newServices.length > 0) await tx.getRepository(ServiceEntity).insert(newServices);
     const domains: DomainRow[] = newServices.filter((s) => s.config.public).map((s) => ({
@@ -150,9 +152,9 @@ export class EnvironmentsService {
       verificationToken: null, verifiedAt: at, verifiedBy: null, certificateStatus: 'unknown', lastCheckedAt: null, lastCheckError: null, createdAt: at, updatedAt: at,
     }));
     if (domains.length > 0) await tx.getRepository(DomainEntity).insert(domains);
-    const newVars: VariableRow[] = vars.map((v) => {
+    const newVars: VariableRow[] = vars.map((v, i) => {
       const serviceId = v.serviceId === null ? null : (idMap.get(v.serviceId) as string);
-      return { ...v, id: randomUUID(), environmentId: dst.id, serviceId, ownerId: serviceId ?? dst.id, createdAt: at, updatedAt: at };
+      return { ...v, id: randomUUID(), environmentId: dst.id, serviceId, ownerId: serviceId ?? dst.id, createdAt: tick(i), updatedAt: at };
     });
     if (newVars.length > 0) await tx.getRepository(VariableEntity).insert(newVars);
     // Values last: every row is in place, so a failure here rolls the rows back and undoes earlier Vault writes.
