@@ -42,6 +42,12 @@ export interface Fixture {
   accounts: Map<string, { email: string; password: string }>;
   /** hosts maps a domain challenge token to its hostname (the challenge answers only with that Host). */
   hosts: Map<string, string>;
+  /** limited is a member of the first team limited to another project than the world's. */
+  limited: Principal;
+  /** projectLeaks are the IDs and names of the world's project and everything in it (hidden from `limited`). */
+  projectLeaks: Set<string>;
+  /** secrets are values only their issuing or revealing answer may carry: passwords, sessions, tokens, variable values. */
+  secrets: Set<string>;
   /** leaks are the IDs and names of first-team resources that must never reach an outsider. */
   leaks: Set<string>;
 }
@@ -78,9 +84,11 @@ async function ok(r: Promise<{ status: number; text: string; body: unknown }>, w
 }
 
 /** inviteAccount invites a fresh email into a team with a role, accepts it, and returns the new account. */
-export async function inviteAccount(f: Fixture, inviter: Client, teamId: string, role: Role, label: string): Promise<{ userId: string; email: string; password: string; session: Client }> {
+export async function inviteAccount(
+  f: Fixture, inviter: Client, teamId: string, role: Role, label: string, projectIds?: string[],
+): Promise<{ userId: string; email: string; password: string; session: Client }> {
   const email = `${label}-${randomBytes(4).toString('hex')}@example.test`;
-  const inv = await ok(inviter.post(`/api/teams/${teamId}/invitations`, { email, role }), `invite ${label}`);
+  const inv = await ok(inviter.post(`/api/teams/${teamId}/invitations`, { email, role, ...(projectIds ? { projectIds } : {}) }), `invite ${label}`);
   const token = new URL(inv.acceptUrl).hash.replace('#token=', '');
   const session = new Client(f.app.url);
   const password = testPassword();
@@ -137,6 +145,7 @@ export const CREATORS: Readonly<Record<string, Creator>> = {
       const slug = marker('p').slice(0, 30);
       const p = await ok(f.founder.session.post(`/api/teams/${ids.teamId}/projects`, { slug, name: slug }), 'create project');
       f.leaks.add(p.id).add(slug);
+      f.projectLeaks.add(p.id).add(slug);
       return p.id as string;
     },
   },
@@ -146,6 +155,7 @@ export const CREATORS: Readonly<Record<string, Creator>> = {
       const slug = marker('e').slice(0, 30);
       const e = await ok(f.founder.session.post(`/api/projects/${ids.projectId}/environments`, { slug, name: slug }), 'create environment');
       f.leaks.add(e.id).add(slug);
+      f.projectLeaks.add(e.id).add(slug);
       return e.id as string;
     },
   },
@@ -157,6 +167,7 @@ export const CREATORS: Readonly<Record<string, Creator>> = {
         slug, name: slug, image: 'nginx:1.27', port: 8080,
       }), 'create service');
       f.leaks.add(s.id).add(slug);
+      f.projectLeaks.add(s.id).add(slug);
       return s.id as string;
     },
   },
@@ -169,6 +180,8 @@ export const CREATORS: Readonly<Record<string, Creator>> = {
       await ok(f.founder.session.request('PUT', `/api/services/${ids.serviceId}/variables`, { variables: { [key]: value } }), 'set service variable');
       await ok(f.founder.session.request('PUT', `/api/environments/${ids.environmentId}/variables`, { variables: { [key]: value } }), 'set shared variable');
       f.leaks.add(key).add(value);
+      f.projectLeaks.add(key).add(value);
+      f.secrets.add(value);
       return key;
     },
   },
@@ -178,6 +191,7 @@ export const CREATORS: Readonly<Record<string, Creator>> = {
       const hostname = `${marker('d')}.example.test`;
       const d = await ok(f.founder.session.post(`/api/services/${ids.serviceId}/domains`, { hostname }), 'add domain');
       f.leaks.add(d.id).add(hostname);
+      f.projectLeaks.add(d.id).add(hostname);
       return d.id as string;
     },
   },
@@ -280,7 +294,8 @@ export async function buildFixture(app: TestApp, pathParams: Set<string>): Promi
   const s = await ok(founderSession.post('/api/setup', { email: 'founder@example.test', name: 'Founder', password: founderPassword, teamName }), 'setup');
   const f: Fixture = {
     app, founder: undefined as unknown as Principal, members: {} as Record<Role, Principal>, outsider: undefined as unknown as Principal,
-    world: { teamId: s.team.id }, accounts: new Map(), hosts: new Map(), leaks: new Set([s.team.id, s.team.slug, teamName]),
+    world: { teamId: s.team.id }, accounts: new Map(), hosts: new Map(), limited: undefined as unknown as Principal,
+    projectLeaks: new Set(), secrets: new Set(), leaks: new Set([s.team.id, s.team.slug, teamName]),
   };
   f.founder = await makePrincipal(app, 'founder', { userId: s.user.id, email: 'founder@example.test', password: founderPassword, session: founderSession });
   for (const role of Roles) {
@@ -295,6 +310,16 @@ export async function buildFixture(app: TestApp, pathParams: Set<string>): Promi
   for (const p of [...Object.values(f.members), f.founder]) f.leaks.add(p.userId).add(p.email);
   // The base world: one of every resource the document's paths name (teamId is the first team itself).
   await resolve(f, [...pathParams].filter((p) => p !== 'teamId'), f.world, f.founder);
+  // A member limited to another project of the first team (when the document has projects).
+  const elsewhere = pathParams.has('projectId')
+    ? [(await ok(founderSession.post(`/api/teams/${s.team.id}/projects`, { slug: 'elsewhere' }), 'create project elsewhere')).id as string]
+    : [];
+  f.limited = await makePrincipal(app, 'limited', await inviteAccount(f, founderSession, s.team.id, 'member', 'limited', elsewhere));
+  for (const p of [f.founder, f.outsider, f.limited, ...Object.values(f.members)]) {
+    f.secrets.add(p.password).add(p.session.cookies.get('drover_session') ?? '').add(p.session.cookies.get('drover_csrf') ?? '');
+    for (const t of Object.values(p.tokens)) f.secrets.add(t.bearer ?? '');
+  }
+  f.secrets.delete('');
   return f;
 }
 

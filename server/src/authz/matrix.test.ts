@@ -11,6 +11,12 @@ import { Client, startTestApp, type Reply, type TestApp } from './harness.ts';
 import { buildFixture, EXAMPLES, FRESH_CREDENTIAL, HEADERS, freshSession, resolve, type Fixture, type Principal } from './fixture.ts';
 import { Credentials, expectedOutcome, MATRIX, OUTCOME_STATUS, type Credential, type Outcome } from './matrix.ts';
 
+/** ISSUERS are the operations whose answer may carry a secret: they issue or reveal it. */
+const ISSUERS = new Set(['getSession', 'login', 'completeSetup', 'acceptInvitation', 'createToken', 'revealServiceVariable', 'revealSharedVariable']);
+
+/** PROJECT_BOUND are the path parameters that name a project or something inside one. */
+const PROJECT_BOUND = new Set(['projectId', 'environmentId', 'serviceId', 'variableKey', 'domainId']);
+
 interface Operation {
   id: string;
   method: string;
@@ -121,6 +127,10 @@ describe('authorization matrix: every operation of the OpenAPI document', () => 
           group += got.length === 1 ? got : '?';
           const want: Outcome | undefined = row ? expectedOutcome(row, i, cred) : undefined;
           if (want && got !== want) problems.push(`${op.id} as ${role}/${cred}: expected ${want}, got ${r.status} ${r.text.slice(0, 200)}`);
+          if (!ISSUERS.has(op.id)) {
+            const shown = [...f.secrets].filter((x) => r.text.includes(x));
+            if (shown.length > 0) problems.push(`${op.id} as ${role}/${cred}: the answer carries a secret (password, session, CSRF, token or variable value)`);
+          }
           if (r.status >= 400) {
             const leaked = leaksIn(r);
             if (leaked.length > 0) problems.push(`${op.id} as ${role}/${cred}: a ${r.status} answer mentions ${leaked.join(', ')}`);
@@ -153,6 +163,20 @@ describe('authorization matrix: every operation of the OpenAPI document', () => 
         const leaked = leaksIn(r);
         if (leaked.length > 0) problems.push(`${op.id} ${label}: the answer mentions ${leaked.join(', ')}`);
       }
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  it('a member limited to other projects gets 404 on everything inside the world’s project, and lists without it', async () => {
+    const problems: string[] = [];
+    for (const op of ops) {
+      if (op.isPublic) continue;
+      const bound = op.params.some((p) => PROJECT_BOUND.has(p));
+      const r = await call(op, FRESH_CREDENTIAL.has(op.id) ? await freshSession(sut, f.limited) : f.limited.session, f.limited, f.limited);
+      const text = JSON.stringify(r.body && typeof r.body === 'object' ? { ...r.body, instance: undefined } : r.body ?? r.text);
+      const seen = [...f.projectLeaks].filter((x) => x.length >= 6 && text.includes(x));
+      if (bound && r.status !== 404) problems.push(`${op.id}: expected 404, got ${r.status} ${r.text.slice(0, 200)}`);
+      if (seen.length > 0 && !(op.method !== 'get' && r.status < 300)) problems.push(`${op.id}: the answer mentions ${seen.join(', ')}`);
     }
     assert.deepEqual(problems, []);
   });
