@@ -216,6 +216,39 @@ test('setup → project → services → variables → reveal → invite a viewe
     assert.ok(!refused.body.includes(secretValue));
   });
 
+  await t.test('an API token is shown once, listed by its prefix, and revoked', async () => {
+    await page.getByRole('link', { name: 'API tokens' }).click();
+    const form = page.getByRole('form', { name: 'New API token' });
+    await form.getByLabel('Name').fill('ci');
+    await form.getByLabel('Scope').selectOption('deploy');
+    await form.getByRole('button', { name: 'Create token' }).click();
+    const secret = await page.getByLabel('New token').inputValue();
+    assert.ok(secret.length >= 20, 'the new token is shown');
+    const row = page.getByRole('table', { name: 'API tokens' }).locator('tbody tr').filter({ hasText: 'ci' });
+    await row.waitFor();
+    const text = (await row.textContent()) ?? '';
+    assert.match(text, /deploy/);
+    assert.ok(!text.includes(secret), 'the list never shows the token itself');
+    await screenshot(page, '11-tokens');
+    await row.getByRole('button', { name: 'Revoke ci' }).click();
+    await row.waitFor({ state: 'detached' });
+  });
+
+  await t.test('signing out ends the session; signing in with a wrong password says so, the right one comes back', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login/);
+    await page.goto(projectUrl);
+    await page.waitForURL(/\/login\?next=/);
+    await page.getByLabel('Email').fill(ownerEmail);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    await screenshot(page, '12-login-refused');
+    await page.getByLabel('Password').fill(ownerPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(projectUrl);
+  });
+
   await t.test('the owner sees the reveal and the invitation in the audit log', async () => {
     await page.goto(projectUrl);
     await page.getByRole('link', { name: 'Acme', exact: true }).click();
