@@ -108,10 +108,14 @@ describe('teams, members, invitations and audit over HTTP', () => {
     assert.equal(kickOwner.status, 403);
     assert.equal((await admin.client.patch(`/api/teams/${teamId}/members/${viewer.userId}`, { role: 'member' })).status, 200);
 
+    const countAudit = async () => ((await sut.db.dataSource.query('SELECT count(*)::int AS n FROM audit_entries'))[0] as { n: number }).n;
+    const before = await countAudit();
     const last = await owner.patch(`/api/teams/${teamId}/members/${ownerId}`, { role: 'admin' });
     assert.equal(last.status, 409);
     assert.equal(last.body.code, 'team/last_owner');
     assert.equal((await owner.del(`/api/teams/${teamId}/members/${ownerId}`)).body.code, 'team/last_owner');
+    assert.equal((await owner.post(`/api/teams/${teamId}/invitations`, { email: 'admin@example.test', role: 'viewer' })).body.code, 'member/exists');
+    assert.equal(await countAudit(), before, 'refused mutations leave no audit entry');
     assert.equal((await owner.patch(`/api/teams/${teamId}/members/${admin.userId}`, { role: 'owner' })).status, 200);
     assert.equal((await admin.client.patch(`/api/teams/${teamId}/members/${admin.userId}`, { role: 'admin' })).status, 200);
 
