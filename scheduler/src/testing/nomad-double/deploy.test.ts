@@ -110,7 +110,7 @@ test('scenario oom: exit 137 "OOM Killed" with the restart policy exhausted and 
 
 test('scenario unhealthy: checks fail, "Alloc Unhealthy" with the check output, the deployment fails on its deadline', async () => {
   await withDouble(async (d) => {
-    d.control.setScenario('sick', 'unhealthy');
+    assert.equal((await api(d.url, 'POST', '/__double/scenario', { jobId: 'sick', scenario: 'unhealthy' })).status, 200);
     const job = aServiceJob('sick');
     job.TaskGroups[0].Update.ProgressDeadline = 5 * 60 * 1e9;
     job.TaskGroups[0].Update.HealthyDeadline = 4 * 60 * 1e9;
@@ -400,5 +400,39 @@ test('allocation restart, stop (replaced) and stats in Nomad\'s shapes', async (
     });
     assert.equal((await api(d.url, 'GET', `/v1/client/allocation/${a.ID}/stats`)).status, 500);
     assert.equal((await api(d.url, 'GET', '/v1/allocation/00000000-dead-beef-0000-000000000000')).status, 404);
+  });
+});
+
+test('scenario crash: exit 1 until the restart policy gives up; a failing periodic child ends dead with its exit code', async () => {
+  await withDouble(async (d) => {
+    d.control.setScenario('crashy', 'crash');
+    await register(d, aServiceJob('crashy'));
+    assert.equal((await terminalDeployment(d, 'crashy', 0)).Status, 'failed');
+    const [a] = (await api(d.url, 'GET', '/v1/job/crashy/allocations')).json as Fixture[];
+    const full = (await api(d.url, 'GET', `/v1/allocation/${a.ID}`)).json;
+    assert.ok((full.TaskStates.app.Events as Fixture[]).filter((e) => e.Type === 'Terminated').every((e) => e.ExitCode === 1));
+    assert.match((await api(d.url, 'GET', `/v1/client/fs/logs/${a.ID}?task=app&type=stderr&plain=true`)).text, /panic: runtime error/);
+    const cron = aBatchJob('nightly');
+    cron.TaskGroups[0].Tasks[0].Config.image = 'busybox:scenario-oom';
+    await register(d, cron);
+    await api(d.url, 'PUT', '/v1/job/nightly/periodic/force');
+    const [child] = (await api(d.url, 'GET', '/v1/jobs?prefix=nightly/periodic-')).json as Fixture[];
+    await until('child dead', async () => (await api(d.url, 'GET', `/v1/job/${encodeURIComponent(child.ID)}`)).json.Status === 'dead');
+    const [ca] = (await api(d.url, 'GET', `/v1/job/${encodeURIComponent(child.ID)}/allocations`)).json as Fixture[];
+    assert.equal(ca.ClientStatus, 'failed');
+    const term = (ca.TaskStates.run.Events as Fixture[]).find((e) => e.Type === 'Terminated');
+    assert.equal(term.ExitCode, 137);
+  });
+});
+
+test('the register Submission is kept per version and served by /submission', async () => {
+  await withDouble(async (d) => {
+    const sub = { Source: 'job "web-app" {}', Format: 'hcl2', VariableFlags: null, Variables: '' };
+    assert.equal((await register(d, aServiceJob(), { Submission: sub })).status, 200);
+    const got = await api(d.url, 'GET', '/v1/job/web-app/submission?version=0');
+    assert.equal(got.status, 200);
+    assertContract('JobSubmission', got.json);
+    assert.equal(got.json.Source, sub.Source);
+    assert.equal((await api(d.url, 'GET', '/v1/job/web-app/submission?version=3')).status, 404);
   });
 });

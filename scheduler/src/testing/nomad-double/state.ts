@@ -632,6 +632,7 @@ export class NomadState {
       for (const t of tasks) this.appendLog(a, str(t.Name), 'stderr', '');
       this.patchAlloc(a, { ClientStatus: 'failed', ClientDescription: 'Failed tasks' });
       this.after(1, () => this.markHealth(a, false));
+      this.deadIfDone(a);
       return;
     }
     this.patchAlloc(a, { ClientStatus: 'running', ClientDescription: 'Tasks are running' });
@@ -664,8 +665,12 @@ export class NomadState {
       Object.assign((a.alloc.TaskStates as Record<string, Obj>)[name] ?? {}, { State: 'dead', Failed: failing, FinishedAt: new Date().toISOString() });
     }
     this.patchAlloc(a, { ClientStatus: failing ? 'failed' : 'complete', ClientDescription: failing ? 'Failed tasks' : 'All tasks have completed' });
+    this.deadIfDone(a);
+  }
+
+  private deadIfDone(a: AllocEntry): void {
     const job = this.currentJob(str(a.alloc.Namespace), str(a.alloc.JobID));
-    if (job && this.liveAllocs(str(job.Namespace), str(job.ID)).length === 0) this.setJobStatus(job, 'dead');
+    if (job && (job.Type === 'batch' || job.Type === 'sysbatch') && this.liveAllocs(str(job.Namespace), str(job.ID)).length === 0) this.setJobStatus(job, 'dead');
   }
 
   private crashLoop(a: AllocEntry): void {
