@@ -35,6 +35,7 @@ export function createAuthenticator(deps: { sessions: SessionStore; tokens: Toke
       if (!sent || !safeEqual(sent, csrfTokenFor(secret))) throw new DomainError('auth/csrf');
     }
     ctx.state.sessionSecret = secret;
+    ctx.state.sessionExpiresAt = s.expiresAt;
     return { kind: 'session', userId: s.userId, sessionId: s.id, scopes: [...Scopes], ip: ctx.ip, requestId };
   };
 }

@@ -60,7 +60,8 @@ export function authRoutes(auth: AuthService): AnyRoute[] {
         const info = await auth.session(actor);
         const secret = typeof ctx.state.sessionSecret === 'string' ? ctx.state.sessionSecret : null;
         const csrfToken = actor.kind === 'session' && secret ? csrfTokenFor(secret) : null;
-        if (csrfToken) setCsrfCookie(ctx, csrfToken, new Date(Date.now() + 24 * 3600_000), auth.cookieSecure);
+        const expires = ctx.state.sessionExpiresAt instanceof Date ? ctx.state.sessionExpiresAt : null;
+        if (csrfToken && expires) setCsrfCookie(ctx, csrfToken, expires, auth.cookieSecure);
         return { ...info, csrfToken };
       },
     }),

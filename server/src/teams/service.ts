@@ -167,11 +167,17 @@ export class TeamService {
     });
   }
 
-  /** delete removes a team (`own`); a team that still holds resources other domains protect is `team/not_empty`. */
+  /**
+   * delete removes a team (`own`). A team that still has projects is `team/not_empty`: deleting the projects first is
+   * what stops their jobs and removes their secrets, which a cascade in Postgres would skip.
+   */
   async delete(actor: Actor, teamId: string): Promise<void> {
     await this.access.requireTeam(actor, teamId, 'own');
     try {
       await this.ds.transaction(async (m) => {
+        await m.query('SELECT id FROM teams WHERE id = $1 FOR UPDATE', [teamId]);
+        const projects: unknown[] = await m.query('SELECT 1 FROM projects WHERE team_id = $1 LIMIT 1', [teamId]);
+        if (projects.length > 0) throw new DomainError('team/not_empty', 'Delete the team’s projects first');
         const [rows] = (await m.query('DELETE FROM teams WHERE id = $1 RETURNING slug, name', [teamId])) as [{ slug: string; name: string }[], number];
         if (!rows[0]) throw new DomainError('team/not_found');
         await this.audit.record({ actor, teamId, action: 'team.delete', targetType: 'team', targetId: teamId, details: { slug: rows[0].slug, name: rows[0].name } }, m);

@@ -34,6 +34,12 @@ describe('teams, members, invitations and audit over HTTP', () => {
     assert.equal(slugChange.status, 400);
     const badSlug = await owner.post('/api/teams', { name: 'x', slug: 'Bad--Slug' });
     assert.equal(badSlug.body.errors[0].path, 'body.slug');
+    const project = await owner.post(`/api/teams/${derived.body.id}/projects`, { slug: 'web' });
+    assert.equal(project.status, 201, project.text);
+    const full = await owner.del(`/api/teams/${derived.body.id}`);
+    assert.equal(full.status, 409);
+    assert.equal(full.body.code, 'team/not_empty');
+    assert.equal((await owner.del(`/api/projects/${project.body.id}`)).status, 204);
     assert.equal((await owner.del(`/api/teams/${derived.body.id}`)).status, 204);
     assert.equal((await owner.get(`/api/teams/${derived.body.id}`)).status, 404);
     const list = await owner.get('/api/teams?limit=1');
