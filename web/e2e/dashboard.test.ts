@@ -261,4 +261,10 @@ test('setup → project → services → variables → reveal → invite a viewe
     assert.ok(!text.includes(secretValue));
     await screenshot(page, '10-audit');
   });
+
+  await t.test('a project that does not exist (or is another team’s) shows the API’s 404 as a page, not a crash', async () => {
+    await page.goto(`${base}/projects/00000000-0000-4000-8000-000000000000`);
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /\S/);
+  });
 });
