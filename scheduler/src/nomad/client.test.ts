@@ -236,6 +236,20 @@ describe('writes', () => {
     assert.equal(server.requests.length, 1);
   });
 
+  test('dispatch with an idempotency token is retried (Nomad de-duplicates by token); without one it is sent once', async () => {
+    let n = 0;
+    const { server, sut } = await withServer((req, res) => {
+      n++;
+      if (n === 1 || n === 3) return void req.socket.destroy();
+      sendJson(res, 200, { DispatchedJobID: 'p/dispatch-1', EvalID: 'e' });
+    });
+    const r = await sut.jobs.dispatch('p', {}, { idempotencyToken: 'deploy-42' });
+    assert.equal(r.data.DispatchedJobID, 'p/dispatch-1');
+    assert.deepEqual(server.requests.map((q) => q.query.get('idempotency_token')), ['deploy-42', 'deploy-42']);
+    await assert.rejects(sut.jobs.dispatch('p'), NomadConnectionError);
+    assert.equal(server.requests.length, 3);
+  });
+
   test('parseNomadWarnings splits multierror text and keeps a plain one', () => {
     assert.deepEqual(parseNomadWarnings(''), []);
     assert.deepEqual(parseNomadWarnings('2 warnings:\n\n* a\n* b\n\n'), ['a', 'b']);

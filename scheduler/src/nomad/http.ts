@@ -345,8 +345,12 @@ export class NomadHttp {
     return { data: this.decode<T>(spec, raw), meta: parseQueryMeta(raw.headers, raw.requestTimeMs) };
   }
 
-  /** write performs a PUT/POST/DELETE once (never retried: the caller decides), resolving to the body and WriteMeta. */
-  async write<T>(method: 'PUT' | 'POST' | 'DELETE', path: string, body: unknown, opts: WriteOptions = {}, params: Params = {}, expected: readonly number[] = [200]): Promise<WriteResult<T>> {
+  /**
+   * write performs a PUT/POST/DELETE, resolving to the body and WriteMeta. It is sent once — unless `dedupedByToken`
+   * says the endpoint de-duplicates by WriteOptions.idempotencyToken (job dispatch) and a token is set: then a
+   * connection error, 5xx or 429 is retried like a read, since Nomad returns the first result for a repeat.
+   */
+  async write<T>(method: 'PUT' | 'POST' | 'DELETE', path: string, body: unknown, opts: WriteOptions = {}, params: Params = {}, expected: readonly number[] = [200], dedupedByToken = false): Promise<WriteResult<T>> {
     const spec: RequestSpec = {
       method,
       path,
@@ -358,7 +362,7 @@ export class NomadHttp {
       signal: opts.signal,
       params: { ...params, idempotency_token: opts.idempotencyToken },
     };
-    const raw = await this.once(spec);
+    const raw = dedupedByToken && opts.idempotencyToken ? await this.withRetry(spec, () => this.once(spec)) : await this.once(spec);
     const meta = parseQueryMeta(raw.headers, raw.requestTimeMs);
     return { data: this.decode<T>(spec, raw), meta: { lastIndex: meta.lastIndex, requestTimeMs: raw.requestTimeMs } };
   }

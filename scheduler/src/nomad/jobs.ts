@@ -234,14 +234,17 @@ export class Jobs {
     return this.http.write<PeriodicForceResponse>('PUT', `/v1/job/${seg(jobId)}/periodic/force`, undefined, w);
   }
 
-  /** dispatch launches a parameterized job (PUT /v1/job/:id/dispatch); idempotencyToken de-duplicates. */
+  /**
+   * dispatch launches a parameterized job (PUT /v1/job/:id/dispatch). With WriteOptions.idempotencyToken Nomad
+   * returns the existing child for a repeated token, so only then is a failed dispatch retried.
+   */
   dispatch(jobId: string, opts: DispatchOptions = {}, w: WriteOptions = {}): Promise<WriteResult<JobDispatchResponse>> {
     const body: JobDispatchRequest = { JobID: jobId };
     if (opts.payload) body.Payload = Buffer.from(opts.payload).toString('base64');
     if (opts.meta) body.Meta = opts.meta;
     if (opts.idPrefixTemplate !== undefined) body.IdPrefixTemplate = opts.idPrefixTemplate;
     if (opts.priority !== undefined) body.Priority = opts.priority;
-    return this.http.write<JobDispatchResponse>('PUT', `/v1/job/${seg(jobId)}/dispatch`, body, w);
+    return this.http.write<JobDispatchResponse>('PUT', `/v1/job/${seg(jobId)}/dispatch`, body, w, {}, [200], true);
   }
 
   /** summary reads the per-group allocation counts (GET /v1/job/:id/summary). */
