@@ -398,6 +398,10 @@ test('allocation restart, stop (replaced) and stats in Nomad\'s shapes', async (
       const old = allocs.find((x) => x.ID === a.ID);
       return old?.ClientStatus === 'complete' && allocs.filter((x) => x.ClientStatus === 'running').length === 2;
     });
+    assert.equal((await api(d.url, 'GET', '/v1/job/life/deployments')).json.length, 1, 'a replacement gets no new deployment');
+    const replacement = ((await api(d.url, 'GET', '/v1/job/life/allocations')).json as Fixture[]).find((x) => x.ID !== a.ID && x.ClientStatus === 'running' && x.CreateIndex > a.CreateIndex);
+    assert.ok(replacement);
+    assert.equal((await api(d.url, 'GET', `/v1/allocation/${replacement.ID}`)).json.PreviousAllocation, a.ID);
     assert.equal((await api(d.url, 'GET', `/v1/client/allocation/${a.ID}/stats`)).status, 500);
     assert.equal((await api(d.url, 'GET', '/v1/allocation/00000000-dead-beef-0000-000000000000')).status, 404);
   });

@@ -86,6 +86,8 @@ export class NomadState {
   memoryOversubscription = false;
   readonly events: StreamEvent[] = [];
   private readonly tables = new Map<Table, number>();
+  /** replacing maps an alloc-stop evaluation to the allocation it replaces (PreviousAllocation). */
+  private readonly replacing = new Map<string, AllocEntry>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly stepMs: number;
   private readonly eventBuffer: number;
@@ -373,7 +375,9 @@ export class NomadState {
       // Scale down: stop the extra allocations of the current version.
       if (sameVersion.length > count) for (const a of sameVersion.slice(count)) this.stopAlloc(a, 'alloc not needed due to job update');
       if (count === 0) for (const a of older) this.stopAlloc(a, 'alloc not needed due to job update');
-      if (update && (toPlace > 0 || destructive || inPlace.length > 0) && !deployment) {
+      // Nomad creates one deployment per job version; replacements of a deployed version get none.
+      const versionDeployed = this.jobDeployments(ns, jobId).some((d) => num(d.JobVersion) === num(job.Version));
+      if (update && (toPlace > 0 || destructive || inPlace.length > 0) && !deployment && !versionDeployed) {
         for (const d of this.jobDeployments(ns, jobId)) if (d.Status === 'running' || d.Status === 'paused') this.setDeployment(d, 'cancelled', 'Cancelled due to newer version of job');
         deployment = this.createDeployment(job);
       }
@@ -400,7 +404,9 @@ export class NomadState {
         queued[gname] = toPlace;
         continue;
       }
-      for (let i = 0; i < toPlace; i++) this.placeAlloc(job, group, ev, deployment, canaries > 0, older[i]);
+      const replaced = this.replacing.get(str(ev.ID));
+      this.replacing.delete(str(ev.ID));
+      for (let i = 0; i < toPlace; i++) this.placeAlloc(job, group, ev, deployment, canaries > 0, older[i] ?? (i === 0 && replaced?.alloc.TaskGroup === gname ? replaced : undefined));
       queued[gname] = 0;
       if (!update && destructive) for (const a of older) this.stopAlloc(a, 'alloc is being updated due to job update');
     }
@@ -840,6 +846,7 @@ export class NomadState {
     this.stopAlloc(a, 'alloc is being migrated', { Migrate: true });
     const job = this.currentJob(str(a.alloc.Namespace), str(a.alloc.JobID));
     const ev = job ? this.createEval(job, 'alloc-stop') : undefined;
+    if (ev) this.replacing.set(str(ev.ID), a);
     return { EvalID: ev?.ID ?? '', Index: this.index };
   }
 
