@@ -18,12 +18,12 @@ export interface PlanArgs {
   team?: string;
 }
 
-/** Output collects what a command prints, so the command stays testable and main decides where it goes. */
+/** Output receives what a command prints, one line (or chunk) at a time; main decides where it goes. */
 export interface Output {
-  /** stdout is what goes to standard output. */
-  stdout: string[];
-  /** stderr is what goes to standard error. */
-  stderr: string[];
+  /** stdout takes one chunk for standard output (a newline is added). */
+  stdout: (chunk: string) => void;
+  /** stderr takes one line for standard error. */
+  stderr: (line: string) => void;
 }
 
 /** summarize renders one job as a few readable lines. */
@@ -53,13 +53,13 @@ export function runPlan(args: PlanArgs, out: Output): number {
   try {
     text = readFileSync(args.file, 'utf8');
   } catch (e) {
-    out.stderr.push(`${args.file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    out.stderr(`${args.file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     return 1;
   }
   const loaded = loadManifest(text, args.file, args.team !== undefined ? { team: args.team } : {});
   if (!loaded.ok) {
-    for (const p of loaded.problems) out.stderr.push(`${args.file}: ${p.path === '' ? '(document)' : p.path}: ${p.reason}`);
-    out.stderr.push(`${args.file}: invalid manifest (${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'})`);
+    for (const p of loaded.problems) out.stderr(`${args.file}: ${p.path === '' ? '(document)' : p.path}: ${p.reason}`);
+    out.stderr(`${args.file}: invalid manifest (${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'})`);
     return 1;
   }
   let result: CompileResult;
@@ -67,17 +67,20 @@ export function runPlan(args: PlanArgs, out: Output): number {
     result = compile(loaded.state);
   } catch (e) {
     if (!(e instanceof CompileError)) throw e;
-    out.stderr.push(`${args.file}: ${e.path}: ${e.reason}`);
+    out.stderr(`${args.file}: ${e.path}: ${e.reason}`);
     return 1;
   }
   if (args.json) {
-    out.stdout.push(JSON.stringify(result.jobs, null, 2));
-    for (const w of result.warnings) out.stderr.push(`warning: ${w}`);
+    // One chunk per job: 10,000 jobs never become one giant string.
+    out.stdout('[');
+    result.jobs.forEach((job, i) => out.stdout(`${JSON.stringify(job, null, 2)}${i < result.jobs.length - 1 ? ',' : ''}`));
+    out.stdout(']');
+    for (const w of result.warnings) out.stderr(`warning: ${w}`);
     return 0;
   }
-  for (const job of result.jobs) out.stdout.push(...summarize(job), '');
+  for (const job of result.jobs) for (const line of [...summarize(job), '']) out.stdout(line);
   const data = Object.keys(result.variables).length;
-  out.stdout.push(`${result.jobs.length} job(s); ${data} with variables written as data before registering; ${Object.values(result.volumes).flat().length} host volume(s)`);
-  for (const w of result.warnings) out.stdout.push(`warning: ${w}`);
+  out.stdout(`${result.jobs.length} job(s); ${data} with variables written as data before registering; ${Object.values(result.volumes).flat().length} host volume(s)`);
+  for (const w of result.warnings) out.stdout(`warning: ${w}`);
   return 0;
 }

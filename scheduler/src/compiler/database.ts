@@ -14,7 +14,7 @@ import {
 import { MANAGED_TAG } from './traefik.ts';
 import type { DatabaseField, EnvLine, Segment } from './variables.ts';
 import { renderTemplates } from './variables.ts';
-import type { CompiledJob } from './service.ts';
+import type { CompiledJob, Names } from './service.ts';
 import { GROUP, TASK } from './service.ts';
 
 /** EngineSpec describes how one engine runs. */
@@ -143,13 +143,13 @@ function engineEnv(d: Database): { lines: EnvLine[]; config: Record<string, unkn
 }
 
 /** compileDatabase compiles one database into its job. */
-export function compileDatabase(state: DesiredState, d: Database, warnings: string[]): CompiledJob {
+export function compileDatabase(state: DesiredState, d: Database, warnings: string[], names?: Names): CompiledJob {
   checkDatabase(d);
   const { settings, team } = state;
   const path = `databases.${d.name}`;
   const spec = ENGINES[d.engine];
-  const namespace = namespaceName(team.slug, team.id);
-  const job = databaseJobId(state, d);
+  const namespace = names?.namespace ?? namespaceName(team.slug, team.id);
+  const job = names?.jobOf(d.id) ?? databaseJobId(state, d);
   const { lines, config, files } = engineEnv(d);
   const rendered = renderTemplates({ state, namespace, job }, lines, settings.serviceProvider);
   let data = rendered.data;

@@ -7,9 +7,9 @@
 import { CompileError } from './errors.ts';
 import type { DesiredState } from './model.ts';
 import type { JobRegisterRequest } from './nomad-types.ts';
-import { assertId, generatedDomain, isSlug, jobId as makeJobId } from './names.ts';
+import { assertId, generatedDomain, isSlug, jobId as makeJobId, namespaceName } from './names.ts';
 import { checkDatabase, compileDatabase, databaseJobId, databaseReference } from './database.ts';
-import { compileService, listens } from './service.ts';
+import { compileService, listens, type Names } from './service.ts';
 import type { JobData } from './variables.ts';
 import { Resolver } from './variables.ts';
 
@@ -38,14 +38,14 @@ export function compile(state: DesiredState): CompileResult {
     assertId(o.id, what);
   }
   assertId(state.deployment.id, 'deployment');
-  const names = new Set<string>();
+  const taken = new Set<string>();
   for (const s of state.services) {
-    if (names.has(s.slug)) throw new CompileError(`services.${s.slug}`, 'is defined twice');
-    names.add(s.slug);
+    if (taken.has(s.slug)) throw new CompileError(`services.${s.slug}`, 'is defined twice');
+    taken.add(s.slug);
   }
   for (const d of state.databases) {
-    if (names.has(d.name) || d.name === 'shared') throw new CompileError(`databases.${d.name}`, 'a service or database already has this name');
-    names.add(d.name);
+    if (taken.has(d.name) || d.name === 'shared') throw new CompileError(`databases.${d.name}`, 'a service or database already has this name');
+    taken.add(d.name);
   }
   const owners = new Map<string, string>();
   for (const s of state.services) {
@@ -58,25 +58,35 @@ export function compile(state: DesiredState): CompileResult {
   for (const d of state.databases) checkDatabase(d);
   const { project, environment, settings } = state;
   const bySlug = new Map(state.services.map((s) => [s.slug, s]));
-  const dbCatalog = new Map(state.databases.map((d) => [d.id, databaseJobId(state, d)]));
+  const jobIds = new Map<string, string>();
+  for (const s of state.services) jobIds.set(s.id, makeJobId(project.slug, environment.slug, s.slug, s.id));
+  for (const d of state.databases) jobIds.set(d.id, databaseJobId(state, d));
+  const names: Names = {
+    namespace: namespaceName(state.team.slug, state.team.id),
+    jobOf: (id) => {
+      const j = jobIds.get(id);
+      if (j === undefined) throw new Error('internal: unknown owner');
+      return j;
+    },
+  };
   const resolver = new Resolver(state, {
     serviceCatalogName: (slug) => {
       const s = bySlug.get(slug);
       if (!s) throw new Error('internal: unknown service');
-      return makeJobId(project.slug, environment.slug, s.slug, s.id);
+      return names.jobOf(s.id);
     },
     publicUrl: (slug) => {
       const s = bySlug.get(slug);
       if (!s || !s.public || !listens(s)) return undefined;
       return `https://${generatedDomain(s.slug, environment.slug, s.id, settings.appsDomain)}`;
     },
-    databaseReference: (db, name) => databaseReference(db, dbCatalog.get(db.id) ?? '', name),
+    databaseReference: (db, name) => databaseReference(db, names.jobOf(db.id), name),
   });
   const warnings: string[] = [];
   const result: CompileResult = { jobs: [], warnings, variables: {}, volumes: {} };
   const compiled = [
-    ...state.services.map((s) => compileService(state, s, resolver, warnings)),
-    ...state.databases.map((d) => compileDatabase(state, d, warnings)),
+    ...state.services.map((s) => compileService(state, s, resolver, warnings, names)),
+    ...state.databases.map((d) => compileDatabase(state, d, warnings, names)),
   ];
   for (const c of compiled) {
     const id = c.request.Job.ID;

@@ -126,13 +126,21 @@ export function checkService(state: DesiredState, s: Service): void {
   }
 }
 
+/** Names are the names compile derived once for the whole environment (hashing is the costly part). */
+export interface Names {
+  /** namespace is the team's namespace. */
+  namespace: string;
+  /** jobOf returns the job ID of a service or database by its ID. */
+  jobOf: (ownerId: string) => string;
+}
+
 /** compileService compiles one service (checked with checkService first) into its job. */
-export function compileService(state: DesiredState, s: Service, resolver: Resolver, warnings: string[]): CompiledJob {
+export function compileService(state: DesiredState, s: Service, resolver: Resolver, warnings: string[], names?: Names): CompiledJob {
   checkService(state, s);
   const { settings, team, project, environment } = state;
   const path = `services.${s.slug}`;
-  const namespace = namespaceName(team.slug, team.id);
-  const job = makeJobId(project.slug, environment.slug, s.slug, s.id);
+  const namespace = names?.namespace ?? namespaceName(team.slug, team.id);
+  const job = names?.jobOf(s.id) ?? makeJobId(project.slug, environment.slug, s.slug, s.id);
   const hasPort = listens(s);
   const bridge = settings.networkMode === 'bridge';
 

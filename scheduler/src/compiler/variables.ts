@@ -145,8 +145,14 @@ export class Resolver {
   }
 }
 
-function sameSource(a: ItemSource, b: ItemSource): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+/** sourceKey identifies a source, so equal sources share one data item. */
+function sourceKey(s: ItemSource): string {
+  switch (s.kind) {
+    case 'literal': return `l\0${s.value}`;
+    case 'secret': return `s\0${s.owner}\0${s.ownerId}\0${s.name}`;
+    case 'database': return `d\0${s.databaseId}\0${s.field}`;
+    case 'registry': return `r\0${s.credentialId}\0${s.field}`;
+  }
 }
 
 /** merge joins adjacent literal data items and adjacent constants, so a value needs as few items as possible. */
@@ -196,12 +202,13 @@ export function renderTemplates(ctx: TemplateContext, lines: EnvLine[], provider
   const { state } = ctx;
   const backend = state.settings.secrets;
   const items: Record<string, ItemSource> = {};
-  const keys: { source: ItemSource; key: string }[] = [];
+  const keys = new Map<string, string>();
   const keyFor = (source: ItemSource): string => {
-    const found = keys.find((k) => sameSource(k.source, source));
-    if (found) return found.key;
-    const key = `${state.deployment.id}.${keys.length}`;
-    keys.push({ source, key });
+    const id = sourceKey(source);
+    const found = keys.get(id);
+    if (found !== undefined) return found;
+    const key = `${state.deployment.id}.${keys.size}`;
+    keys.set(id, key);
     items[key] = source;
     return key;
   };
@@ -264,6 +271,6 @@ export function renderTemplates(ctx: TemplateContext, lines: EnvLine[], provider
     const needsData = withAddr.some((l) => l.segments.some((s) => s.t === 'data'));
     templates.push(block(needsData ? `${open}\n${text}{{ end }}\n` : text, `${destPrefix}-addresses.env`, 'restart'));
   }
-  const data: JobData | null = keys.length > 0 ? { backend: backend.kind, namespace: ctx.namespace, path, items } : null;
+  const data: JobData | null = keys.size > 0 ? { backend: backend.kind, namespace: ctx.namespace, path, items } : null;
   return { templates, data, readsCatalog: withAddr.length > 0 };
 }

@@ -3,14 +3,14 @@
  * published schema (`scheduler/schemas/manifest.schema.json`) and the semantic rules, and build the compiler's
  * desired state. Problems carry manifest paths such as `services.web.domains[0]`.
  */
-import { parseDocument } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { DesiredState } from '../compiler/model.ts';
 import type { Manifest, Problem } from './types.ts';
-import { validateManifest } from './validate.ts';
-import { manifestToState, type PlanOptions } from './to-state.ts';
+import { checkManifest } from './validate.ts';
+import type { PlanOptions } from './to-state.ts';
 
 export type { Manifest, ManifestService, ManifestDatabase, Problem } from './types.ts';
-export { validateManifest } from './validate.ts';
+export { checkManifest, validateManifest } from './validate.ts';
 export { manifestToState, planId, planSettings, type PlanOptions } from './to-state.ts';
 export { manifestSchema, manifestSchemaPath } from './schema.ts';
 
@@ -27,20 +27,47 @@ export function parseManifestText(text: string, fileName = 'drover.yaml'): { doc
       return { problems: [{ path: '', reason: `is not valid JSON: ${(e as Error).message}` }] };
     }
   }
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, version: '1.2' });
+  // yaml's own uniqueKeys check is quadratic in the size of a map (10,000 services); keys are checked below instead.
+  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: true, version: '1.2' });
   if (doc.errors.length > 0) return { problems: doc.errors.map((e) => ({ path: '', reason: `is not valid YAML: ${e.message.split('\n')[0]}` })) };
+  const keyProblems = checkKeys(doc.contents, '');
+  if (keyProblems.length > 0) return { problems: keyProblems };
   return { doc: doc.toJS({ maxAliasCount: 100 }) as unknown, problems: [] };
+}
+
+/** checkKeys walks YAML nodes: every map key is a plain scalar and appears once. */
+function checkKeys(node: unknown, path: string): Problem[] {
+  const out: Problem[] = [];
+  if (isMap(node)) {
+    const seen = new Set<string>();
+    for (const pair of node.items) {
+      if (!isScalar(pair.key)) {
+        out.push({ path, reason: 'is not valid YAML: map keys must be plain text' });
+        continue;
+      }
+      const k = String(pair.key.value);
+      const at = path === '' ? k : `${path}.${k}`;
+      if (seen.has(k)) out.push({ path: at, reason: 'is not valid YAML: the key appears twice' });
+      seen.add(k);
+      out.push(...checkKeys(pair.value, at));
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => out.push(...checkKeys(item, `${path}[${i}]`)));
+  }
+  return out;
 }
 
 /** LoadedManifest is a valid manifest with its desired state, or the problems that make it invalid. */
 export type LoadedManifest = { ok: true; manifest: Manifest; state: DesiredState } | { ok: false; problems: Problem[] };
 
-/** loadManifest parses, validates and converts a manifest's text. */
+/**
+ * loadManifest parses, validates and converts a manifest's text. The compiler's own checks run when the state is
+ * compiled (compile throws CompileError with a manifest path), so a manifest is compiled once, not twice.
+ */
 export function loadManifest(text: string, fileName = 'drover.yaml', opts: PlanOptions = {}): LoadedManifest {
   const parsed = parseManifestText(text, fileName);
   if (parsed.problems.length > 0) return { ok: false, problems: parsed.problems };
-  const problems = validateManifest(parsed.doc, opts);
-  if (problems.length > 0) return { ok: false, problems };
-  const manifest = parsed.doc as Manifest;
-  return { ok: true, manifest, state: manifestToState(manifest, opts) };
+  const { problems, state } = checkManifest(parsed.doc, opts);
+  if (!state) return { ok: false, problems };
+  return { ok: true, manifest: parsed.doc as Manifest, state };
 }

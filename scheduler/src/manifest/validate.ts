@@ -13,6 +13,7 @@ import {
   mountProblem, RESERVED_ENV, timezoneProblem,
 } from '../compiler/rules.ts';
 import { Resolver } from '../compiler/variables.ts';
+import type { DesiredState } from '../compiler/model.ts';
 import type { Manifest, ManifestService, ManifestVariableValue, Problem } from './types.ts';
 import { schemaProblems } from './schema.ts';
 import { parseDuration, parseSize } from './units.ts';
@@ -130,10 +131,13 @@ function checkService(slug: string, s: ManifestService, out: Problem[], owners: 
   checkVariables(s.variables, `${path}.variables`, out);
 }
 
-/** validateManifest returns every problem of a parsed document (empty when it is a valid manifest). */
-export function validateManifest(doc: unknown, opts: PlanOptions = {}): Problem[] {
+/**
+ * checkManifest applies the schema and the manifest's own rules (references included) and returns the problems, or
+ * none and the desired state. It leaves the compiler's checks to the compile that follows (see validateManifest).
+ */
+export function checkManifest(doc: unknown, opts: PlanOptions = {}): { problems: Problem[]; state?: DesiredState } {
   const shape = schemaProblems(doc);
-  if (shape.length > 0) return shape;
+  if (shape.length > 0) return { problems: shape };
   const m = doc as Manifest;
   const out: Problem[] = [];
   const pr = slugReason(m.project);
@@ -166,7 +170,7 @@ export function validateManifest(doc: unknown, opts: PlanOptions = {}): Problem[
     }
   }
   if (m.services?.shared !== undefined) out.push({ path: 'services.shared', reason: '"shared" is reserved for environment-wide variables' });
-  if (out.length > 0) return out;
+  if (out.length > 0) return { problems: out };
 
   // References: unknown names and cycles, reported per variable with the chain.
   const state = manifestToState(m, opts);
@@ -185,12 +189,18 @@ export function validateManifest(doc: unknown, opts: PlanOptions = {}): Problem[
       }
     }
   }
-  if (out.length > 0) return out;
+  return out.length > 0 ? { problems: out } : { problems: [], state };
+}
+
+/** validateManifest returns every problem of a parsed document (empty when it is a valid manifest), compiling it. */
+export function validateManifest(doc: unknown, opts: PlanOptions = {}): Problem[] {
+  const { problems, state } = checkManifest(doc, opts);
+  if (!state) return problems;
   try {
     compile(state);
   } catch (e) {
     if (!(e instanceof CompileError)) throw e;
-    out.push({ path: e.path, reason: e.reason });
+    return [{ path: e.path, reason: e.reason }];
   }
-  return out;
+  return [];
 }
