@@ -85,9 +85,32 @@ test('setup → project → services → variables → reveal → invite a viewe
     assert.equal(await rows.count(), 2);
   });
 
+  await t.test('service settings: a health check timeout above its interval is refused under its field, then saved', async () => {
+    await page.goto(projectUrl + '?view=list');
+    await page.getByRole('link', { name: 'api', exact: true }).first().click();
+    await page.waitForURL(/\/services\//);
+    const form = page.getByRole('form', { name: 'Service settings' });
+    await form.getByLabel('Replicas').fill('2');
+    await form.getByLabel('HTTP health check').check();
+    await form.getByLabel('Path').fill('/healthz');
+    await form.getByLabel('Interval').fill('5s');
+    await form.getByLabel('Timeout').fill('10s');
+    await form.getByRole('button', { name: 'Save settings' }).click();
+    await form.getByRole('alert').waitFor();
+    assert.equal(await form.getByLabel('Timeout').getAttribute('aria-invalid'), 'true');
+    assert.match((await form.locator('.field-error').allTextContents()).join(' '), /interval/);
+    await form.getByLabel('Timeout').fill('2s');
+    await form.getByRole('button', { name: 'Save settings' }).click();
+    await form.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
+    await page.reload();
+    const saved = page.getByRole('form', { name: 'Service settings' });
+    assert.equal(await saved.getByLabel('Replicas').inputValue(), '2');
+    assert.equal(await saved.getByLabel('Timeout').inputValue(), '2s');
+  });
+
   await t.test('variables are set in the table, one of them a reference, and a value is revealed after reload', async () => {
     await page.goto(projectUrl + '?view=list');
-    await page.getByRole('link', { name: 'web' }).first().click();
+    await page.getByRole('link', { name: 'web', exact: true }).first().click();
     await page.waitForURL(/\/services\//);
     await screenshot(page, '04-service-settings');
     await page.getByRole('link', { name: 'Variables' }).click();
@@ -191,7 +214,7 @@ test('setup → project → services → variables → reveal → invite a viewe
     await v.goto(projectUrl);
     assert.equal(await v.getByRole('form', { name: 'Add a service' }).getByRole('button', { name: 'Add service' }).isDisabled(), true);
     await v.getByRole('link', { name: 'List' }).click();
-    await v.getByRole('link', { name: 'web' }).first().click();
+    await v.getByRole('link', { name: 'web', exact: true }).first().click();
     await v.getByTestId('readonly').waitFor();
     assert.equal(await v.getByRole('button', { name: 'Save settings' }).isDisabled(), true);
     await v.getByRole('link', { name: 'Variables' }).click();
