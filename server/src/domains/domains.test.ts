@@ -155,7 +155,9 @@ describe('domains with DROVER_ALLOW_UNVERIFIED_DOMAINS', () => {
   it('routes a custom domain of a public service before verification (labs)', async () => {
     const sut = await startDomainTestApp({ env: { DROVER_ALLOW_UNVERIFIED_DOMAINS: 'true' } });
     try {
-      const o = await setupOwner(sut);
+      const o = await setupOwner(sut).catch((e: unknown) => {
+        throw new Error(`${String(e)}\n${sut.logs.filter((l) => /"level":(50|60)/.test(l)).join('\n')}`);
+      });
       const p = await o.client.post(`/api/teams/${o.teamId}/projects`, { slug: 'lab' });
       const env = (await o.client.get(`/api/projects/${p.body.id}/environments`)).body.items[0];
       const pub = (await o.client.post(`/api/environments/${env.id}/services`, { slug: 'web', image: 'a:1', port: 80 })).body;

@@ -1,8 +1,9 @@
 /**
- * Service configuration validation: exactly the rules of manifest.md, with every error naming its field path.
- * The scheduler's manifest validators (`scheduler/src/manifest/`) had not landed when this was written, so the
- * hostname-independent rules (cron, commands, sizes, durations, images, artifact URLs) live here, in one place, to be
- * replaced by the scheduler's once they exist.
+ * Service configuration validation: exactly the rules of manifest.md, with every error naming its field path. The
+ * tenant-text rules themselves (commands, images, artifact URLs and checksums, mounts, health-check paths, cron, time
+ * zones, sizes, durations) are the scheduler's (`@drover/scheduler/compiler/rules.ts`, `manifest/units.ts`), the same
+ * functions the manifest validator and the compiler apply; this module maps them onto the API's zod schemas and adds
+ * the cross-field rules with API paths.
  *
  * Tenant text is data: commands may use `${…}` only as `${PORT}` or `${NOMAD_*}` (Nomad interpolates the rest);
  * health-check paths are restricted to URL path characters (no `${`, no `{{`); artifact URLs are http(s) and never
@@ -10,118 +11,73 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import {
+  argProblem, artifactUrlProblem as ruleArtifactUrl, CHECKSUM_PATTERN, checkPathProblem, cronProblem as ruleCron,
+  imageProblem as ruleImage, MAX_ARGS, mountProblem as ruleMount, timezoneProblem as ruleTimezone,
+} from '@drover/scheduler/compiler/rules.ts';
+import { parseDuration, parseSize } from '@drover/scheduler/manifest/units.ts';
 import type { FieldError } from '../core/errors.ts';
 import { isSlug } from '../core/slugs.ts';
 
-/** COMMAND_INTERPOLATION_RE finds every `${` … `}` in a command element. */
-const INTERP_RE = /\$\{([^}]*)\}?/g;
-/** ALLOWED_INTERPOLATION_RE is what may stand inside `${…}` of a command: PORT or a Nomad runtime variable. */
-const ALLOWED_INTERP_RE = /^(PORT|NOMAD_[A-Za-z0-9_]+)$/;
+const orNull = (r: string | undefined): string | null => r ?? null;
 
-/** commandElementProblem says what is wrong with one argv element, or null when it is fine. */
+/** commandElementProblem says what is wrong with one argv element (the scheduler's argProblem), or null. */
 export function commandElementProblem(arg: string): string | null {
-  if (arg.includes('\0')) return 'must not contain NUL characters';
-  for (const m of arg.matchAll(INTERP_RE)) {
-    if (!m[0].endsWith('}') || !ALLOWED_INTERP_RE.test(m[1] ?? '')) {
-      return 'may use ${…} only as ${PORT} or ${NOMAD_<NAME>}';
-    }
-  }
-  return null;
+  return orNull(argProblem(arg));
 }
 
-/** CommandSchema is an argv array: 1–64 non-empty elements of at most 4096 characters, interpolation restricted. */
+/** CommandSchema is an argv array: 1–MAX_ARGS elements, a non-empty program, interpolation restricted per element. */
 export const CommandSchema = z
   .array(
-    z.string().min(1).max(4096).superRefine((s, ctx) => {
+    z.string().superRefine((s, ctx) => {
       const p = commandElementProblem(s);
       if (p) ctx.addIssue({ code: 'custom', message: p });
     }),
   )
   .min(1)
-  .max(64)
+  .max(MAX_ARGS)
+  .refine((a) => (a[0] ?? '') !== '', { message: 'the program must not be empty' })
   .describe('argv array; `${PORT}` and `${NOMAD_*}` are the only `${…}` forms allowed');
-
-const DURATION_RE = /^([1-9][0-9]{0,6})(ms|s|m|h)$/;
-const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** durationMs parses `<n>ms|s|m|h` into milliseconds, or returns null. */
 export function durationMs(s: string): number | null {
-  const m = DURATION_RE.exec(s);
-  return m ? Number(m[1]) * (DURATION_MS[m[2] as string] as number) : null;
+  return parseDuration(s) ?? null;
 }
-
-const SIZE_RE = /^([1-9][0-9]{0,6})(KiB|MiB|GiB|TiB)$/;
-const SIZE_BYTES: Record<string, number> = { KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40 };
 
 /** sizeBytes parses `<n>KiB|MiB|GiB|TiB` into bytes, or returns null. */
 export function sizeBytes(s: string): number | null {
-  const m = SIZE_RE.exec(s);
-  return m ? Number(m[1]) * (SIZE_BYTES[m[2] as string] as number) : null;
+  return parseSize(s) ?? null;
 }
 
-const CRON_FIELDS = [
-  { name: 'minute', min: 0, max: 59 },
-  { name: 'hour', min: 0, max: 23 },
-  { name: 'day of month', min: 1, max: 31 },
-  { name: 'month', min: 1, max: 12, names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'] },
-  { name: 'day of week', min: 0, max: 7, names: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] },
-] as const;
-
-function cronValue(tok: string, f: (typeof CRON_FIELDS)[number]): number | null {
-  if (/^[0-9]{1,2}$/.test(tok)) {
-    const n = Number(tok);
-    return n >= f.min && n <= f.max ? n : null;
-  }
-  if ('names' in f) {
-    const i = (f.names as readonly string[]).indexOf(tok.toLowerCase());
-    if (i >= 0) return i + f.min;
-  }
-  return null;
-}
-
-/** cronProblem validates a five-field cron expression (lists, ranges, steps, names); null when valid. */
+/** cronProblem validates a five-field cron expression (the scheduler's rule); null when valid. */
 export function cronProblem(expr: string): string | null {
-  const fields = expr.trim().split(/\s+/);
-  if (expr.length > 100 || fields.length !== 5) return 'must be a five-field cron expression (minute hour day month weekday)';
-  for (let i = 0; i < 5; i++) {
-    const f = CRON_FIELDS[i] as (typeof CRON_FIELDS)[number];
-    for (const part of (fields[i] as string).split(',')) {
-      const [range, step, extra] = part.split('/');
-      if (extra !== undefined || range === undefined || range === '') return `the ${f.name} field is malformed`;
-      if (step !== undefined && (!/^[0-9]{1,2}$/.test(step) || Number(step) < 1)) return `the ${f.name} field has a bad step`;
-      if (range === '*') continue;
-      const [a, b, more] = range.split('-');
-      if (more !== undefined || a === undefined) return `the ${f.name} field is malformed`;
-      const lo = cronValue(a, f);
-      const hi = b === undefined ? lo : cronValue(b, f);
-      if (lo === null || hi === null || hi < lo) return `the ${f.name} field is out of range (${f.min}–${f.max})`;
-    }
-  }
-  return null;
+  return orNull(ruleCron(expr));
 }
 
-/** timezoneProblem checks an IANA time zone name by asking the ICU database; null when valid. */
+/** timezoneProblem checks an IANA time zone name (the scheduler's rule); null when valid. */
 export function timezoneProblem(tz: string): string | null {
-  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/.test(tz) || tz.length > 64) return 'must be an IANA time zone such as Europe/Berlin';
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return null;
-  } catch {
-    return 'is not a known IANA time zone';
-  }
+  return orNull(ruleTimezone(tz));
 }
 
-// distribution/reference grammar: [domain[:port]/]path-components[:tag][@digest]
-const IMAGE_RE =
-  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
-
-/** imageProblem validates a container image reference (`registry/name:tag@sha256:…`); null when valid. */
+/** imageProblem validates a container image reference (the scheduler's rule); null when valid. */
 export function imageProblem(image: string): string | null {
-  if (image.length > 512 || !IMAGE_RE.test(image)) return 'must be an image reference such as ghcr.io/acme/web:1.4.2';
-  return null;
+  return orNull(ruleImage(image));
 }
 
-/** isForbiddenAddress tells whether an IP literal is loopback, private, link-local, metadata, unspecified or multicast. */
+/** artifactUrlProblem validates an artifact URL (the scheduler's rule); null when valid. */
+export function artifactUrlProblem(s: string): string | null {
+  return orNull(ruleArtifactUrl(s));
+}
+
+/** mountProblem validates a volume mount path (the scheduler's rule); null when valid. */
+export function mountProblem(p: string): string | null {
+  return orNull(ruleMount(p));
+}
+
+/**
+ * isForbiddenAddress tells whether a resolved IP address is loopback, private, link-local, metadata, unspecified,
+ * shared (CGNAT), benchmarking or multicast — targets the domain verifier never contacts in production.
+ */
 export function isForbiddenAddress(ip: string): boolean {
   const v = isIP(ip);
   if (v === 4) {
@@ -134,52 +90,10 @@ export function isForbiddenAddress(ip: string): boolean {
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(s);
     if (mapped) return isForbiddenAddress(mapped[1] as string);
     if (/^::ffff:/.test(s)) return true;
-    return s === '::' || s === '::1' || /^f[cd]/.test(s) || /^fe[89ab]/.test(s) || /^ff/.test(s) || s.startsWith('fd00:ec2::');
+    return s === '::' || s === '::1' || /^f[cd]/.test(s) || /^fe[89ab]/.test(s) || /^ff/.test(s);
   }
   return false;
 }
-
-const METADATA_HOSTS = new Set(['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'localhost']);
-// go-getter reads these query parameters itself; a tenant must not steer it with them.
-const GETTER_PARAMS = new Set(['checksum', 'archive', 'filename', 'sshkey', 'ref', 'depth', 'aws_access_key_id',
-  'aws_access_key_secret', 'aws_access_token', 'region', 'version', 'timeout']);
-
-/** artifactUrlProblem validates an artifact URL: http(s), no credentials, no private/loopback/metadata target. */
-export function artifactUrlProblem(s: string): string | null {
-  let u: URL;
-  if (s.length > 2048) return 'must be at most 2048 characters';
-  if (/[\s`"'<>\\{}|^]/.test(s)) return 'must be a plain http(s) URL';
-  try {
-    u = new URL(s);
-  } catch {
-    return 'must be an http(s) URL';
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must use http or https';
-  if (u.username !== '' || u.password !== '') return 'must not carry credentials';
-  const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === '' || METADATA_HOSTS.has(host) || host.endsWith('.localhost') || host.endsWith('.internal')) return 'must not point at a local or metadata host';
-  if (isIP(host) !== 0 && isForbiddenAddress(host)) return 'must not point at a loopback, link-local, metadata or private address';
-  if (/^[0-9.]+$/.test(host) && isIP(host) === 0) return 'must not use a numeric host that is not a plain IPv4 address';
-  for (const k of u.searchParams.keys()) if (GETTER_PARAMS.has(k.toLowerCase())) return `must not use the query parameter ${k}`;
-  return null;
-}
-
-const CHECKSUM_RE = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
-
-/** MOUNT_FORBIDDEN lists system paths a volume may not be mounted on or under. */
-const MOUNT_FORBIDDEN = ['/proc', '/sys', '/dev', '/etc', '/bin', '/sbin', '/lib', '/usr', '/boot', '/alloc', '/local', '/secrets'];
-
-/** mountProblem validates a volume mount path: absolute, no traversal, safe characters, not a system path. */
-export function mountProblem(p: string): string | null {
-  if (!p.startsWith('/') || p.length > 256) return 'must be an absolute path';
-  const segs = p.slice(1).split('/');
-  if (p === '/' || segs.some((s) => s === '' || s === '.' || s === '..')) return 'must not be `/` or contain empty, `.` or `..` segments';
-  if (segs.some((s) => !/^[A-Za-z0-9._-]+$/.test(s))) return 'may use letters, digits, `.`, `_` and `-` in its segments';
-  if (MOUNT_FORBIDDEN.some((f) => p === f || p.startsWith(f + '/'))) return 'must not be a system path';
-  return null;
-}
-
-const HEALTH_PATH_RE = /^\/[A-Za-z0-9\-._~!&'()*+,;=:@%/]*(\?[A-Za-z0-9\-._~!&'()*+,;=:@%/?]*)?$/;
 
 const refine = <T extends z.ZodType>(schema: T, problem: (v: z.output<T>) => string | null) =>
   schema.superRefine((v, ctx) => {
@@ -190,7 +104,7 @@ const refine = <T extends z.ZodType>(schema: T, problem: (v: z.output<T>) => str
 /** HealthcheckSchema is an HTTP health check: path, interval and timeout (`10s`, `500ms`). */
 export const HealthcheckSchema = z
   .object({
-    path: refine(z.string().max(1024), (p) => (HEALTH_PATH_RE.test(p) ? null : 'must be a URL path starting with `/`')),
+    path: refine(z.string(), (p) => orNull(checkPathProblem(p))),
     interval: refine(z.string(), (d) => {
       const ms = durationMs(d);
       return ms === null ? 'must be a duration such as 10s' : ms < 1000 || ms > 3_600_000 ? 'must be between 1s and 1h' : null;
@@ -227,7 +141,7 @@ export const VolumeSchema = z
 export const ArtifactSchema = z
   .object({
     url: refine(z.string(), artifactUrlProblem),
-    checksum: z.string().regex(CHECKSUM_RE, 'must be sha256:<64 hex> or sha512:<128 hex>, lower case'),
+    checksum: z.string().regex(CHECKSUM_PATTERN, 'must be <md5|sha1|sha256|sha512>:<lower-case hex of the right length>'),
     command: CommandSchema,
   })
   .strict();
@@ -303,13 +217,18 @@ export function finishConfig(c: ConfigInput, root = 'body'): { config: ServiceCo
     if (c.command !== undefined) at('command', 'an artifact service takes its command in artifact.command');
   }
   const cron = c.cron;
-  // Default: public when there is something to route to (an artifact's $PORT or an image's port) and no cron.
-  const isPublic = c.public ?? (cron === undefined && (c.artifact !== undefined || c.port !== undefined));
-  if (c.timezone !== undefined && cron === undefined) at('timezone', 'needs a cron schedule');
-  if (cron !== undefined && isPublic) at('public', 'a cron service runs to completion and cannot be public');
-  if (cron !== undefined && c.healthcheck !== undefined) at('healthcheck', 'a cron service has no health check');
-  if (isPublic && c.image !== undefined && c.port === undefined) at('port', 'a public image service needs the port its container listens on');
-  if (c.healthcheck && c.image !== undefined && c.port === undefined) at('port', 'a health check needs the port its container listens on');
+  // A service "listens" when it runs continuously with a port to route to: an artifact ($PORT) or an image's port.
+  const listens = cron === undefined && (c.artifact !== undefined || c.port !== undefined);
+  // Default: public when it listens (manifest.md: a generated domain exists unless public: false).
+  const isPublic = c.public ?? listens;
+  if (c.timezone !== undefined && cron === undefined) at('timezone', 'only a cron service takes a timezone');
+  if (cron !== undefined && c.port !== undefined) at('port', 'a cron service takes no port');
+  if (cron !== undefined && (c.replicas ?? 1) > 1) at('replicas', 'a cron service runs one instance per run');
+  if (isPublic && !listens) {
+    if (cron !== undefined) at('public', 'a cron service runs to completion and cannot be public');
+    else at('port', 'a public image service needs the port its container listens on');
+  }
+  if (c.healthcheck !== undefined && !listens) at('healthcheck', 'a service without a port has no health check');
   if (c.healthcheck) {
     const i = durationMs(c.healthcheck.interval);
     const t = durationMs(c.healthcheck.timeout);
