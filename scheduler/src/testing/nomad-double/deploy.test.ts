@@ -372,6 +372,10 @@ test('dispatch launches a child of a parameterized job and checks payload and me
     const child = (await api(d.url, 'GET', `/v1/job/${encodeURIComponent(ok.json.DispatchedJobID)}`)).json;
     assert.equal(child.Dispatched, true);
     assert.equal(child.Meta.backup, 'b1');
+    const once = await api(d.url, 'PUT', '/v1/job/task/dispatch?idempotency_token=backup-42', { Payload: 'aGk=', Meta: { backup: 'b2' } });
+    const retry = await api(d.url, 'PUT', '/v1/job/task/dispatch?idempotency_token=backup-42', { Payload: 'aGk=', Meta: { backup: 'b2' } });
+    assert.equal(retry.json.DispatchedJobID, once.json.DispatchedJobID, 'a retried dispatch with the same token launches nothing new');
+    assert.equal(((await api(d.url, 'GET', '/v1/jobs?prefix=task/dispatch-')).json as Fixture[]).length, 2);
   });
 });
 

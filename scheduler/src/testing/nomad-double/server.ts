@@ -571,7 +571,7 @@ export class NomadDoubleServer {
       case 'dispatch': {
         if (!isWrite) break;
         const body = this.checkBody('JobDispatchRequest', ctx.body ?? {}, false);
-        return this.write(ctx, this.state.dispatch(ns, id, body));
+        return this.write(ctx, this.state.dispatch(ns, id, body, ctx.q.get('idempotency_token') ?? ''));
       }
       case 'summary':
         if (method !== 'GET') break;

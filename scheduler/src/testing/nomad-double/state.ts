@@ -938,11 +938,20 @@ export class NomadState {
   }
 
   /** dispatch launches a child of a parameterized job. */
-  dispatch(ns: string, id: string, body: Obj): Obj {
+  dispatch(ns: string, id: string, body: Obj, idempotencyToken = ''): Obj {
     const job = this.currentJob(ns, id);
     if (!job) throw new DoubleError(404, 'job not found');
     const pj = job.ParameterizedJob;
     if (!isObj(pj)) throw new DoubleError(400, `Specified job "${id}" is not a parameterized job`);
+    if (idempotencyToken !== '') {
+      // A child with the same token that has not been garbage collected is returned instead of a new one.
+      for (const e of this.jobs.values()) {
+        const c = e.versions[e.versions.length - 1];
+        if (c && c.Namespace === ns && c.ParentID === id && c.DispatchIdempotencyToken === idempotencyToken) {
+          return { DispatchedJobID: c.ID, EvalID: '', EvalCreateIndex: 0, JobCreateIndex: c.CreateIndex, Index: num(c.ModifyIndex) };
+        }
+      }
+    }
     const payload = str(body.Payload);
     if (pj.Payload === 'required' && payload === '') throw new DoubleError(400, 'Payload is not provided but required by parameterized job');
     if (pj.Payload === 'forbidden' && payload !== '') throw new DoubleError(400, 'Payload provided but forbidden by parameterized job');
@@ -955,10 +964,13 @@ export class NomadState {
     const unpermitted = Object.keys(meta).filter((k) => !required.includes(k) && !optional.includes(k));
     if (unpermitted.length) throw new DoubleError(400, `Dispatch specified unpermitted meta keys: [${unpermitted.join(' ')}]`);
     const child = clone(job);
-    child.ID = `${id}/dispatch-${Math.floor(Date.now() / 1000)}-${randomUUID().slice(0, 8)}`;
+    const prefix = str(body.IdPrefixTemplate);
+    child.ID = `${id}/dispatch-${prefix ? `${prefix}-` : ''}${Math.floor(Date.now() / 1000)}-${randomUUID().slice(0, 8)}`;
+    if (typeof body.Priority === 'number' && body.Priority > 0) child.Priority = body.Priority;
     child.Name = child.ID;
     child.ParentID = id;
     child.Dispatched = true;
+    child.DispatchIdempotencyToken = idempotencyToken === '' ? null : idempotencyToken;
     child.Payload = payload || null;
     child.Meta = { ...((job.Meta as Obj | null) ?? {}), ...meta };
     delete child.Version;
