@@ -7,7 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ensureBuild, launchBrowser, screenshot, startServer, type Browser, type RunningServer } from './harness.ts';
+import type { Page } from 'playwright-core';
+import { a11yViolations, ensureBuild, launchBrowser, screenshot, startServer, type Browser, type RunningServer } from './harness.ts';
+
+/** shot writes the screenshot and asserts the screen has no serious or critical WCAG 2 A/AA violation (axe-core). */
+async function shot(page: Page, name: string): Promise<void> {
+  await screenshot(page, name);
+  assert.deepEqual(await a11yViolations(page), [], `accessibility violations on ${name}`);
+}
 
 let server: RunningServer;
 let owner: Browser;
@@ -39,7 +46,7 @@ test('setup → project → services → variables → reveal → invite a viewe
   await t.test('a fresh Drover sends the visitor to first-run setup and creates the owner', async () => {
     await page.goto(`${base}/`);
     await page.waitForURL(`${base}/setup`);
-    await screenshot(page, '01-setup');
+    await shot(page, '01-setup');
     await page.getByLabel('Your name').fill('Olive Owner');
     await page.getByLabel('Email').fill(ownerEmail);
     await page.getByLabel('Password').fill(ownerPassword);
@@ -60,7 +67,7 @@ test('setup → project → services → variables → reveal → invite a viewe
     await page.waitForURL(/\/projects\/[0-9a-f-]{36}\/environments\/[0-9a-f-]{36}$/);
     projectUrl = page.url();
     assert.equal(await page.getByRole('combobox', { name: 'Environment' }).inputValue().then(Boolean), true);
-    await screenshot(page, '02-project-empty');
+    await shot(page, '02-project-empty');
   });
 
   await t.test('services are added and appear on the canvas and in the list', async () => {
@@ -78,7 +85,7 @@ test('setup → project → services → variables → reveal → invite a viewe
     const canvas = page.getByTestId('canvas');
     await canvas.locator('[data-node]').nth(1).waitFor();
     assert.equal(await canvas.locator('[data-node]').count(), 2);
-    await screenshot(page, '03-canvas');
+    await shot(page, '03-canvas');
     await page.getByRole('link', { name: 'List' }).click();
     const rows = page.getByRole('table', { name: 'Services' }).locator('tbody tr');
     await rows.nth(1).waitFor();
@@ -112,7 +119,7 @@ test('setup → project → services → variables → reveal → invite a viewe
     await page.goto(projectUrl + '?view=list');
     await page.getByRole('link', { name: 'web', exact: true }).first().click();
     await page.waitForURL(/\/services\//);
-    await screenshot(page, '04-service-settings');
+    await shot(page, '04-service-settings');
     await page.getByRole('link', { name: 'Variables' }).click();
     const editor = page.getByRole('form', { name: 'Service variables' });
     for (const [k, v] of [['SECRET_TOKEN', secretValue], ['API_URL', '${{ api.PRIVATE_URL }}']] as const) {
@@ -127,14 +134,14 @@ test('setup → project → services → variables → reveal → invite a viewe
     const reloaded = page.getByRole('form', { name: 'Service variables' });
     await reloaded.locator('[data-variable="SECRET_TOKEN"]').waitFor();
     assert.equal(await reloaded.getByLabel('Value of SECRET_TOKEN').count(), 0, 'values stay hidden until revealed');
-    await screenshot(page, '05-variables-hidden');
+    await shot(page, '05-variables-hidden');
     await reloaded.getByRole('button', { name: 'Reveal SECRET_TOKEN' }).click();
     assert.equal(await reloaded.getByLabel('Value of SECRET_TOKEN').inputValue(), secretValue);
     await reloaded.getByRole('button', { name: 'Raw .env' }).click();
     const raw = await reloaded.getByLabel('Raw .env').inputValue();
     assert.match(raw, new RegExp(`^SECRET_TOKEN=${secretValue}$`, 'm'));
     assert.match(raw, /^API_URL=/m);
-    await screenshot(page, '06-variables-raw');
+    await shot(page, '06-variables-raw');
   });
 
   await t.test('a custom domain in upper case is refused under its field; a valid one is listed as pending', async () => {
@@ -151,7 +158,7 @@ test('setup → project → services → variables → reveal → invite a viewe
     const row = page.locator('[data-domain="shop.example.com"]');
     await row.waitFor();
     assert.match((await row.textContent()) ?? '', /pending/);
-    await screenshot(page, '06b-domains');
+    await shot(page, '06b-domains');
   });
 
   await t.test('the environment is duplicated with its services, and the switcher lists both', async () => {
@@ -180,7 +187,7 @@ test('setup → project → services → variables → reveal → invite a viewe
     await toggle.click(); // system → light
     await toggle.click(); // light → dark
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
-    await screenshot(page, '03b-canvas-dark');
+    await shot(page, '03b-canvas-dark');
     await toggle.click(); // dark → system
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme ?? 'system'), 'system');
   });
@@ -195,7 +202,7 @@ test('setup → project → services → variables → reveal → invite a viewe
     await form.getByRole('button', { name: 'Invite' }).click();
     inviteUrl = (await page.getByTestId('invite-link').textContent()) ?? '';
     assert.match(inviteUrl, /\/invitations\/accept#token=/);
-    await screenshot(page, '07-members');
+    await shot(page, '07-members');
   });
 
   await t.test('the viewer accepts, sees mutation controls disabled, and the server refuses a mutation', async () => {
@@ -209,7 +216,7 @@ test('setup → project → services → variables → reveal → invite a viewe
     await v.waitForURL(/\/teams\/[0-9a-f-]{36}$/);
     assert.equal(await v.getByTestId('role').textContent(), 'Your role: viewer');
     assert.equal(await v.getByRole('button', { name: 'Create project' }).isDisabled(), true);
-    await screenshot(v, '08-viewer-projects-dark');
+    await shot(v, '08-viewer-projects-dark');
 
     await v.goto(projectUrl);
     assert.equal(await v.getByRole('form', { name: 'Add a service' }).getByRole('button', { name: 'Add service' }).isDisabled(), true);
@@ -222,7 +229,7 @@ test('setup → project → services → variables → reveal → invite a viewe
     assert.equal(await editor.getByRole('button', { name: 'Reveal SECRET_TOKEN' }).isDisabled(), true);
     assert.equal(await editor.getByRole('button', { name: 'Add variable' }).isDisabled(), true);
     assert.equal(await editor.getByRole('button', { name: 'Delete SECRET_TOKEN' }).isDisabled(), true);
-    await screenshot(v, '09-viewer-service-dark');
+    await shot(v, '09-viewer-service-dark');
 
     // The controls are only a courtesy: the server itself refuses the viewer's mutation (403 problem+json).
     const serviceId = new URL(v.url()).pathname.split('/')[2]!;
@@ -252,7 +259,7 @@ test('setup → project → services → variables → reveal → invite a viewe
     const text = (await row.textContent()) ?? '';
     assert.match(text, /deploy/);
     assert.ok(!text.includes(secret), 'the list never shows the token itself');
-    await screenshot(page, '11-tokens');
+    await shot(page, '11-tokens');
     await row.getByRole('button', { name: 'Revoke ci' }).click();
     await row.waitFor({ state: 'detached' });
   });
@@ -266,7 +273,7 @@ test('setup → project → services → variables → reveal → invite a viewe
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').waitFor();
-    await screenshot(page, '12-login-refused');
+    await shot(page, '12-login-refused');
     await page.getByLabel('Password').fill(ownerPassword);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(projectUrl);
@@ -282,7 +289,7 @@ test('setup → project → services → variables → reveal → invite a viewe
     assert.match(text, /reveal/i);
     assert.match(text, /invit/i);
     assert.ok(!text.includes(secretValue));
-    await screenshot(page, '10-audit');
+    await shot(page, '10-audit');
   });
 
   await t.test('a project that does not exist (or is another team’s) shows the API’s 404 as a page, not a crash', async () => {

@@ -137,3 +137,24 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(screenshotsDir, { recursive: true });
   await page.screenshot({ path: join(screenshotsDir, `${name}.png`), fullPage: true });
 }
+
+/** A11yViolation is one axe-core rule a page breaks, with the selectors of the offending nodes. */
+export interface A11yViolation {
+  /** id is the axe rule, e.g. `label` or `color-contrast`. */
+  id: string;
+  /** impact is axe's severity. */
+  impact: string | null;
+  /** targets are CSS selectors of the offending nodes. */
+  targets: string[];
+}
+
+/** a11yViolations runs axe-core (WCAG 2 A and AA rules) in the page and returns the serious and critical violations. */
+export async function a11yViolations(page: Page): Promise<A11yViolation[]> {
+  await page.addScriptTag({ path: join(root, 'node_modules', 'axe-core', 'axe.min.js') });
+  const out = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] }, resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => String(n.target[0])) }));
+  });
+  return out.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
