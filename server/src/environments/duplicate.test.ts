@@ -121,3 +121,31 @@ describe('environment duplicate (Vault secret store) is all or nothing', () => {
     assert.deepEqual(kv.violations, []);
   });
 });
+
+describe('environment snapshot for the deployment engine', () => {
+  it('returns configuration, values, credentials and only routable hostnames', async () => {
+    const { loadEnvironmentSnapshot } = await import('./snapshot.ts');
+    const sut = await startDomainTestApp();
+    try {
+      const o = await setupOwner(sut);
+      const s = await seed(o.client, o.teamId);
+      await o.client.post(`/api/services/${s.web.id}/domains`, { hostname: 'pending.example.com' });
+      const snap = await loadEnvironmentSnapshot(sut.db.dataSource, sut.domainServices.secrets, o.teamId, s.prod.id, { allowUnverifiedDomains: false });
+      assert.equal(snap.environment.slug, 'production');
+      assert.equal(snap.project.slug, 'shop');
+      assert.deepEqual(Object.fromEntries(snap.shared), { LOG_LEVEL: 'info' });
+      const [web, worker] = snap.services;
+      assert.deepEqual(Object.fromEntries(web!.variables), { API_KEY: 'web-secret-1', MODE: 'prod' });
+      assert.deepEqual(web!.registry, { username: 'bot', password: 'reg-secret-1' });
+      assert.deepEqual(web!.hostnames, [s.web.generatedHostname]);
+      assert.deepEqual(worker!.hostnames, []);
+      assert.equal(worker!.registry, null);
+      const lab = await loadEnvironmentSnapshot(sut.db.dataSource, sut.domainServices.secrets, o.teamId, s.prod.id, { allowUnverifiedDomains: true });
+      assert.deepEqual(lab.services[0]!.hostnames, [s.web.generatedHostname, 'pending.example.com']);
+      await assert.rejects(loadEnvironmentSnapshot(sut.db.dataSource, sut.domainServices.secrets, crypto.randomUUID(), s.prod.id, { allowUnverifiedDomains: false }),
+        (e: { code?: string }) => e.code === 'environment/not_found');
+    } finally {
+      await sut.close();
+    }
+  });
+});

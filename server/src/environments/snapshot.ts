@@ -1,0 +1,72 @@
+/**
+ * Environment snapshot: everything the deployment engine needs to compile an environment — project and environment
+ * identities, each service's configuration, its variable values and registry credentials (read from the
+ * SecretStore), the shared variables, and the hostnames that may be routed (generated ones of public services, custom
+ * ones once verified or when the operator allows unverified domains). It holds secret VALUES: callers check the
+ * `deploy` permission first, hand the values only to Vault/Nomad Variables as data, and never log or return them.
+ */
+import type { DataSource } from 'typeorm';
+import { DomainError } from '../core/errors.ts';
+import { DomainEntity } from '../domains/domain.entity.ts';
+import { ProjectEntity, type ProjectRow } from '../projects/project.entity.ts';
+import { environmentOwner, serviceOwners } from '../secrets/owners.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
+import { ServiceEntity, type ServiceRow } from '../service-configs/service.entity.ts';
+import { EnvironmentEntity, type EnvironmentRow } from './environment.entity.ts';
+
+/** ServiceSnapshot is one service with its values and routable hostnames. */
+export interface ServiceSnapshot {
+  /** service is the service row (configuration included). */
+  service: ServiceRow;
+  /** variables are the service's variables by key (values). */
+  variables: Map<string, string>;
+  /** registry is the registry login for a private image, or null. */
+  registry: { username: string; password: string } | null;
+  /** hostnames are the hostnames that may be routed to the service now (empty when it is not public). */
+  hostnames: string[];
+}
+
+/** EnvironmentSnapshot is an environment as the deployment engine compiles it. */
+export interface EnvironmentSnapshot {
+  /** project is the owning project. */
+  project: ProjectRow;
+  /** environment is the environment. */
+  environment: EnvironmentRow;
+  /** shared are the environment's shared variables by key (values). */
+  shared: Map<string, string>;
+  /** services are the environment's services in creation order. */
+  services: ServiceSnapshot[];
+}
+
+/**
+ * loadEnvironmentSnapshot reads an environment of `teamId` (the caller has checked access) in one repeatable-read
+ * transaction, then its values from the SecretStore. An unknown environment is `environment/not_found`.
+ */
+export async function loadEnvironmentSnapshot(
+  dataSource: DataSource, secrets: SecretStore, teamId: string, environmentId: string, options: { allowUnverifiedDomains: boolean },
+): Promise<EnvironmentSnapshot> {
+  const rows = await dataSource.transaction('REPEATABLE READ', async (tx) => {
+    const environment = await tx.getRepository(EnvironmentEntity).findOneBy({ id: environmentId, teamId });
+    if (!environment) throw new DomainError('environment/not_found');
+    const project = await tx.getRepository(ProjectEntity).findOneByOrFail({ id: environment.projectId, teamId });
+    const services = await tx.getRepository(ServiceEntity).find({ where: { environmentId, teamId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const domains = await tx.getRepository(DomainEntity).find({ where: { environmentId, teamId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    return { environment, project, services, domains };
+  });
+  const shared = await secrets.read(environmentOwner(teamId, environmentId));
+  const services: ServiceSnapshot[] = [];
+  for (const s of rows.services) {
+    const [varsOwner, regOwner] = serviceOwners(teamId, s.id);
+    const reg = s.registryCredentials ? await secrets.read(regOwner) : new Map<string, string>();
+    const hostnames = !s.config.public ? [] : rows.domains
+      .filter((d) => d.serviceId === s.id && (d.kind === 'generated' || d.verificationStatus === 'verified' || options.allowUnverifiedDomains))
+      .map((d) => d.hostname);
+    services.push({
+      service: s,
+      variables: await secrets.read(varsOwner),
+      registry: reg.has('username') && reg.has('password') ? { username: reg.get('username') as string, password: reg.get('password') as string } : null,
+      hostnames,
+    });
+  }
+  return { project: rows.project, environment: rows.environment, shared, services };
+}
