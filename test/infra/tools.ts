@@ -40,6 +40,8 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Nod
     child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
     child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
     child.on('error', reject);
+    // A program that exits without reading its stdin must not crash the test with EPIPE.
+    child.stdin.on('error', () => undefined);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
     child.stdin.end(opts.input ?? '');
   });
