@@ -444,3 +444,33 @@ test('the register Submission is kept per version and served by /submission', as
     assert.equal((await api(d.url, 'GET', '/v1/job/web-app/submission?version=3')).status, 404);
   });
 });
+
+test('backup-style batch job: the failing dump task fails while its poststop uploader succeeds; fs stat/ls/cat/readat serve its files', async () => {
+  await withDouble(async (d) => {
+    const job = aBatchJob('backup');
+    delete job.Periodic;
+    job.TaskGroups[0].Tasks[0].Config.image = 'postgres:17-scenario-crash';
+    job.TaskGroups[0].Tasks.push({ Name: 'upload', Driver: 'docker', Config: { image: 'rclone/rclone:1' }, Lifecycle: { Hook: 'poststop' }, Resources: { CPU: 100, MemoryMB: 64 } });
+    assert.equal((await register(d, job)).status, 200);
+    const a = await until('alloc done', async () => {
+      const [x] = (await api(d.url, 'GET', '/v1/job/backup/allocations')).json as Fixture[];
+      return x && x.ClientStatus !== 'pending' && x.ClientStatus !== 'running' ? x : undefined;
+    });
+    assert.equal(a.ClientStatus, 'failed');
+    assert.equal(a.TaskStates.run.Failed, true);
+    assert.equal(a.TaskStates.upload.Failed, false);
+    assert.equal((a.TaskStates.upload.Events as Fixture[]).find((e) => e.Type === 'Terminated').ExitCode, 0);
+    d.control.writeFile(a.ID, 'alloc/data/dump.pgc', Buffer.from('PGDMP-0123456789'));
+    const stat = await api(d.url, 'GET', `/v1/client/fs/stat/${a.ID}?path=/alloc/data/dump.pgc`);
+    assert.equal(stat.status, 200);
+    assertContract('AllocFileInfo', stat.json);
+    assert.equal(stat.json.Size, 16);
+    const ls = await api(d.url, 'GET', `/v1/client/fs/ls/${a.ID}?path=/alloc/data`);
+    assert.deepEqual((ls.json as Fixture[]).map((f) => f.Name), ['dump.pgc']);
+    assert.equal((await api(d.url, 'GET', `/v1/client/fs/cat/${a.ID}?path=alloc/data/dump.pgc`)).text, 'PGDMP-0123456789');
+    assert.equal((await api(d.url, 'GET', `/v1/client/fs/readat/${a.ID}?path=alloc/data/dump.pgc&offset=6&limit=4`)).text, '0123');
+    assert.equal((await api(d.url, 'GET', `/v1/client/fs/stat/${a.ID}?path=/alloc/data/missing`)).status, 500);
+    assert.equal((await api(d.url, 'GET', `/v1/client/fs/cat/${a.ID}?path=../../etc/passwd`)).status, 400);
+    assert.match((await api(d.url, 'GET', `/v1/client/fs/cat/${a.ID}?path=alloc/logs/run.stderr.0`)).text, /error: job failed/);
+  });
+});

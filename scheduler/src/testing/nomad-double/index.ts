@@ -59,6 +59,8 @@ export interface NomadDoubleControl {
   requests(): RecordedCall[];
   /** appendLog appends output to a task's stdout or stderr. */
   appendLog(allocId: string, task: string, type: 'stdout' | 'stderr', text: string): void;
+  /** writeFile puts a file in an allocation's directory (path relative to it, e.g. `alloc/data/dump.pgc`), served by the fs endpoints. */
+  writeFile(allocId: string, path: string, data: Buffer | string): void;
   /** createNamespace creates a namespace directly. */
   createNamespace(name: string): void;
   /** tickPeriodic advances the fast clock by one minute and launches due periodic jobs. */
@@ -109,6 +111,11 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
       const a = state.allocs.get(allocId);
       if (!a) throw new Error(`unknown allocation ${allocId}`);
       state.appendLog(a, task, type, text);
+    },
+    writeFile(allocId, path, data) {
+      const a = state.allocs.get(allocId);
+      if (!a) throw new Error(`unknown allocation ${allocId}`);
+      a.files.set(path.split('/').filter(Boolean).join('/'), { data: Buffer.isBuffer(data) ? data : Buffer.from(data), mtime: new Date() });
     },
     createNamespace(name) {
       state.namespaces.set(name, { Name: name, Description: '', Quota: '', Meta: null, Capabilities: null, NodePoolConfiguration: null, VaultConfiguration: null, ConsulConfiguration: null, CreateIndex: state.index, ModifyIndex: state.bump('namespaces') });

@@ -649,7 +649,53 @@ export class NomadDoubleServer {
       return this.send(ctx.res, 200, allocStats(a.alloc, a.group));
     }
     if (rest[0] === 'fs' && rest[1] === 'logs' && method === 'GET') return this.logs(ctx, rest[2] ?? '');
+    if (rest[0] === 'fs' && ['stat', 'ls', 'cat', 'readat'].includes(rest[1] ?? '') && method === 'GET') return this.fs(ctx, rest[1] ?? '', rest[2] ?? '');
     throw new DoubleError(404, 'Invalid URL path');
+  }
+
+  /** fsEntries lists the files of an allocation directory: the standard dirs, the logs, and files written by tests. */
+  private fsEntries(a: ReturnType<NomadDoubleServer['allocOr404']>): Map<string, { data: Buffer; mtime: Date } | 'dir'> {
+    const out = new Map<string, { data: Buffer; mtime: Date } | 'dir'>();
+    for (const d of ['alloc', 'alloc/data', 'alloc/logs', 'alloc/tmp']) out.set(d, 'dir');
+    for (const t of Object.keys(a.alloc.TaskStates as Obj)) for (const d of [t, `${t}/local`, `${t}/secrets`, `${t}/tmp`]) out.set(d, 'dir');
+    for (const [k, buf] of a.logs) out.set(`alloc/logs/${k}.0`, { data: buf, mtime: new Date() });
+    for (const [k, f] of a.files) {
+      const parts = k.split('/');
+      for (let i = 1; i < parts.length; i++) out.set(parts.slice(0, i).join('/'), 'dir');
+      out.set(k, f);
+    }
+    return out;
+  }
+
+  private fs(ctx: Ctx, op: string, allocId: string): void {
+    const a = this.allocOr404(allocId);
+    const raw = ctx.q.get('path') ?? '/';
+    const path = raw.split('/').filter((p) => p !== '' && p !== '.').join('/');
+    if (raw.split('/').includes('..')) throw new DoubleError(400, 'Path escapes the allocation directory');
+    const entries = this.fsEntries(a);
+    const info = (name: string, e: { data: Buffer; mtime: Date } | 'dir'): Obj => ({
+      Name: name.split('/').pop() || '/', IsDir: e === 'dir', Size: e === 'dir' ? 4096 : e.data.length,
+      FileMode: e === 'dir' ? 'drwxrwxrwx' : '-rw-r--r--', ModTime: (e === 'dir' ? new Date() : e.mtime).toISOString(), ContentType: e === 'dir' ? '' : 'application/octet-stream',
+    });
+    const entry = path === '' ? 'dir' : entries.get(path);
+    const where = `/var/nomad/alloc/${str(a.alloc.ID)}/${path}`;
+    if (!entry) throw new DoubleError(500, op === 'ls' ? `open ${where}: no such file or directory` : `stat ${where}: no such file or directory`);
+    if (op === 'stat') return this.send(ctx.res, 200, info(path || '/', entry));
+    if (op === 'ls') {
+      if (entry !== 'dir') throw new DoubleError(500, `readdirent ${where}: not a directory`);
+      const children = [...entries.entries()].filter(([k]) => (path === '' ? !k.includes('/') : k.startsWith(`${path}/`) && !k.slice(path.length + 1).includes('/')));
+      return this.send(ctx.res, 200, children.map(([k, e]) => info(k, e)).sort((x, y) => str(x.Name).localeCompare(str(y.Name))));
+    }
+    if (entry === 'dir') throw new DoubleError(400, `file "${path}" is a directory`);
+    let data = entry.data;
+    if (op === 'readat') {
+      const offset = Number(ctx.q.get('offset') ?? '0'), limit = Number(ctx.q.get('limit') ?? String(data.length));
+      if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 0) throw new DoubleError(400, 'offset and limit must be non-negative integers');
+      data = data.subarray(offset, offset + limit);
+    }
+    if (ctx.res.headersSent) return;
+    ctx.res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': data.length });
+    ctx.res.end(data);
   }
 
   private async logs(ctx: Ctx, allocId: string): Promise<void> {

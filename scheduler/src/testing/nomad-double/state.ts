@@ -55,7 +55,8 @@ const clone = <T>(v: T): T => structuredClone(v);
 const key = (ns: string, id: string): string => `${ns}\u0000${id}`;
 
 interface JobEntry { versions: Obj[]; submissions: Map<number, Obj>; scaleEvents: Record<string, Obj[]> }
-interface AllocEntry { alloc: Obj; logs: Map<string, Buffer>; scenario: Scenario; group: Obj; stepsRunning: number }
+/** AllocEntry is one allocation with its simulated log buffers and files (paths relative to the alloc dir). */
+export interface AllocEntry { alloc: Obj; logs: Map<string, Buffer>; files: Map<string, { data: Buffer; mtime: Date }>; scenario: Scenario; group: Obj; stepsRunning: number }
 
 /** Tables are the index tables blocking queries watch. */
 export type Table = 'jobs' | 'evals' | 'allocs' | 'deployment' | 'volumes' | 'vars' | 'namespaces' | 'acl' | 'nodes' | 'summary';
@@ -573,7 +574,7 @@ export class NomadState {
       PreviousAllocation: previous ? previous.alloc.ID : '', NextAllocation: '', FollowupEvalID: '', PreemptedAllocations: null, PreemptedByAllocation: '', RescheduleTracker: null, NetworkStatus: null,
       CreateIndex: idx, ModifyIndex: idx, AllocModifyIndex: idx, CreateTime: now, ModifyTime: now,
     };
-    const entry: AllocEntry = { alloc, logs: new Map(), scenario: this.scenarioFor(job), group, stepsRunning: 0 };
+    const entry: AllocEntry = { alloc, logs: new Map(), files: new Map(), scenario: this.scenarioFor(job), group, stepsRunning: 0 };
     this.allocs.set(str(alloc.ID), entry);
     if (previous) previous.alloc.NextAllocation = alloc.ID;
     if (deployment) {
@@ -661,16 +662,22 @@ export class NomadState {
 
   private finishBatch(a: AllocEntry): void {
     if (a.alloc.DesiredStatus !== 'run') return;
-    const failing = a.scenario === 'oom' || a.scenario === 'crash' || a.scenario === 'unhealthy';
-    const code = a.scenario === 'oom' ? 137 : failing ? 1 : 0;
+    const failingScenario = a.scenario === 'oom' || a.scenario === 'crash' || a.scenario === 'unhealthy';
+    let anyFailed = false;
     for (const t of arr(a.group.Tasks)) {
       const name = str(t.Name);
+      // Poststop tasks run (and succeed) after a failed main task too, as in Nomad.
+      const poststop = str((t.Lifecycle as Obj | undefined)?.Hook) === 'poststop';
+      const failing = failingScenario && !poststop;
+      const code = failing ? (a.scenario === 'oom' ? 137 : 1) : 0;
+      anyFailed ||= failing;
       this.appendLog(a, name, failing ? 'stderr' : 'stdout', failing ? (a.scenario === 'oom' ? 'Killed\n' : 'error: job failed\n') : `${new Date().toISOString()} done\n`);
-      this.taskPush(a, name, taskEvent('Terminated', a.scenario === 'oom' ? 'OOM Killed' : `Exit Code: ${code}`, { ExitCode: code, Details: { exit_code: String(code), signal: '0', oom_killed: String(a.scenario === 'oom') } }));
+      const oom = failing && a.scenario === 'oom';
+      this.taskPush(a, name, taskEvent('Terminated', oom ? 'OOM Killed' : `Exit Code: ${code}`, { ExitCode: code, Details: { exit_code: String(code), signal: '0', oom_killed: String(oom) } }));
       if (failing) this.taskPush(a, name, taskEvent('Not Restarting', 'Exceeded allowed attempts 3 in interval 24h0m0s and mode is "fail"', { FailsTask: true }));
       Object.assign((a.alloc.TaskStates as Record<string, Obj>)[name] ?? {}, { State: 'dead', Failed: failing, FinishedAt: new Date().toISOString() });
     }
-    this.patchAlloc(a, { ClientStatus: failing ? 'failed' : 'complete', ClientDescription: failing ? 'Failed tasks' : 'All tasks have completed' });
+    this.patchAlloc(a, { ClientStatus: anyFailed ? 'failed' : 'complete', ClientDescription: anyFailed ? 'Failed tasks' : 'All tasks have completed' });
     this.deadIfDone(a);
   }
 
