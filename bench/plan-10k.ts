@@ -6,7 +6,8 @@
  *      validate, compile, print), wall time and peak RSS polled from /proc (goal < 5 s and < 500 MB), for the
  *      manifest as drover.json and as drover.yaml, next to a baseline: the same launcher printing usage only, so the
  *      ratio shows what planning costs over starting up.
- * BENCH_SERVICES changes the number of services.
+ * Wall and CPU time are both printed: on a shared, loaded machine CPU time is the figure that compares across runs
+ * (the load average is printed at the end). BENCH_SERVICES changes the number of services.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -87,6 +88,17 @@ function descendants(pid: number): number[] {
   return out;
 }
 
+/** cpuMs returns the user+system CPU time a process has used so far (from /proc/<pid>/stat, 100 ticks per second). */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 function hwm(pid: number): number {
   try {
     const m = /VmHWM:\s+([0-9]+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -96,16 +108,20 @@ function hwm(pid: number): number {
   }
 }
 
-async function run(args: string[], stdoutFile: string): Promise<{ ms: number; peakKb: number; launcherKb: number; status: number | null }> {
+async function run(args: string[], stdoutFile: string): Promise<{ ms: number; cpu: number; peakKb: number; launcherKb: number; status: number | null }> {
   const { openSync, closeSync } = await import('node:fs');
   const fd = openSync(stdoutFile, 'w');
   const t0 = performance.now();
   const child = spawn(process.execPath, [join(root, 'cli', 'bin', 'drover.mjs'), ...args], { stdio: ['ignore', fd, 'ignore'] });
   const peaks = new Map<number, number>();
+  const cpu = new Map<number, number>();
   const poll = setInterval(() => {
     const pid = child.pid;
     if (pid === undefined) return;
-    for (const p of [pid, ...descendants(pid)]) peaks.set(p, Math.max(peaks.get(p) ?? 0, hwm(p)));
+    for (const p of [pid, ...descendants(pid)]) {
+      peaks.set(p, Math.max(peaks.get(p) ?? 0, hwm(p)));
+      cpu.set(p, Math.max(cpu.get(p) ?? 0, cpuMs(p)));
+    }
   }, 10);
   const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const ms = performance.now() - t0;
@@ -113,7 +129,8 @@ async function run(args: string[], stdoutFile: string): Promise<{ ms: number; pe
   closeSync(fd);
   const launcherKb = peaks.get(child.pid ?? -1) ?? 0;
   const others = [...peaks.entries()].filter(([p]) => p !== child.pid).map(([, kb]) => kb);
-  return { ms, peakKb: Math.max(0, ...others), launcherKb, status };
+  const cpuOthers = [...cpu.entries()].filter(([p]) => p !== child.pid).map(([, c]) => c);
+  return { ms, cpu: Math.max(0, ...cpuOthers), peakKb: Math.max(0, ...others), launcherKb, status };
 }
 
 const mb = (kb: number): string => `${(kb / 1024).toFixed(0)} MB`;
@@ -132,25 +149,30 @@ try {
   const loaded = loadManifest(JSON.stringify(manifest), jsonFile);
   if (!loaded.ok) throw new Error(`bench manifest invalid: ${JSON.stringify(loaded.problems.slice(0, 3))}`);
   const times: number[] = [];
+  const cpus: number[] = [];
   let jobs = 0;
   const heap0 = process.memoryUsage().heapUsed;
   let heapGrowth = 0;
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const r = compile(loaded.state);
     times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpus.push((c.user + c.system) / 1000);
     heapGrowth = Math.max(heapGrowth, process.memoryUsage().heapUsed - heap0);
     jobs = r.jobs.length;
   }
-  console.log(`compile alone: median ${median(times).toFixed(0)} ms, best ${Math.min(...times).toFixed(0)} ms for ${jobs} jobs (goal < 1000 ms); heap grew ≤ ${(heapGrowth / 1024 / 1024).toFixed(0)} MB`);
+  console.log(`compile alone: median ${median(times).toFixed(0)} ms, best ${Math.min(...times).toFixed(0)} ms wall ` +
+    `(CPU median ${median(cpus).toFixed(0)} ms, best ${Math.min(...cpus).toFixed(0)} ms) for ${jobs} jobs (goal < 1000 ms); heap grew ≤ ${(heapGrowth / 1024 / 1024).toFixed(0)} MB`);
 
   const base = await run(['--help'], join(dir, 'help.txt'));
-  console.log(`baseline (drover --help): ${base.ms.toFixed(0)} ms, peak RSS ${mb(base.peakKb)}`);
+  console.log(`baseline (drover --help): ${base.ms.toFixed(0)} ms wall, ${base.cpu} ms CPU, peak RSS ${mb(base.peakKb)}`);
   for (const file of [jsonFile, yamlFile]) {
     const plan = await run(['plan', '-f', file, '--json'], join(dir, 'plan.json'));
     if (plan.status !== 0) throw new Error(`drover plan exited ${plan.status}`);
     const out = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as unknown[];
-    console.log(`drover plan -f ${file.endsWith('.json') ? 'drover.json' : 'drover.yaml'} --json: ${plan.ms.toFixed(0)} ms ` +
+    console.log(`drover plan -f ${file.endsWith('.json') ? 'drover.json' : 'drover.yaml'} --json: ${plan.ms.toFixed(0)} ms wall, ${plan.cpu} ms CPU ` +
       `(${(plan.ms / base.ms).toFixed(1)}× baseline; goal < 5000 ms), peak RSS ${mb(plan.peakKb)} in the Node 24 process ` +
       `(goal < 500 MB) + ${mb(plan.launcherKb)} launcher; printed ${out.length} jobs`);
   }
