@@ -5,12 +5,13 @@ import { can } from '#lib/api/models.ts';
 import type { PageLoad } from './$types';
 
 export const load: PageLoad = async ({ params, depends, parent }) => {
-  depends('app:members', 'app:invitations');
+  depends('app:members', 'app:invitations', 'app:projects');
   const { role } = await parent();
   const path = { teamId: params.teamId };
-  const [members, invitations] = await Promise.all([
+  const [members, invitations, projects] = await Promise.all([
     ok(api.GET('/api/teams/{teamId}/members', { params: { path, query: { limit: 100 } } })),
     can(role, 'manage') ? ok(api.GET('/api/teams/{teamId}/invitations', { params: { path, query: { limit: 100 } } })) : null,
+    ok(api.GET('/api/teams/{teamId}/projects', { params: { path, query: { limit: 100 } } })),
   ]);
-  return { members, invitations };
+  return { members, invitations, projects: projects.items };
 };
