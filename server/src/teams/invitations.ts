@@ -21,7 +21,7 @@ import { isUuid } from '../users/ids.ts';
 import { hashPassword, type Argon2Costs } from '../users/password.ts';
 import { findUserByEmail, insertUser } from '../users/service.ts';
 import { requireScope, type TeamAccess } from './access.ts';
-import { checkCursor } from './service.ts';
+import { checkCursor, checkProjectIds } from './service.ts';
 
 /** INVITATION_TTL_MS is how long an invitation works: 7 days. */
 export const INVITATION_TTL_MS = 7 * 24 * 3600_000;
@@ -109,6 +109,7 @@ export class InvitationService {
       const members: unknown[] = await m.query(
         'SELECT 1 FROM team_members tm JOIN users u ON u.id = tm.user_id WHERE tm.team_id = $1 AND u.email = $2', [teamId, email]);
       if (members.length > 0) throw new DomainError('member/exists', 'This user is a member already', { errors: [{ path: 'body.email', message: 'is a member already' }] });
+      await checkProjectIds(m, teamId, input.projectIds, 'body.projectIds');
       await m.query('DELETE FROM invitations WHERE team_id = $1 AND email = $2 AND accepted_at IS NULL', [teamId, email]);
       await m.query(
         `INSERT INTO invitations (id, team_id, email, role, project_ids, token_hash, invited_by, created_at, expires_at)

@@ -67,6 +67,18 @@ export function checkCursor(cursor: string | undefined): { key: Date; id: string
   return { key: new Date(c.key), id: c.id };
 }
 
+/**
+ * checkProjectIds refuses a project limit naming projects that are not the team's (400 naming each bad entry under
+ * `field`), so a limit can never point at another team's project.
+ */
+export async function checkProjectIds(m: EntityManager, teamId: string, ids: readonly string[] | null | undefined, field: string): Promise<void> {
+  if (!ids || ids.length === 0) return;
+  const rows: { id: string }[] = await m.query('SELECT id FROM projects WHERE team_id = $1 AND id = ANY($2::uuid[])', [teamId, [...ids]]);
+  const known = new Set(rows.map((r) => r.id));
+  const bad = ids.map((id, i) => ({ id, i })).filter((x) => !known.has(x.id));
+  if (bad.length > 0) throw invalid(bad.map((x) => ({ path: `${field}[${x.i}]`, message: 'is not a project of this team' })));
+}
+
 /** TeamServiceDeps are what TeamService needs. */
 export interface TeamServiceDeps {
   /** dataSource is the database. */
@@ -218,6 +230,7 @@ export class TeamService {
       if (touchesOwner && ms.role !== 'owner') throw new DomainError('auth/forbidden', 'Only owners make, unmake or change owners');
       if (touchesOwner) await this.access.requireTeam(actor, teamId, 'own');
       if (target.role === 'owner' && input.role !== undefined && input.role !== 'owner') await this.requireAnotherOwner(m, teamId);
+      await checkProjectIds(m, teamId, input.projectIds, 'body.projectIds');
       const role = input.role ?? target.role;
       const projectIds = input.projectIds === undefined ? target.project_ids : input.projectIds === null ? null : [...new Set(input.projectIds)];
       await m.query('UPDATE team_members SET role = $3, project_ids = $4 WHERE team_id = $1 AND user_id = $2', [teamId, userId, role, projectIds]);

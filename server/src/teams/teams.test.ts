@@ -132,9 +132,16 @@ describe('teams, members, invitations and audit over HTTP', () => {
   });
 
   it('the AccessChecker limits members to chosen projects and hides other teams', async () => {
-    const p1 = randomUUID();
-    const p2 = randomUUID();
+    const p1 = (await owner.post(`/api/teams/${teamId}/projects`, { slug: 'limit-one' })).body.id as string;
+    const p2 = (await owner.post(`/api/teams/${teamId}/projects`, { slug: 'limit-two' })).body.id as string;
+    const elsewhere = await owner.post('/api/teams', { name: 'Elsewhere' });
+    const foreign = (await owner.post(`/api/teams/${elsewhere.body.id}/projects`, { slug: 'foreign' })).body.id as string;
+    const refused = await owner.post(`/api/teams/${teamId}/invitations`, { email: 'limited@example.test', role: 'member', projectIds: [p1, foreign] });
+    assert.equal(refused.status, 400);
+    assert.deepEqual(refused.body.errors, [{ path: 'body.projectIds[1]', message: 'is not a project of this team' }]);
     const m = await inviteAndJoin(sut, owner, teamId, 'limited@example.test', 'member', [p1]);
+    const patchForeign = await owner.patch(`/api/teams/${teamId}/members/${m.userId}`, { projectIds: [randomUUID()] });
+    assert.equal(patchForeign.body.errors[0].path, 'body.projectIds[0]');
     const actor: Actor = { kind: 'session', userId: m.userId, scopes: [...Scopes], ip: '127.0.0.1', requestId: 'test-request' };
     const access = sut.services.access;
     assert.equal((await access.requireProject(actor, teamId, p1, 'write')).role, 'member');
