@@ -251,11 +251,15 @@ export function timezoneProblem(tz: string): string | undefined {
   if (!/^[A-Za-z0-9_+\-/]{1,64}$/.test(tz)) return 'is not an IANA time zone name';
   zones ??= new Set([...Intl.supportedValuesOf('timeZone'), 'UTC', 'Etc/UTC']);
   if (zones.has(tz)) return undefined;
-  try {
-    const resolved = new Intl.DateTimeFormat('en', { timeZone: tz }).resolvedOptions().timeZone;
-    if (resolved === tz) return undefined;
-  } catch {
-    // fall through
+  // ICU knows aliases (Asia/Kolkata → Asia/Calcutta) and matches case-insensitively; Go's tz database lookup is
+  // case-sensitive, and IANA names start every segment with a capital.
+  if (tz.split('/').every((seg) => /^[A-Z]/.test(seg))) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return undefined;
+    } catch {
+      // fall through
+    }
   }
   return 'is not an IANA time zone name such as Europe/Berlin';
 }
