@@ -142,6 +142,9 @@ describe('auth over HTTP', () => {
 
     const bad = await new Client(sut.url, 'drv_' + 'x'.repeat(43)).get('/api/teams');
     assert.equal(bad.status, 401);
+    assert.equal((await new Client(sut.url).get('/api/teams', { authorization: 'Bearer' })).status, 401);
+    // A reverse proxy's Basic auth is not ours: the cookie session still counts.
+    assert.equal((await owner.get('/api/teams', { authorization: 'Basic dXNlcjpwYXNz' })).status, 200);
     const expired = await owner.post('/api/tokens', { name: 'old', scopes: ['read'], expiresAt: new Date(Date.now() - 1000).toISOString() });
     assert.equal(expired.status, 400);
     assert.equal(expired.body.errors[0].path, 'body.expiresAt');

@@ -2,7 +2,8 @@
  * The HTTP authenticator handed to buildHttpApp: `Authorization: Bearer drv_…` (an API token, no CSRF) or the
  * `drover_session` cookie. A cookie-authenticated request with any method other than GET/HEAD/OPTIONS must carry
  * `X-CSRF-Token` equal to the session's CSRF token, else 403 `auth/csrf`. A malformed or unknown bearer token is 401;
- * an unknown or expired session cookie simply authenticates no one.
+ * an unknown or expired session cookie simply authenticates no one, and other Authorization schemes (a proxy's Basic
+ * auth) are left alone.
  */
 import type { Context } from 'koa';
 import { Scopes, type Actor } from '../core/actor.ts';
@@ -19,7 +20,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function createAuthenticator(deps: { sessions: SessionStore; tokens: TokenService }): Authenticate {
   return async (ctx: Context, requestId: string): Promise<Actor | null> => {
     const header = ctx.get('authorization');
-    if (header) {
+    if (/^Bearer(\s|$)/i.test(header)) {
       const m = /^Bearer\s+(\S+)$/i.exec(header);
       if (!m?.[1]) throw new DomainError('auth/unauthenticated', 'The Authorization header must be "Bearer <API token>"');
       const id = await deps.tokens.authenticate(m[1]);
