@@ -58,6 +58,82 @@ export function pathEscapesAllocDir(prefix: string, p: string): boolean {
   return !(parts[0] === 'alloc' && parts[1] === 'id');
 }
 
+const CONSTRAINT_OPERANDS = new Set(['=', '==', 'is', '!=', 'not', '>', '>=', '<', '<=', 'distinct_hosts', 'distinct_property', 'regexp', 'version', 'semver', 'set_contains', 'set_contains_all', 'set_contains_any', 'is_set', 'is_not_set']);
+
+/** validateConstraints ports `Constraint.Validate` for a list of constraints at one level. */
+function validateConstraints(list: Obj[], p: string, add: Add): void {
+  list.forEach((c, i) => {
+    const cp = `${p}/${i}`;
+    const e: Add = (path, m) => add(path, `Constraint ${i + 1} validation failed: ${m}`);
+    const op = str(c.Operand), l = str(c.LTarget), r = str(c.RTarget);
+    if (op === '') {
+      e(`${cp}/Operand`, 'Missing constraint operand');
+      return;
+    }
+    if (!CONSTRAINT_OPERANDS.has(op)) {
+      e(`${cp}/Operand`, `Unknown constraint type "${op}"`);
+      return;
+    }
+    let requireL = true;
+    if (op === 'distinct_hosts') requireL = false;
+    else if (op === 'set_contains' || op === 'set_contains_all' || op === 'set_contains_any') {
+      if (r === '') e(`${cp}/RTarget`, 'Set contains constraint requires an RTarget');
+    } else if (op === 'regexp') {
+      try {
+        new RegExp(r);
+      } catch (err) {
+        e(`${cp}/RTarget`, `Regular expression failed to compile: ${(err as Error).message}`);
+      }
+    } else if (op === 'version' || op === 'semver') {
+      if (!/^\s*(?:(?:[<>]=?|=|!=|~>)?\s*v?\d+(?:\.\d+){0,2}(?:-[0-9A-Za-z.-]+)?\s*)(?:,\s*(?:[<>]=?|=|!=|~>)?\s*v?\d+(?:\.\d+){0,2}(?:-[0-9A-Za-z.-]+)?\s*)*$/.test(r)) e(`${cp}/RTarget`, `Version constraint is invalid: Malformed constraint: ${r}`);
+    } else if (op === 'distinct_property') {
+      if (r !== '') {
+        if (!/^\d+$/.test(r)) e(`${cp}/RTarget`, `Failed to convert RTarget "${r}" to uint64`);
+        else if (Number(r) < 1) e(`${cp}/RTarget`, `Distinct Property must have an allowed count of 1 or greater: ${r} < 1`);
+      }
+    } else if (op === 'is_set' || op === 'is_not_set') {
+      if (r !== '') e(`${cp}/RTarget`, `Operator "${op}" does not support an RTarget`);
+    } else if (r === '') e(`${cp}/RTarget`, `Operator "${op}" requires an RTarget`);
+    if (requireL && l === '') e(`${cp}/LTarget`, 'No LTarget provided but is required by constraint');
+  });
+}
+
+/** validateAffinities ports `Affinity.Validate`. */
+function validateAffinities(list: Obj[], p: string, add: Add): void {
+  list.forEach((a, i) => {
+    const ap = `${p}/${i}`;
+    const e: Add = (path, m) => add(path, `Affinity ${i + 1} validation failed: ${m}`);
+    const op = str(a.Operand), w = num(a.Weight);
+    if (op === '') e(`${ap}/Operand`, 'Missing affinity operand');
+    else if (op === 'distinct_hosts' || op === 'distinct_property' || !CONSTRAINT_OPERANDS.has(op)) e(`${ap}/Operand`, `Unknown affinity operator "${op}"`);
+    if (str(a.LTarget) === '') e(`${ap}/LTarget`, 'No LTarget provided but is required');
+    if (w > 100 || w < -100) e(`${ap}/Weight`, `Affinity weight must be within the range [-100,100]`);
+    if (w === 0) e(`${ap}/Weight`, 'Affinity weight cannot be zero');
+  });
+}
+
+/** validateSpreads ports `Spread.Validate`. */
+function validateSpreads(list: Obj[], p: string, add: Add): void {
+  list.forEach((s, i) => {
+    const sp = `${p}/${i}`;
+    const e: Add = (path, m) => add(path, `Spread ${i + 1} validation failed: ${m}`);
+    if (str(s.Attribute) === '') e(`${sp}/Attribute`, 'Missing spread attribute');
+    const w = num(s.Weight);
+    if (w <= 0 || w > 100) e(`${sp}/Weight`, 'Spread block must have a positive weight from 0 to 100');
+    const seen = new Set<string>();
+    let sum = 0;
+    arr(s.SpreadTarget).forEach((t, ti) => {
+      const v = str(t.Value);
+      if (seen.has(v)) e(`${sp}/SpreadTarget/${ti}/Value`, `Spread target value "${v}" already defined`);
+      seen.add(v);
+      const pct = num(t.Percent);
+      if (pct < 0 || pct > 100) e(`${sp}/SpreadTarget/${ti}/Percent`, `Spread target percentage for value "${v}" must be between 0 and 100`);
+      sum += pct;
+    });
+    if (sum > 100) e(`${sp}/SpreadTarget`, `Sum of spread target percentages must not be greater than 100%; got ${sum}%`);
+  });
+}
+
 function validateUpdate(u: Obj, p: string, add: Add): void {
   const hc = str(u.HealthCheck);
   if (!['checks', 'task_states', 'manual'].includes(hc)) add(`${p}/HealthCheck`, `Invalid health check given: "${hc}"`);
@@ -426,6 +502,8 @@ function validateTask(t: Obj, p: string, add: Add, ctx: { jobType: string; tg: O
     const usage = num(lc.MaxFiles) * num(lc.MaxFileSizeMB);
     if (disk !== undefined && !bool(lc.Disabled) && disk <= usage) add(`${p}/LogConfig`, `log storage (${usage} MB) must be less than requested disk capacity (${disk} MB)`);
   }
+  validateConstraints(arr(t.Constraints), `${p}/Constraints`, add);
+  validateAffinities(arr(t.Affinities), `${p}/Affinities`, add);
   arr(t.Constraints).forEach((c, i) => {
     const op = str(c.Operand);
     if (op === 'distinct_hosts' || op === 'distinct_property') add(`${p}/Constraints/${i}/Operand`, `Constraint ${i + 1} has disallowed Operand at task level: ${op}`);
@@ -489,6 +567,9 @@ function validateGroup(tg: Obj, p: string, add: Add, job: Obj): void {
   const tasks = arr(tg.Tasks);
   if (tasks.length === 0) add(`${p}/Tasks`, 'Missing tasks for task group');
   if (typeof tg.ShutdownDelay === 'number' && tg.ShutdownDelay < 0) add(`${p}/ShutdownDelay`, 'ShutdownDelay must be a positive value');
+  validateConstraints(arr(tg.Constraints), `${p}/Constraints`, add);
+  validateAffinities(arr(tg.Affinities), `${p}/Affinities`, add);
+  validateSpreads(arr(tg.Spreads), `${p}/Spreads`, add);
   if (typeof tg.MaxClientDisconnect === 'number' && tg.MaxClientDisconnect < 0) add(`${p}/MaxClientDisconnect`, 'max_client_disconnect cannot be negative');
   if (typeof tg.StopAfterClientDisconnect === 'number' && tg.StopAfterClientDisconnect < 0) add(`${p}/StopAfterClientDisconnect`, 'stop_after_client_disconnect must be a positive value');
   if (isObj(tg.RestartPolicy)) validateRestart(tg.RestartPolicy, `${p}/RestartPolicy`, add);
@@ -577,6 +658,9 @@ export function validateJobRules(job: Obj, root = '/Job'): JobValidationError[] 
   if (prio < JOB_MIN_PRIORITY || prio > JOB_MAX_PRIORITY) add(`${root}/Priority`, `Job priority must be between [${JOB_MIN_PRIORITY}, ${JOB_MAX_PRIORITY}]`);
   const groups = arr(job.TaskGroups);
   if (groups.length === 0) add(`${root}/TaskGroups`, 'Missing job task groups');
+  validateConstraints(arr(job.Constraints), `${root}/Constraints`, add);
+  validateAffinities(arr(job.Affinities), `${root}/Affinities`, add);
+  validateSpreads(arr(job.Spreads), `${root}/Spreads`, add);
   const seen = new Map<string, number>();
   groups.forEach((tg, i) => {
     const n = str(tg.Name);
