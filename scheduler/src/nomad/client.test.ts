@@ -8,6 +8,7 @@ import {
 } from './errors.ts';
 import { NomadJobModifyIndexConflictError, parseNomadWarnings } from './jobs.ts';
 import { nextBlockingIndex, watch } from './blocking.ts';
+import { listAll } from './pagination.ts';
 import { sendJson, startTestServer } from './test-server.ts';
 import type { RecordedRequest, TestServer } from './test-server.ts';
 import { validateNomad } from '../contracts/index.ts';
@@ -157,6 +158,22 @@ describe('reads', () => {
     const { server, sut } = await withServer((_req, res) => sendJson(res, 200, '10.0.0.1:4647'));
     for (let i = 0; i < 20; i++) assert.equal(await sut.status.leader(), '10.0.0.1:4647');
     assert.ok(server.connections() <= 2, `${server.connections()} connections for 20 requests`);
+  });
+});
+
+describe('pagination', () => {
+  test('listAll follows X-Nomad-NextToken with per_page and keeps the filter on every page', async () => {
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    const { server, sut } = await withServer((req, res) => {
+      const per = Number(req.query.get('per_page'));
+      const from = req.query.get('next_token') ?? 'a';
+      const page = ids.filter((i) => i >= from).slice(0, per);
+      const next = ids.filter((i) => i >= from)[per];
+      sendJson(res, 200, page.map((ID) => ({ ID })), next ? { 'X-Nomad-NextToken': next } : {});
+    });
+    const all = await listAll((q) => sut.variables.list(q), { perPage: 2, filter: 'Path matches "x"' });
+    assert.deepEqual(all.map((v) => (v as { ID?: string }).ID), ids);
+    assert.deepEqual(server.requests.map((r) => [r.query.get('per_page'), r.query.get('next_token'), r.query.get('filter')]), [['2', null, 'Path matches "x"'], ['2', 'c', 'Path matches "x"'], ['2', 'e', 'Path matches "x"']]);
   });
 });
 

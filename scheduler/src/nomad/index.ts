@@ -20,6 +20,7 @@ export type { HostVolumeCreateResult } from './cluster.ts';
 export { EventStream, topicParams } from './events.ts';
 export type { EventStreamOptions, EventTopics } from './events.ts';
 export { nextBlockingIndex, watch } from './blocking.ts';
+export { listAll, paginate } from './pagination.ts';
 export type { WatchOptions } from './blocking.ts';
 export { FrameDecoder, JsonObjectSplitter, decodeFrame, decodeFrames, maxFrameBytes, plainChunks } from './stream/frames.ts';
 export type { LogChunk } from './stream/frames.ts';
