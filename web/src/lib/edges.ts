@@ -1,7 +1,8 @@
 /**
  * Reference edges for the canvas: for each service, the targets its variables reference (`${{ api.PRIVATE_URL }}`
  * → an edge to service `api`). Variable lists are fetched a few at a time after first paint, so a project of 500
- * services shows its nodes at once and its edges as they arrive.
+ * services shows its nodes at once and its edges as they arrive. The lists must carry each variable's `references`
+ * (or a reference's non-secret `value`); values are never revealed for this.
  */
 import { api, ok } from './api/client.ts';
 import type { GraphEdge } from './graph.ts';
@@ -21,14 +22,20 @@ export async function referenceEdges(services: readonly EdgeService[], concurren
   const edges: GraphEdge[] = [];
   const seen = new Set<string>();
   let next = 0;
+  let unsupported = false;
   async function worker() {
-    while (next < services.length) {
+    while (next < services.length && !unsupported) {
       const s = services[next++]!;
       let vars;
       try {
         vars = await ok(api.GET('/api/services/{serviceId}/variables', { params: { path: { serviceId: s.id } } }));
       } catch {
         continue; // an unreadable list only loses that node's edges; the page shows the problem elsewhere
+      }
+      // A server whose variable lists carry neither `references` nor reference values cannot give edges: stop asking.
+      if (vars.items.some((v) => !('references' in v) && !('value' in v))) {
+        unsupported = true;
+        break;
       }
       for (const v of vars.items) {
         for (const target of referencedTargets(v)) {
