@@ -109,7 +109,8 @@ export function checkService(state: DesiredState, s: Service): void {
     }
   }
   if (s.public && !listens(s)) throw new CompileError(`${path}.public`, 'only a service that listens on a port can be public');
-  if ((s.domains.length > 0 || s.healthcheck) && !listens(s)) throw new CompileError(`${path}.domains`, 'a service without a port has no domains or health check');
+  if (s.domains.length > 0 && !listens(s)) throw new CompileError(`${path}.domains`, 'a service without a port has no domains');
+  if (s.healthcheck && !listens(s)) throw new CompileError(`${path}.healthcheck`, 'a service without a port has no health check');
   if (s.cron) {
     const p = cronProblem(s.cron.schedule);
     if (p) throw new CompileError(`${path}.cron`, p);

@@ -56,7 +56,9 @@ test('YAML and JSON give the same state; JSON files are parsed strictly', () => 
     { kind: 'text', parts: [{ kind: 'literal', text: '3' }] }, { kind: 'text', parts: [{ kind: 'literal', text: 'true' }] },
   ]);
   assert.match(problems('{"project": "shop",}', 'drover.json')[0]?.reason ?? '', /not valid JSON/);
-  assert.match(problems('project: a\nproject: b\n')[0]?.reason ?? '', /not valid YAML/);
+  assert.deepEqual(problems('project: a\nproject: b\n'), [{ path: 'project', reason: 'is not valid YAML: the key appears twice' }]);
+  assert.deepEqual(problems('project: a\nservices:\n  web: { image: redis }\n  web: { image: nginx }\n').map((p) => p.path), ['services.web']);
+  assert.match(problems('project: [a\n')[0]?.reason ?? '', /not valid YAML/);
 });
 
 test('unknown keys are errors at every level, named with their path', () => {
