@@ -89,20 +89,26 @@ export class PostgresSecretStore implements SecretStore {
     const repo = tx.getRepository(SecretValueEntity);
     const del = [...changes].filter(([, v]) => v === null).map(([k]) => k);
     if (del.length > 0) await repo.delete({ ownerKind: owner.kind, ownerId: owner.id, teamId: owner.teamId, name: In(del) });
-    const at = this.clock.now();
     const key = this.currentKey();
+    // One statement for every set value: the owner's columns once, then (id, name, nonce, ciphertext) per value.
+    const params: unknown[] = [owner.teamId, owner.kind, owner.id, this.keyring.current, this.clock.now()];
+    const rows: string[] = [];
     for (const [name, value] of changes) {
       if (value === null) continue;
       const { nonce, ciphertext } = seal(key, aadFor(owner, name), value);
-      await tx.query(
-        `INSERT INTO secret_values (id, team_id, owner_kind, owner_id, name, key_version, nonce, ciphertext, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-         ON CONFLICT (owner_kind, owner_id, name) DO UPDATE
-         SET key_version = EXCLUDED.key_version, nonce = EXCLUDED.nonce, ciphertext = EXCLUDED.ciphertext, updated_at = EXCLUDED.updated_at
-         WHERE secret_values.team_id = EXCLUDED.team_id`,
-        [randomUUID(), owner.teamId, owner.kind, owner.id, name, this.keyring.current, nonce, ciphertext, at],
-      );
+      params.push(randomUUID(), name, nonce, ciphertext);
+      const n = params.length;
+      rows.push(`($${n - 3}::uuid, $1::uuid, $2, $3::uuid, $${n - 2}, $4::int, $${n - 1}::bytea, $${n}::bytea, $5::timestamptz, $5::timestamptz)`);
     }
+    if (rows.length === 0) return null;
+    await tx.query(
+      `INSERT INTO secret_values (id, team_id, owner_kind, owner_id, name, key_version, nonce, ciphertext, created_at, updated_at)
+       VALUES ${rows.join(', ')}
+       ON CONFLICT (owner_kind, owner_id, name) DO UPDATE
+       SET key_version = EXCLUDED.key_version, nonce = EXCLUDED.nonce, ciphertext = EXCLUDED.ciphertext, updated_at = EXCLUDED.updated_at
+       WHERE secret_values.team_id = EXCLUDED.team_id`,
+      params,
+    );
     return null;
   }
 

@@ -90,12 +90,18 @@ export class VariablesService {
     const set = await withSecrets(this.d.dataSource, this.d.secrets, async (tx, secrets) => {
       const repo = tx.getRepository(VariableEntity);
       if (deleted.length > 0) await repo.delete({ ownerKind: o.ownerKind, ownerId: o.ownerId, teamId: o.teamId, key: In(deleted) });
-      for (const key of setKeys) {
+      if (setKeys.length > 0) {
+        // One statement for the whole batch: the owner's columns once, then (id, key) per variable.
+        const params: unknown[] = [o.teamId, o.projectId, o.environmentId, o.serviceId, o.ownerKind, o.ownerId, at];
+        const rowsSql = setKeys.map((key) => {
+          params.push(randomUUID(), key);
+          return `($${params.length - 1}::uuid, $1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, $6::uuid, $${params.length}, $7::timestamptz, $7::timestamptz)`;
+        });
         await tx.query(
           `INSERT INTO variables (id, team_id, project_id, environment_id, service_id, owner_kind, owner_id, key, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+           VALUES ${rowsSql.join(', ')}
            ON CONFLICT (owner_kind, owner_id, key) DO UPDATE SET updated_at = EXCLUDED.updated_at`,
-          [randomUUID(), o.teamId, o.projectId, o.environmentId, o.serviceId, o.ownerKind, o.ownerId, key, at],
+          params,
         );
       }
       const rows = setKeys.length > 0 ? await repo.findBy({ ownerKind: o.ownerKind, ownerId: o.ownerId, teamId: o.teamId, key: In(setKeys) }) : [];
