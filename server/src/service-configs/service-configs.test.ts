@@ -116,6 +116,26 @@ describe('services (configuration) over HTTP', () => {
     assert.equal((await owner.get(`/api/environments/${envId}/services?limit=100`)).body.items.length, before);
   });
 
+  it('revalidates the whole configuration on PATCH, naming the field; switching to an artifact drops credentials', async () => {
+    const s = await owner.post(`/api/environments/${envId}/services`, {
+      slug: 'switch', image: 'registry.example.com/a:1', port: 80, registry: { username: 'u', password: 'switch-secret' }, volumes: [{ name: 'v', mount: '/data', size: '1GiB' }],
+    });
+    assert.equal(s.status, 201, s.text);
+    const tooMany = await owner.patch(`/api/services/${s.body.id}`, { replicas: 3 });
+    assert.equal(tooMany.status, 400);
+    assert.equal(tooMany.body.errors[0].path, 'body.replicas');
+    const both = await owner.patch(`/api/services/${s.body.id}`, { artifact: { url: 'https://x.example.com/a.tgz', checksum: `sha256:${'2'.repeat(64)}`, command: ['./a'] } });
+    assert.equal(both.status, 400);
+    assert.ok(both.body.errors.some((e: { path: string }) => e.path === 'body.artifact' || e.path === 'body.port'), both.text);
+    assert.equal((await owner.get(`/api/services/${s.body.id}`)).body.image, 'registry.example.com/a:1', 'a refused patch changes nothing');
+    const art = await owner.patch(`/api/services/${s.body.id}`, { image: null, port: null, artifact: { url: 'https://x.example.com/a.tgz', checksum: `sha256:${'2'.repeat(64)}`, command: ['./a', '--port', '${PORT}'] } });
+    assert.equal(art.status, 200, art.text);
+    assert.equal(art.body.registryCredentials, false);
+    assert.equal(art.body.image, undefined);
+    assert.equal((await sut.domainServices.secrets.read({ teamId, kind: 'registry', id: s.body.id })).size, 0);
+    assert.equal((await owner.get('/api/services/not-a-uuid')).status, 404);
+  });
+
   it('lets a viewer read but not write, and hides services from other teams', async () => {
     const s = await owner.post(`/api/environments/${envId}/services`, { slug: 'seen', image: 'a:1' });
     const viewer = await inviteAndJoin(sut, owner, teamId, 'viewer-s@example.test', 'viewer');
