@@ -97,6 +97,9 @@ describe('the drover server process', { concurrency: true }, () => {
         assert.deepEqual(await ready.json(), { status: 'ready', checks: { postgres: 'ok' } });
         assert.match(first.output(), /Drover is listening on http:\/\/127\.0\.0\.1:\d+/);
         assert.match(first.output(), /initialising/);
+        const doc = await fetch(`${first.url}/api/openapi.json`);
+        assert.equal(doc.status, 200);
+        assert.match(String(((await doc.json()) as { openapi?: string }).openapi), /^3\.1\./);
       } finally {
         await stopAndCheck(first, dataDir);
       }

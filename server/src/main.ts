@@ -5,22 +5,12 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Koa from 'koa';
+import { createApp } from './http/app.ts';
 import { ConfigError, loadConfig } from './platform/config.ts';
 import type { Config } from './platform/config.ts';
 import { startPlatform } from './platform/index.ts';
 import type { Platform } from './platform/index.ts';
 import { installShutdown } from './platform/lifecycle.ts';
-
-/** buildApp assembles the HTTP application on the platform. */
-function buildApp(platform: Platform): Koa {
-  const app = new Koa();
-  app.proxy = platform.config.trustProxy;
-  app.silent = true;
-  app.use(platform.metrics.httpMiddleware());
-  app.use(platform.ops);
-  return app;
-}
 
 let config: Config;
 try {
@@ -53,8 +43,8 @@ if (earlySignal !== undefined) {
   process.exit(0);
 }
 
-const app = buildApp(platform);
-const server = createServer({ keepAliveTimeout: 5_000 }, app.callback());
+const app = createApp(platform, { draining: platform.draining });
+const server = createServer({ keepAliveTimeout: 5_000 }, app.koa.callback());
 installShutdown({ server, platform, logger: platform.logger });
 server.on('error', async (e) => {
   platform.logger.fatal({ err: e }, 'http server failed');
