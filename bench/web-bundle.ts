@@ -7,7 +7,7 @@
  * edges between services); web/build is served as the Drover server serves it (files, index.html fallback).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -127,10 +127,22 @@ async function measure(path: string, selector: string, want: number) {
 }
 
 const canvasPath = `/projects/${project.id}/environments/${env.id}`;
+mkdirSync(join(root, 'artifacts', 'screenshots'), { recursive: true });
 // Baseline: the sign-in page (same app boot, no data) on the same machine in the same run.
 const baseline = await measure('/login', 'form[aria-label="Sign in"]', 1);
 const canvas = await measure(canvasPath, '[data-node]', N);
 const list = await measure(`${canvasPath}?view=list`, 'table[aria-label="Services"] tbody tr', N);
+// A picture of the laid-out canvas with its reference edges (artifacts/screenshots/bench-canvas.png).
+{
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const p = await ctx.newPage();
+  await p.goto(base + canvasPath);
+  await p.waitForFunction(`document.querySelectorAll('[data-edge]').length > ${Math.floor(N / 2)}`, undefined, { timeout: 60_000 });
+  const edges = Number(await p.evaluate(`document.querySelectorAll('[data-edge]').length`));
+  await p.screenshot({ path: join(root, 'artifacts', 'screenshots', 'bench-canvas.png') });
+  console.log(`canvas edges drawn: ${edges}`);
+  await ctx.close();
+}
 await browser.close();
 server.close();
 rmSync(userDataDir, { recursive: true, force: true });
