@@ -181,6 +181,37 @@ describe('authorization matrix: every operation of the OpenAPI document', () => 
     assert.deepEqual(problems, []);
   });
 
+  it('invalid input: every field of every example body, and every page limit, given a wrong type gets problem+json naming it', async () => {
+    const problems: string[] = [];
+    const owner = f.members.owner;
+    let fields = 0;
+    let lists = 0;
+    for (const op of ops) {
+      if (FRESH_CREDENTIAL.has(op.id)) continue;
+      const ids = await idsFor(op, owner);
+      const path = op.path.replace(/\{(\w+)\}/g, (_, p: string) => encodeURIComponent(ids[p] ?? 'missing'));
+      const example = EXAMPLES[op.id];
+      if (op.hasBody && example) {
+        const body = (await example({ f, ids, caller: owner, subject: owner })) as Record<string, unknown>;
+        for (const field of Object.keys(body)) {
+          fields += 1;
+          const r = await owner.session.request(op.method.toUpperCase(), path, { ...body, [field]: [[[]]] }, HEADERS[op.id]?.({ f, ids, caller: owner, subject: owner }) ?? {});
+          const named = Array.isArray(r.body?.errors) && r.body.errors.some((e: { path: string }) => e.path === `body.${field}` || e.path.startsWith(`body.${field}.`) || e.path.startsWith(`body.${field}[`));
+          if (r.status !== 400 || !/application\/problem\+json/.test(r.headers.get('content-type') ?? '') || !named) {
+            problems.push(`${op.id} body.${field}: got ${r.status} ${r.text.slice(0, 160)}`);
+          }
+        }
+      }
+      if (op.method === 'get' && (await owner.session.get(path)).body?.nextCursor !== undefined) {
+        lists += 1;
+        const r = await owner.session.get(`${path}?limit=abc`);
+        if (r.status !== 400 || r.body?.errors?.[0]?.path !== 'query.limit') problems.push(`${op.id} query.limit: got ${r.status} ${r.text.slice(0, 160)}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+    assert.ok(fields >= 25 && lists >= 10, `checked ${fields} fields and ${lists} lists`);
+  });
+
   it('no issued secret (password, session, CSRF or API token) appears in the log', () => {
     const logs = sut.logs.join('\n');
     const principals = [f.founder, f.outsider, ...Object.values(f.members)];
