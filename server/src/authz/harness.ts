@@ -183,7 +183,7 @@ export function rawRequest(url: string, method: string, headers: Record<string, 
   });
 }
 
-/** TEST_PASSWORD_PREFIX starts every password the tests make (they are unique per user so leaks can be searched). */
+/** testPassword makes a unique random password (unique per user, so a leak of one can be searched for). */
 export function testPassword(): string {
   return `pw-${randomBytes(9).toString('base64url')}`;
 }
