@@ -16,14 +16,20 @@ async function withDouble(fn: (d: NomadDouble) => Promise<void>, opts: NomadDoub
 
 const register = (d: NomadDouble, job: Fixture, extra: Fixture = {}) => api(d.url, 'PUT', '/v1/jobs', { Job: job, ...extra });
 
-/** streamFor reads a streaming response for ms milliseconds (or until it ends) and returns the raw text. */
-function streamFor(url: string, ms: number): Promise<{ status: number; text: string; ended: boolean }> {
+/**
+ * streamFor reads a streaming response until `done(text)` holds (checked on each chunk), it ends, or ms elapse,
+ * and returns the raw text.
+ */
+function streamFor(url: string, ms: number, done: (text: string) => boolean = () => false): Promise<{ status: number; text: string; ended: boolean }> {
   return new Promise((resolve, reject) => {
     let text = '';
     let ended = false;
     const req = request(url, (res) => {
       res.setEncoding('utf8');
-      res.on('data', (c: string) => { text += c; });
+      res.on('data', (c: string) => {
+        text += c;
+        if (done(text)) { clearTimeout(t); req.destroy(); resolve({ status: res.statusCode ?? 0, text, ended }); }
+      });
       res.on('end', () => { ended = true; clearTimeout(t); resolve({ status: res.statusCode ?? 0, text, ended }); });
       res.on('error', () => undefined);
       const t = setTimeout(() => { req.destroy(); resolve({ status: res.statusCode ?? 0, text, ended }); }, ms);
@@ -310,7 +316,8 @@ test('logs: framed JSON with base64 data per task and stream, plain mode, origin
     assert.equal((await api(d.url, 'GET', `/v1/client/fs/logs/${a.ID}?type=stdout`)).status, 400);
     assert.equal((await api(d.url, 'GET', `/v1/client/fs/logs/${a.ID}?task=app&type=stdlog`)).status, 400);
     assert.equal((await api(d.url, 'GET', `/v1/client/fs/logs/${a.ID}?task=nope&type=stdout`)).status, 400);
-    const follow = streamFor(`${d.url}/v1/client/fs/logs/${a.ID}?task=app&type=stderr&follow=true&origin=end&offset=0`, 400);
+    const boom = Buffer.from('boom\n').toString('base64');
+    const follow = streamFor(`${d.url}/v1/client/fs/logs/${a.ID}?task=app&type=stderr&follow=true&origin=end&offset=0`, 5000, (t) => t.includes(boom) && t.includes('{}'));
     setTimeout(() => d.control.appendLog(a.ID, 'app', 'stderr', 'boom\n'), 100);
     const got = await follow;
     const followed = splitFrames(got.text);
@@ -321,7 +328,7 @@ test('logs: framed JSON with base64 data per task and stream, plain mode, origin
 
 test('event stream: NDJSON by topic and key, replay from an index, {} heartbeats', async () => {
   await withDouble(async (d) => {
-    const s = streamFor(`${d.url}/v1/event/stream?topic=Deployment:*&topic=Job:web-app`, 1200);
+    const s = streamFor(`${d.url}/v1/event/stream?topic=Deployment:*&topic=Job:web-app`, 5000, (t) => (t.match(/"Status":"successful"/g) ?? []).length >= 2 && t.includes('{}\n'));
     await register(d, aServiceJob());
     await register(d, aServiceJob('other'));
     const got = await s;
@@ -333,7 +340,7 @@ test('event stream: NDJSON by topic and key, replay from an index, {} heartbeats
     assert.ok(events.some((e) => e.Topic === 'Deployment' && e.Payload.Deployment.Status === 'successful'));
     assert.ok(events.filter((e) => e.Topic === 'Job').every((e) => e.Key === 'web-app'));
     assert.ok(!events.some((e) => e.Topic === 'Allocation'));
-    const replay = await streamFor(`${d.url}/v1/event/stream?topic=Allocation:*&index=1`, 200);
+    const replay = await streamFor(`${d.url}/v1/event/stream?topic=Allocation:*&index=1`, 2000, (t) => t.includes('"Events"'));
     const replayed = replay.text.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.Events);
     assert.ok(replayed.length > 0 && replayed.every((b) => b.Index > 1));
     assert.equal((await api(d.url, 'GET', '/v1/event/stream?topic=Bogus:*')).status, 400);
