@@ -129,7 +129,9 @@ job "drover" {
 
       env {
         NODE_ENV           = "production"
+        DROVER_HOST        = "${NOMAD_IP_http}"
         DROVER_PORT        = "${NOMAD_PORT_http}"
+        DROVER_TRUST_PROXY = "true"
         DROVER_PUBLIC_URL  = var.public_url
         DROVER_APPS_DOMAIN = var.apps_domain
         DROVER_DATA_DIR    = "/alloc/data"
@@ -139,7 +141,7 @@ job "drover" {
         CONSUL_CACERT      = "/local/ca.pem"
         VAULT_ADDR         = var.vault_addr
         VAULT_CACERT       = "/local/ca.pem"
-        DROVER_VAULT_MOUNT = var.vault_kv_mount
+        VAULT_KV_MOUNT     = var.vault_kv_mount
       }
 
       template {
