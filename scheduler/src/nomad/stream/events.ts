@@ -17,6 +17,11 @@ export interface EventBatch {
 /** maxEventLineBytes bounds one line (a Job payload can be large). */
 export const maxEventLineBytes = 16 * 1024 * 1024;
 
+function isBlank(line: Buffer): boolean {
+  for (const b of line) if (b !== 0x20 && b !== 0x09 && b !== 0x0d && b !== 0x0a) return false;
+  return true;
+}
+
 /** NdjsonSplitter cuts bytes into lines at `\n`, whatever the chunking; blank lines are dropped. */
 export class NdjsonSplitter {
   private pending: Buffer[] = [];
@@ -27,17 +32,20 @@ export class NdjsonSplitter {
     this.maxBytes = maxBytes;
   }
 
-  /** push feeds bytes and returns the complete lines (without the newline) they finish. */
+  /**
+   * push feeds bytes and returns the complete lines (without the newline) they finish; a line wholly inside
+   * `chunk` is a view of it (no copy): use it before reusing the chunk's memory.
+   */
   push(chunk: Uint8Array): Buffer[] {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const out: Buffer[] = [];
     let start = 0;
     for (let nl = buf.indexOf(0x0a, start); nl !== -1; nl = buf.indexOf(0x0a, start)) {
       const piece = buf.subarray(start, nl);
-      const line = this.pendingLength > 0 ? Buffer.concat([...this.pending, piece]) : Buffer.from(piece);
+      const line = this.pendingLength > 0 ? Buffer.concat([...this.pending, piece]) : piece;
       this.pending = [];
       this.pendingLength = 0;
-      if (line.toString('latin1').trim() !== '') out.push(line);
+      if (!isBlank(line)) out.push(line);
       start = nl + 1;
     }
     if (start < buf.length) {
@@ -54,7 +62,7 @@ export class NdjsonSplitter {
     const line = Buffer.concat(this.pending);
     this.pending = [];
     this.pendingLength = 0;
-    return line.toString('latin1').trim() === '' ? [] : [line];
+    return isBlank(line) ? [] : [line];
   }
 }
 

@@ -42,12 +42,36 @@ export class JsonObjectSplitter {
     this.maxBytes = maxBytes;
   }
 
-  /** push feeds bytes and returns the complete top-level objects they finish, as buffers. */
+  /**
+   * push feeds bytes and returns the complete top-level objects they finish, as buffers. An object that lies
+   * wholly inside `chunk` is returned as a view of it (no copy): use it before reusing the chunk's memory.
+   */
   push(chunk: Uint8Array): Buffer[] {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const out: Buffer[] = [];
     let start = this.depth > 0 ? 0 : -1;
-    for (let i = 0; i < buf.length; i++) {
+    let nextBackslash = -2; // cached position of the next backslash at or after i (-1: none left)
+    let i = 0;
+    while (i < buf.length) {
+      if (this.inString) {
+        // Skip through string contents in bulk: only `"` and `\` matter inside a string.
+        if (this.escaped) {
+          this.escaped = false;
+          i++;
+          continue;
+        }
+        const q = buf.indexOf(QUOTE, i);
+        if (nextBackslash !== -1 && nextBackslash < i) nextBackslash = buf.indexOf(BACKSLASH, i);
+        if (nextBackslash !== -1 && (q === -1 || nextBackslash < q)) {
+          this.escaped = true;
+          i = nextBackslash + 1;
+          continue;
+        }
+        if (q === -1) break; // the string goes on in the next chunk
+        this.inString = false;
+        i = q + 1;
+        continue;
+      }
       const b = buf[i] as number;
       if (this.depth === 0) {
         if (b === OPEN) {
@@ -56,12 +80,7 @@ export class JsonObjectSplitter {
         } else if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) {
           throw new NomadStreamError(`unexpected byte 0x${b.toString(16)} between frames`);
         }
-        continue;
-      }
-      if (this.inString) {
-        if (this.escaped) this.escaped = false;
-        else if (b === BACKSLASH) this.escaped = true;
-        else if (b === QUOTE) this.inString = false;
+        i++;
         continue;
       }
       if (b === QUOTE) this.inString = true;
@@ -70,12 +89,13 @@ export class JsonObjectSplitter {
         this.depth--;
         if (this.depth === 0) {
           const piece = buf.subarray(start, i + 1);
-          out.push(this.pendingLength > 0 ? Buffer.concat([...this.pending, piece]) : Buffer.from(piece));
+          out.push(this.pendingLength > 0 ? Buffer.concat([...this.pending, piece]) : piece);
           this.pending = [];
           this.pendingLength = 0;
           start = -1;
         }
       }
+      i++;
     }
     if (this.depth > 0 && start >= 0) {
       const rest = buf.subarray(start);
