@@ -357,6 +357,14 @@ describe('writes', () => {
     assert.throws(() => sut.variables.read('nomad/../acl'), TypeError);
   });
 
+  test('host volumes offer no register (it accepts any host path); the client offers no alloc exec', () => {
+    const sut = new NomadClient({ address: 'http://127.0.0.1:1' });
+    const volumeMethods = Object.getOwnPropertyNames(Object.getPrototypeOf(sut.hostVolumes));
+    assert.deepEqual(volumeMethods.filter((m) => m !== 'constructor').sort(), ['create', 'delete', 'get', 'list']);
+    const allocMethods = Object.getOwnPropertyNames(Object.getPrototypeOf(sut.allocations));
+    assert.ok(!allocMethods.some((m) => /exec/i.test(m)), allocMethods.join(','));
+  });
+
   test('host volume create returns the volume and its warnings', async () => {
     const { sut } = await withServer((_req, res) => sendJson(res, 200, { Volume: { ID: 'v1', Name: 'dv-x', State: 'ready' }, Warnings: '1 warning:\n\n* capacity ignored' }));
     const r = await sut.hostVolumes.create({ Name: 'dv-x', PluginID: 'mkdir' });
