@@ -6,7 +6,8 @@ import Koa from 'koa';
 import { pino } from 'pino';
 import { createMemoryCoordination, createRedisCoordination } from './coordination/index.ts';
 import type { Coordination } from './coordination/index.ts';
-import { createDataSource } from './db/index.ts';
+import { createDataSource, DatabaseUnavailableError, pingDatabase } from './db/index.ts';
+import { toProblem } from '../http/problem.ts';
 import { freePort } from './db/embedded-postgres.ts';
 import { createMetrics } from './metrics.ts';
 import { opsRoutes } from './ops.ts';
@@ -83,6 +84,9 @@ describe('ops endpoints', () => {
       const r = await fetch(`${sut.url}/readyz`);
       assert.deepEqual([r.status, await r.json()], [503, { status: 'unavailable', checks: { postgres: 'down' } }]);
       assert.equal((await fetch(`${sut.url}/healthz`)).status, 200, 'the process is still up');
+      const outage = await pingDatabase(dead).then(() => undefined, (e: unknown) => e);
+      assert.ok(outage instanceof DatabaseUnavailableError);
+      assert.equal(toProblem(outage, '/x', 'r').status, 503);
     } finally {
       await sut.close();
     }

@@ -5,6 +5,7 @@ import { createMemoryCoordination, createRedisCoordination, CoordinationUnavaila
 import type { Coordination } from './index.ts';
 import { startRedisServer, testRedisUrl, uniqueRedisPrefix } from '../../testing/redis.ts';
 import { freePort } from '../db/embedded-postgres.ts';
+import { toProblem } from '../../http/problem.ts';
 
 // ONE contract, run against both implementations (real Redis from the global setup).
 const implementations: [string, () => Promise<Coordination>][] = [
@@ -148,6 +149,10 @@ describe('redis coordination during an outage', () => {
       await assert.rejects(sut.locks.acquire('k', 1000), CoordinationUnavailableError);
       await assert.rejects(sut.events.publish('c', 'm'), CoordinationUnavailableError);
       assert.ok(Date.now() - t0 < 3_000, 'fails fast');
+      const problem = await sut.cache.get('k').then(() => undefined, (e: unknown) => toProblem(e, '/api/x', 'req-1'));
+      assert.equal(problem?.status, 503, 'an outage is a 503, never a 404 or a 500');
+      assert.equal(problem?.code, 'coordination/unavailable');
+      assert.doesNotMatch(JSON.stringify(problem), /ECONNREFUSED|127\.0\.0\.1|writeable/, 'no internal message in the body');
       const again = await startRedisServer(server.port);
       try {
         const until = Date.now() + 5_000;

@@ -3,6 +3,7 @@
  * Redis when REDIS_URL is set and in-process otherwise (single replica). Nothing durable lives only here: losing
  * Redis loses fan-out, counters and caches, never data. A Redis outage surfaces as CoordinationUnavailableError.
  */
+import { DomainError } from '../../core/errors.ts';
 
 /** Unsubscribe stops one subscription. */
 export type Unsubscribe = () => Promise<void>;
@@ -81,14 +82,13 @@ export interface Coordination {
   close(): Promise<void>;
 }
 
-/** CoordinationUnavailableError reports that Redis cannot be reached: a 503 outage, never "not found" or data loss. */
-export class CoordinationUnavailableError extends Error {
-  /** code is `coordination/unavailable`. */
-  readonly code = 'coordination/unavailable';
-  /** status is the HTTP status of an outage. */
-  readonly status = 503;
+/**
+ * CoordinationUnavailableError reports that Redis cannot be reached: the DomainError `coordination/unavailable`
+ * (HTTP 503), never "not found" or data loss. Its message names the operation and is only logged.
+ */
+export class CoordinationUnavailableError extends DomainError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('coordination/unavailable', message, options?.cause === undefined ? {} : { cause: options.cause });
     this.name = 'CoordinationUnavailableError';
   }
 }

@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { DataSource, EntitySchema, MigrationExecutor } from 'typeorm';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { DomainError } from '../../core/errors.ts';
 
 /** SERVER_SRC is the absolute path of `server/src`. */
 export const SERVER_SRC = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -21,12 +22,10 @@ export const MIGRATIONS_DIR = join(SERVER_SRC, 'migrations');
 /** MigrationClass is a migration constructor as TypeORM takes it; `transaction = false` opts out of a transaction. */
 export type MigrationClass = new () => MigrationInterface;
 
-/** DatabaseUnavailableError reports that Postgres could not be reached or answered with a connection failure. */
-export class DatabaseUnavailableError extends Error {
-  /** code is `database/unavailable`. */
-  readonly code = 'database/unavailable';
+/** DatabaseUnavailableError reports that Postgres could not be reached: the DomainError `database/unavailable` (HTTP 503). */
+export class DatabaseUnavailableError extends DomainError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('database/unavailable', message, options?.cause === undefined ? {} : { cause: options.cause });
     this.name = 'DatabaseUnavailableError';
   }
 }
