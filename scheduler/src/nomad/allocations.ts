@@ -112,6 +112,11 @@ export interface LogsOptions {
   offset?: number;
   /** plain asks for raw bytes instead of frames (no file/offset/event information). */
   plain?: boolean;
+  /**
+   * idleTimeoutMs ends a framed stream with NomadConnectionError after this long without a byte (framed streams
+   * carry heartbeats); default 35 s for framed, none for plain (a quiet task sends nothing).
+   */
+  idleTimeoutMs?: number;
 }
 
 /** AllocFS is the handle on the client file system endpoints (`/v1/client/fs/*`). */
@@ -133,7 +138,7 @@ export class AllocFS {
       origin: opts.origin ?? 'start',
       offset: opts.offset ?? 0,
       plain: opts.plain,
-    });
+    }, opts.idleTimeoutMs ?? (opts.plain ? 0 : 35_000));
     return opts.plain ? plainChunks(res.body, `alloc/logs/${opts.task}.${opts.type}`, opts.offset ?? 0) : decodeFrames(res.body);
   }
 }

@@ -471,6 +471,24 @@ describe('streams', () => {
     assert.equal(second.query.get('index'), '12');
   });
 
+  test('event stream: a connection that goes silent (no heartbeat) is treated as dead and resumed', async () => {
+    let n = 0;
+    const { server, sut } = await withServer((_req, res) => {
+      n++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(`${JSON.stringify({ Index: 20 + n, Events: [{ Topic: 'Job', Type: 'JobRegistered', Key: 'j', Index: 20 + n }] })}\n`);
+      // then silence: no heartbeat, no end
+    });
+    const ac = new AbortController();
+    const seen: number[] = [];
+    for await (const b of sut.events.subscribe({ topics: { Job: ['*'] }, idleTimeoutMs: 150, signal: ac.signal })) {
+      seen.push(b.index);
+      if (seen.length === 2) ac.abort();
+    }
+    assert.deepEqual(seen, [21, 22]);
+    assert.equal(server.requests[1]?.query.get('index'), '22');
+  });
+
   test('event stream: a 403 is thrown, not retried', async () => {
     const { server, sut } = await withServer((_req, res) => {
       res.writeHead(403);

@@ -21,6 +21,8 @@ export interface EventStreamOptions extends Pick<QueryOptions, 'namespace' | 're
   reconnect?: boolean;
   /** maxReconnects bounds consecutive failed re-opens (default 10); a delivered batch resets the count. */
   maxReconnects?: number;
+  /** idleTimeoutMs treats a stream silent this long as dead and reconnects (default 35 s; Nomad beats every 10 s). */
+  idleTimeoutMs?: number;
   /** signal ends the subscription: the iterator returns. */
   signal?: AbortSignal;
 }
@@ -59,7 +61,7 @@ export class EventStream {
           authToken: opts.authToken,
           filter: opts.filter,
           signal: opts.signal,
-        }, { topic: topicParams(opts.topics), index: last > 0 ? last + 1 : (opts.index ?? undefined) });
+        }, { topic: topicParams(opts.topics), index: last > 0 ? last + 1 : (opts.index ?? undefined) }, opts.idleTimeoutMs ?? 35_000);
         for await (const batch of decodeEventStream(res.body)) {
           if (last > 0 && batch.index <= last) continue;
           failures = 0;

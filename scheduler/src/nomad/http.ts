@@ -116,6 +116,8 @@ interface RequestSpec {
   /** extra headers timeout (blocking wait). */
   waitMs?: number;
   stream?: boolean;
+  /** idle body timeout of a stream (0 = none). */
+  idleTimeoutMs?: number;
 }
 
 interface RawResponse {
@@ -274,7 +276,7 @@ export class NomadHttp {
         signal: spec.signal,
         // A blocking query may legitimately hold the response for wait + wait/16 (Nomad's jitter).
         headersTimeout: baseTimeout + waitMs + Math.ceil(waitMs / 16),
-        bodyTimeout: spec.stream ? 0 : baseTimeout,
+        bodyTimeout: spec.stream ? (spec.idleTimeoutMs ?? 0) : baseTimeout,
       });
     } catch (e) {
       if (isAbort(e, spec.signal)) throw e;
@@ -369,9 +371,11 @@ export class NomadHttp {
 
   /**
    * stream opens a long-lived GET (logs, event stream). Opening it retries like a read; once the body flows, a
-   * dropped connection surfaces as NomadConnectionError from the iterator, and resuming is the caller's choice.
+   * dropped connection — or no byte at all for idleTimeoutMs (0 = wait forever), which is how a silently dead
+   * connection shows when Nomad sends heartbeats — surfaces as NomadConnectionError from the iterator; resuming is
+   * the caller's choice.
    */
-  async stream(path: string, opts: QueryOptions = {}, params: Params = {}): Promise<NomadStreamResponse> {
+  async stream(path: string, opts: QueryOptions = {}, params: Params = {}, idleTimeoutMs = 0): Promise<NomadStreamResponse> {
     const spec: RequestSpec = {
       method: 'GET',
       path,
@@ -381,6 +385,7 @@ export class NomadHttp {
       authToken: opts.authToken,
       signal: opts.signal,
       stream: true,
+      idleTimeoutMs,
       params: { index: opts.index ? opts.index : undefined, filter: opts.filter, ...params },
     };
     const raw = (await this.withRetry(spec, () => this.once(spec))) as RawResponse & { stream: AsyncIterable<Uint8Array> };
