@@ -20,6 +20,8 @@ export interface ValidateJobOptions {
    * false, the job is validated as given, so missing Region, Namespace, Datacenters, Priority… are errors too.
    */
   canonicalize?: boolean;
+  /** schema runs the contract schema first (default true); false when the caller has already validated the body. */
+  schema?: boolean;
 }
 
 function prefixJob(path: string): string {
@@ -33,7 +35,7 @@ function prefixJob(path: string): string {
  * when the schema passes (Nomad cannot decode a body of the wrong shape).
  */
 export function validateJob(job: unknown, opts: ValidateJobOptions = {}): JobValidationError[] {
-  const schema = validateNomad('JobRegisterRequest', { Job: job }).map((v) => ({ path: prefixJob(v.path), message: v.message }));
+  const schema = opts.schema === false ? [] : validateNomad('JobRegisterRequest', { Job: job }).map((v) => ({ path: prefixJob(v.path), message: v.message }));
   if (schema.length > 0) return schema;
   if (!isObj(job)) return [{ path: '/Job', message: 'Job must be specified' }];
   const j = opts.canonicalize === false ? job : canonicalizeJob(job);

@@ -426,7 +426,8 @@ export class NomadDoubleServer {
   // ----- jobs -----
 
   private validateRegistration(job: Obj, existing: Obj | undefined): Obj {
-    const errors = validateJob(job);
+    // The request body already passed the contract (checkBody): run Nomad's rules only.
+    const errors = validateJob(job, { schema: false });
     if (errors.length > 0) {
       throw new DoubleError(400, multiError(errors.map((e) => (e.message.startsWith('unknown key') ? `${e.path}: ${e.message}` : e.message))));
     }
@@ -792,7 +793,7 @@ export class NomadDoubleServer {
     const write = (batch: StreamEvent[]): void => {
       const byIndex = new Map<number, StreamEvent[]>();
       for (const e of batch) if (matches(e)) byIndex.set(e.Index, [...(byIndex.get(e.Index) ?? []), e]);
-      for (const [i, evs] of byIndex) res.write(`${JSON.stringify({ Index: i, Events: evs.map(({ namespace: _n, ...rest }) => rest) })}\n`);
+      for (const [i, evs] of byIndex) res.write(`{"Index":${i},"Events":[${evs.map((e) => e.json).join(',')}]}\n`);
     };
     write(this.state.events.filter((e) => e.Index > index));
     await new Promise<void>((resolve) => {

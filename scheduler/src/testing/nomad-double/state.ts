@@ -62,7 +62,7 @@ export interface AllocEntry { alloc: Obj; logs: Map<string, Buffer>; files: Map<
 export type Table = 'jobs' | 'evals' | 'allocs' | 'deployment' | 'volumes' | 'vars' | 'namespaces' | 'acl' | 'nodes' | 'summary';
 
 /** StreamEvent is one event of `/v1/event/stream` plus the namespace it belongs to (for filtering). */
-export interface StreamEvent { Topic: string; Type: string; Key: string; FilterKeys: string[] | null; Index: number; Payload: Obj; namespace: string }
+export interface StreamEvent { Topic: string; Type: string; Key: string; FilterKeys: string[] | null; Index: number; namespace: string; /** json is the event as Nomad sends it, serialized when published (a snapshot). */ json: string }
 
 /** NomadState holds the simulated cluster; the HTTP layer and the control API drive it. */
 export class NomadState {
@@ -121,7 +121,8 @@ export class NomadState {
 
   /** publish appends a stream event at the current index. */
   publish(topic: string, type: string, keyId: string, namespace: string, payload: Obj, filterKeys: string[] | null = null): void {
-    const e: StreamEvent = { Topic: topic, Type: type, Key: keyId, FilterKeys: filterKeys, Index: this.index, Payload: clone(payload), namespace };
+    const json = JSON.stringify({ Topic: topic, Type: type, Key: keyId, FilterKeys: filterKeys, Index: this.index, Payload: payload });
+    const e: StreamEvent = { Topic: topic, Type: type, Key: keyId, FilterKeys: filterKeys, Index: this.index, namespace, json };
     this.events.push(e);
     if (this.events.length > this.eventBuffer * 1.25) this.events.splice(0, this.events.length - this.eventBuffer);
     this.emitter.emit('event', e);
