@@ -33,6 +33,14 @@ const EXTEND = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
 
+function within<T>(ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<T>((_, rej) => { timer = setTimeout(() => rej(new Error(`no answer within ${ms} ms`)), ms); }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /**
  * createRedisCoordination connects to Redis and returns the four interfaces on it. It resolves even when Redis is
  * down at boot (ioredis keeps reconnecting); operations then throw CoordinationUnavailableError and ping() fails,
@@ -40,11 +48,12 @@ return 0`;
  */
 export async function createRedisCoordination(options: RedisCoordinationOptions): Promise<Coordination> {
   const prefix = options.prefix ?? 'drover:';
+  const commandTimeoutMs = options.commandTimeoutMs ?? 2_000;
   const common = {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    commandTimeout: options.commandTimeoutMs ?? 2_000,
+    commandTimeout: commandTimeoutMs,
     connectTimeout: 2_000,
     retryStrategy: (times: number) => Math.min(50 * 2 ** times, 2_000),
   };
@@ -87,8 +96,11 @@ export async function createRedisCoordination(options: RedisCoordinationOptions)
       if (!hs) {
         handlers.set(channel, (hs = new Set()));
         try {
-          const s = await call('subscribe', getSubscriber);
-          await call('subscribe', () => s.subscribe(prefix + channel));
+          // The subscriber queues commands while disconnected (so it resubscribes after an outage); bound the wait.
+          await call('subscribe', () => within(commandTimeoutMs, (async () => {
+            const s = await getSubscriber();
+            await s.subscribe(prefix + channel);
+          })()));
         } catch (e) {
           handlers.delete(channel);
           throw e;
