@@ -262,6 +262,21 @@ describe("Drover's Nomad policy", () => {
     for (const k of Object.keys(policy)) assert.ok(['namespace', 'host_volume', 'node'].includes(k), `unexpected rule ${k}`);
   });
 
+  test('tasks are bound to the read-only role, services to their own identity', () => {
+    const tasks = parseYaml(readFileSync(join(repoRoot, 'ansible', 'roles', 'nomad', 'tasks', 'consul_workload_identity.yml'), 'utf8')) as Array<Record<string, { argv?: unknown }>>;
+    const argvs = tasks.map((t) => t['ansible.builtin.command']?.argv).filter((a): a is string[] => Array.isArray(a)).map((a) => a.map(String));
+    const rules = argvs.filter((a) => a[2] === 'binding-rule' && a[3] === 'create');
+    assert.equal(rules.length, 2);
+    const roleRule = rules.find((a) => a.includes('-bind-type=role'));
+    assert.ok(roleRule?.includes('-bind-name={{ nomad_consul_tasks_role }}'));
+    assert.ok(roleRule?.includes('-selector="nomad_service" not in value'));
+    const serviceRule = rules.find((a) => a.includes('-bind-type=service'));
+    assert.ok(serviceRule?.includes('-bind-name=${value.nomad_service}'));
+    const roleCreate = argvs.find((a) => a[2] === 'role' && a[3] === 'create');
+    assert.ok(roleCreate?.includes('-policy-name=nomad-tasks'), 'the tasks role carries only the nomad-tasks policy');
+    assert.equal(roleCreate?.filter((x) => x.startsWith('-policy-name=')).length, 1);
+  });
+
   test('the tasks\' Consul role is read-only discovery', () => {
     const p = parsed('drover-1', 'nomad/consul-tasks-policy.hcl');
     assert.deepEqual(Object.keys(p).sort(), ['node_prefix', 'service_prefix']);
