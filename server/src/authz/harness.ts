@@ -13,13 +13,13 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
-import { buildHttpApp } from '../http/koa.ts';
+import { createApp } from '../http/app.ts';
 import type { OpenApiDocument } from '../http/openapi.ts';
 import { loadConfig } from '../platform/config.ts';
 import { createMemoryCoordination } from '../platform/coordination/index.ts';
-import { accessLogger, createLogger } from '../platform/logger.ts';
-import { allRoutes } from '../routes.ts';
-import { createServices, type Services } from '../services.ts';
+import { createLogger } from '../platform/logger.ts';
+import { createMetrics } from '../platform/metrics.ts';
+import type { Services } from '../services.ts';
 import { createTestDatabase, type TestDatabase } from '../testing/db.ts';
 import { MemoryMailer } from '../auth/mailer.ts';
 import { DEFAULT_LIMITS, type AuthLimits } from '../auth/rate-limit.ts';
@@ -62,15 +62,11 @@ export async function startTestApp(options: { authLimits?: AuthLimits; clock?: C
   const logger = createLogger('debug', sink);
   const coordination = createMemoryCoordination();
   const mailer = new MemoryMailer();
-  const services = createServices({
-    dataSource: db.dataSource, clock: options.clock ?? systemClock, config, coordination, logger, mailer,
-    authLimits: options.authLimits ?? RELAXED_LIMITS,
-  });
-  const { app, openapi } = buildHttpApp({
-    routes: allRoutes(services), authenticate: services.auth.authenticate, log: accessLogger(logger), trustProxy: false,
-    info: { title: 'Drover API', version: 'test' },
-  });
-  const server: Server = createServer(app.callback());
+  const { koa, openapi, services } = createApp(
+    { config, dataSource: db.dataSource, coordination, logger, metrics: createMetrics() },
+    { clock: options.clock ?? systemClock, services: { mailer, authLimits: options.authLimits ?? RELAXED_LIMITS } },
+  );
+  const server: Server = createServer(koa.callback());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {

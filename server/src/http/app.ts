@@ -15,7 +15,7 @@ import { accessLogger } from '../platform/logger.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import { opsRoutes } from '../platform/ops.ts';
 import { allRoutes } from '../routes.ts';
-import { createServices, type Services } from '../services.ts';
+import { createServices, type ServiceDeps, type Services } from '../services.ts';
 import { buildHttpApp } from './koa.ts';
 import type { OpenApiDocument } from './openapi.ts';
 import { staticSite } from './static.ts';
@@ -45,6 +45,8 @@ export interface CreateAppOptions {
   draining?: () => boolean;
   /** webRoot replaces the dashboard build directory. */
   webRoot?: string;
+  /** services replaces service adapters (tests: an in-memory mailer, relaxed rate limits, cheaper argon2 costs). */
+  services?: Partial<Pick<ServiceDeps, 'mailer' | 'authLimits' | 'argon2'>>;
 }
 
 /** App is the built application: the Koa app, its OpenAPI document and the services behind it. */
@@ -65,6 +67,7 @@ export function createApp(platform: AppPlatform, options: CreateAppOptions = {})
     config: platform.config,
     coordination: platform.coordination,
     logger: platform.logger,
+    ...options.services,
   });
   const { app, openapi } = buildHttpApp({
     routes: allRoutes(services),
