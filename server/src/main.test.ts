@@ -100,6 +100,12 @@ describe('the drover server process', { concurrency: true }, () => {
         const doc = await fetch(`${first.url}/api/openapi.json`);
         assert.equal(doc.status, 200);
         assert.match(String(((await doc.json()) as { openapi?: string }).openapi), /^3\.1\./);
+        const setup = await fetch(`${first.url}/api/setup`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: 'owner@example.com', name: 'Owner', password: 'a long enough passphrase 42', teamName: 'First', teamSlug: 'first' }),
+        });
+        assert.equal(setup.status, 201, await setup.clone().text());
       } finally {
         await stopAndCheck(first, dataDir);
       }
@@ -111,6 +117,7 @@ describe('the drover server process', { concurrency: true }, () => {
         assert.doesNotMatch(second.output(), /initialising/, 'the data directory is reused');
         assert.doesNotMatch(second.output(), /migrations applied/, 'migrations ran once');
         assert.equal(readFileSync(join(dataDir, 'secret.key'), 'utf8'), key, 'the secret key is kept');
+        assert.deepEqual(await (await fetch(`${second.url}/api/setup`)).json(), { open: false }, 'the first owner is still there');
       } finally {
         await stopAndCheck(second, dataDir);
       }
