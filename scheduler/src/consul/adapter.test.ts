@@ -158,6 +158,13 @@ describe('errors', () => {
     await hang.close();
   });
 
+  test('an abort ends a pending (blocking) read with the abort reason, not an outage error', async () => {
+    const { sut } = await withConsul(() => undefined);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 50);
+    await assert.rejects(sut.serviceHealth(jobId, { index: 5, wait: 60_000, signal: ac.signal }), (e: unknown) => (e as Error).name === 'AbortError');
+  });
+
   test('service names are validated before any request; the adapter offers no deregister', async () => {
     const { server, sut } = await withConsul((_req, res) => sendJson(res, 200, []));
     assert.throws(() => sut.serviceHealth('../agent/service/deregister/x'), TypeError);
