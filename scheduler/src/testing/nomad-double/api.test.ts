@@ -166,7 +166,12 @@ test('register returns Nomad\'s warnings; /v1/validate/job and plan (diff, annot
 
 test('blocking queries hold until the index passes or the wait elapses', async () => {
   await withDouble(async (d) => {
+    const missing = await api(d.url, 'GET', '/v1/job/web-app');
+    assert.equal(missing.status, 404);
+    assert.ok(Number(missing.headers.get('x-nomad-index')) > 0, 'a 404 carries the query meta');
+    const appears = api(d.url, 'GET', `/v1/job/web-app?index=${missing.headers.get('x-nomad-index')}&wait=10s`);
     await register(d, aServiceJob());
+    assert.equal((await appears).status, 200, 'a blocking read of a missing job returns once it is registered');
     const allocs = await api(d.url, 'GET', '/v1/job/web-app/allocations');
     const aIndex = Number(allocs.headers.get('x-nomad-index'));
     const t1 = Date.now();

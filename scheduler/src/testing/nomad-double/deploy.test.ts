@@ -474,3 +474,38 @@ test('backup-style batch job: the failing dump task fails while its poststop upl
     assert.match((await api(d.url, 'GET', `/v1/client/fs/cat/${a.ID}?path=alloc/logs/run.stderr.0`)).text, /error: job failed/);
   });
 });
+
+test('every object the double holds after all scenarios validates against the contract', async () => {
+  await withDouble(async (d) => {
+    await api(d.url, 'PUT', '/v1/volume/host/create', aHostVolumeCreate('dv-db-data-0a1b2c3d'));
+    const jobs: Fixture[] = [aServiceJob('ok'), aHostVolumeJob('db'), aBatchJob('cron')];
+    for (const s of ['pull-fail', 'oom', 'crash', 'unhealthy', 'no-capacity']) {
+      const j = aServiceJob(`s-${s}`);
+      j.TaskGroups[0].Tasks[0].Config.image = `acme/app:scenario-${s}`;
+      jobs.push(j);
+    }
+    for (const j of jobs) assert.equal((await register(d, j)).status, 200);
+    await api(d.url, 'PUT', '/v1/job/cron/periodic/force');
+    await until('all deployments terminal', async () => {
+      const deps = [...d.control.state.deployments.values()];
+      return deps.length >= 7 && deps.every((x) => x.Status !== 'running');
+    }, 8000);
+    const s = d.control.state;
+    for (const e of s.jobs.values()) for (const v of e.versions) assertContract('Job', v);
+    for (const ev of s.evals.values()) assertContract('Evaluation', ev);
+    for (const a of s.allocs.values()) {
+      assertContract('Allocation', a.alloc);
+      assertContract('AllocationListStub', s.allocStub(a));
+    }
+    for (const dep of s.deployments.values()) assertContract('Deployment', dep);
+    for (const v of s.volumes.values()) assertContract('HostVolume', v);
+    for (const n of s.nodes) assertContract('Node', n);
+    for (const e of s.events) assertContract('Event', JSON.parse(e.json));
+    for (const e of s.jobs.values()) {
+      const j = e.versions[e.versions.length - 1];
+      if (!j) continue;
+      assertContract('JobListStub', s.jobStub(j));
+      assertContract('JobSummary', s.jobSummary(j));
+    }
+  });
+});

@@ -243,7 +243,16 @@ export class NomadDoubleServer {
   private async read(ctx: Ctx, compute: () => ReadResult, tables?: Table[]): Promise<void> {
     const minIndex = Number(ctx.q.get('index') ?? '0') || 0;
     const waitMs = Math.min(parseWait(ctx.q.get('wait')) ?? 300_000, 600_000);
-    let r = compute();
+    // A missing object is a 404 that still carries the query meta, and a blocking read on it waits like any other.
+    const attempt = (): ReadResult => {
+      try {
+        return compute();
+      } catch (e) {
+        if (e instanceof DoubleError && e.status === 404) return { status: 404, body: e.message, index: tables ? this.state.tableIndex(...tables) : this.state.index };
+        throw e;
+      }
+    };
+    let r = attempt();
     if (minIndex > 0 && r.index <= minIndex && minIndex <= this.state.index) {
       const deadline = Date.now() + waitMs;
       while (r.index <= minIndex && Date.now() < deadline && !ctx.res.destroyed) {
@@ -263,7 +272,7 @@ export class NomadDoubleServer {
           this.state.emitter.on('change', onChange);
           ctx.req.on('close', done);
         });
-        r = compute();
+        r = attempt();
       }
     }
     this.send(ctx.res, r.status ?? 200, r.body, this.metaHeaders(r.index));
