@@ -162,16 +162,11 @@ job "drover" {
           NOMAD_MGMT_TOKEN={{ .NOMAD_MGMT_TOKEN.Value | toJSON }}
           CONSUL_HTTP_TOKEN={{ .CONSUL_HTTP_TOKEN.Value | toJSON }}
           VAULT_TOKEN={{ .VAULT_TOKEN.Value | toJSON }}
-          S3_ACCESS_KEY_ID={{ .S3_ACCESS_KEY_ID.Value | toJSON }}
-          S3_SECRET_ACCESS_KEY={{ .S3_SECRET_ACCESS_KEY.Value | toJSON }}
           {{- range service "drover-postgres" }}
           DATABASE_URL="postgres://drover:{{ $v.DATABASE_PASSWORD.Value }}@{{ .Address }}:{{ .Port }}/drover"
           {{- end }}
           {{- range service "drover-redis" }}
           REDIS_URL="redis://:{{ $v.REDIS_PASSWORD.Value }}@{{ .Address }}:{{ .Port }}/0"
-          {{- end }}
-          {{- range service "drover-s3" }}
-          S3_ENDPOINT="http://{{ .Address }}:{{ .Port }}"
           {{- end }}
           {{- end }}
         EOT

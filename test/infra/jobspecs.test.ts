@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { configReference } from '../../server/src/platform/config.ts';
 import { blocks, contractsDir, filesUnder, labeled, parseHcl, repoRoot, type HclBody } from './tools.ts';
 
 /** BlockDef is one nested block of a jobspec struct in the contract. */
@@ -156,6 +157,23 @@ describe('jobspecs follow Nomad\'s own rules and ours', () => {
     const update = blocks(labeled(body, 'job', 'drover')[0], 'update')[0];
     assert.equal(update?.health_check, 'checks');
     assert.equal(update?.max_parallel, 1);
+  });
+});
+
+describe("the control plane's environment", () => {
+  test('every variable the drover job sets is one Drover reads', () => {
+    const known = new Set(configReference.map((e) => e.name));
+    const body = parsedSpecs.get('drover.nomad.hcl') as HclBody;
+    const [, g] = groupsOf(body)[0] as [string, HclBody];
+    const task = Object.values((g.task ?? {}) as Record<string, HclBody[]>)[0]?.[0] as HclBody;
+    const names = Object.keys(blocks(task, 'env')[0] ?? {});
+    for (const t of blocks(task, 'template').filter((t) => t.env === true)) {
+      for (const m of String(t.data).matchAll(/^\s*([A-Z][A-Z0-9_]*)=/gm)) names.push(m[1] as string);
+    }
+    for (const required of ['DROVER_SECRET_KEY', 'DATABASE_URL', 'REDIS_URL', 'NOMAD_TOKEN', 'NOMAD_MGMT_TOKEN', 'VAULT_TOKEN', 'CONSUL_HTTP_TOKEN']) {
+      assert.ok(names.includes(required), `the drover job does not set ${required}`);
+    }
+    for (const n of names) assert.ok(known.has(n), `the drover job sets ${n}, which Drover does not read`);
   });
 });
 

@@ -7,6 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { decodeSecretKey } from '../../server/src/platform/config.ts';
 import {
   blocks, contractsDir, labeled, one, parseHcl, renderRoles, repoRoot, run,
   type HclBody, type Rendered, type RenderSecrets,
@@ -420,6 +421,13 @@ describe('Docker and the platform secrets', () => {
     for (const [, rules] of Object.entries(consulPolicy)) {
       for (const [, bodies] of Object.entries(rules as Record<string, HclBody[]>)) for (const b of bodies) assert.equal(b.policy, 'read');
     }
+  });
+
+  test("the generated secret key is one Drover's own parser accepts, and passwords are long and URL-safe", () => {
+    const key = file('drover-1', 'generated/secret_key');
+    assert.equal(decodeSecretKey(key)?.length, 32, `DROVER_SECRET_KEY ${key.length} chars is not a 32-byte key`);
+    assert.notEqual(file('worker-1', 'generated/secret_key'), key, 'each generation is random');
+    assert.match(file('drover-1', 'generated/password'), /^[A-Za-z0-9]{32,}$/);
   });
 
   test('platform volumes use the size-enforcing plugin with a fixed size', () => {
