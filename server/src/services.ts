@@ -15,7 +15,10 @@ import { FileMailer, type Mailer } from './auth/mailer.ts';
 import { RateLimiter, type AuthLimits } from './auth/rate-limit.ts';
 import { AuthService } from './auth/service.ts';
 import { SessionStore } from './auth/sessions.ts';
+import type { ChallengeFetcher, DnsResolver } from './domains/verification.ts';
+import { createDeploymentEngine, type DeploymentEngineDeps } from './deployments/engine.ts';
 import { createProjectDomainServices } from './projects/compose.ts';
+import type { SecretStore } from './secrets/secret-store.ts';
 import { TeamAccess } from './teams/access.ts';
 import { InvitationService } from './teams/invitations.ts';
 import { TeamService } from './teams/service.ts';
@@ -40,6 +43,12 @@ export interface ServiceDeps {
   authLimits?: AuthLimits;
   /** argon2 replaces the default argon2id costs (never lower in production). */
   argon2?: Argon2Costs;
+  /** secretStore replaces the secret store chosen from the configuration (tests: Vault on a loopback KV v2 server). */
+  secretStore?: SecretStore;
+  /** resolver replaces the system DNS resolver of domain verification (tests: a loopback DNS server). */
+  resolver?: DnsResolver;
+  /** fetcher replaces the HTTP challenge fetcher of domain verification. */
+  fetcher?: ChallengeFetcher;
 }
 
 /** Services is every domain service, by domain. */
@@ -58,6 +67,7 @@ export function createServices(deps: ServiceDeps) {
   const tokens = new TokenService({ dataSource, clock, audit, limiter });
   const teams = new TeamService({ dataSource, clock, audit, access });
   const invitations = new InvitationService({ dataSource, clock, audit, access, sessions, limiter, mailer, publicUrl, ...argon2 });
+  const projectDomains = createProjectDomainServices({ dataSource, clock, config: deps.config, access, audit, logger: deps.logger });
   const authService = new AuthService({ dataSource, clock, audit, sessions, teams, limiter, mailer, publicUrl, ...argon2 });
   return {
     /** audit records mutations (every domain records through it, in its own transaction). */
@@ -71,6 +81,11 @@ export function createServices(deps: ServiceDeps) {
     invitations,
     auditLog: new AuditService(dataSource, access),
     /** projectDomains are projects, environments, services, variables (SecretStore) and domains. */
-    projectDomains: createProjectDomainServices({ dataSource, clock, config: deps.config, access, audit, logger: deps.logger }),
+    projectDomains: createProjectDomainServices({
+      dataSource, clock, config: deps.config, access, audit, logger: deps.logger,
+      ...(deps.secretStore ? { secretStore: deps.secretStore } : {}),
+      ...(deps.resolver ? { resolver: deps.resolver } : {}),
+      ...(deps.fetcher ? { fetcher: deps.fetcher } : {}),
+    }),
   };
 }

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, startTestApp, testPassword, type TestApp } from '../authz/harness.ts';
+import { Client, startTestApp, testPassword, type TestApp } from '../testing/app.ts';
 import { DEFAULT_LIMITS } from './rate-limit.ts';
 import { sha256Hex } from './secrets.ts';
 

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../core/clock.ts';
-import { Client, setupOwner, startTestApp, type TestApp } from '../authz/harness.ts';
+import { Client, setupOwner, startTestApp, type TestApp } from '../testing/app.ts';
 import { DEFAULT_LIMITS, type AuthLimits } from './rate-limit.ts';
 
 const tight: AuthLimits = {

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Roles, Scopes, type Role, type Scope } from '../core/actor.ts';
-import { Client, testPassword, type TestApp } from './harness.ts';
+import { Client, testPassword, type TestApp } from '../testing/app.ts';
 
 /** Principal is a user with a session and a token of every scope. */
 export interface Principal {

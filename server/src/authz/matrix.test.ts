@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Roles } from '../core/actor.ts';
-import { Client, startTestApp, type Reply, type TestApp } from './harness.ts';
+import { Client, startTestApp, type Reply, type TestApp } from '../testing/app.ts';
 import { buildFixture, EXAMPLES, FRESH_CREDENTIAL, HEADERS, freshSession, resolve, type Fixture, type Principal } from './fixture.ts';
 import { Credentials, expectedOutcome, MATRIX, OUTCOME_STATUS, type Credential, type Outcome } from './matrix.ts';
 

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { inviteAndJoin, setupOwner, type Client } from '../authz/harness.ts';
-import { startDomainTestApp, type DomainTestApp } from '../projects/test-app.ts';
+import { inviteAndJoin, setupOwner, type Client, startTestApp, type TestApp } from '../testing/app.ts';
 import { startDnsTestServer, type DnsTestServer } from './dns-test-server.ts';
 import { ChallengeRefused, HttpChallengeFetcher, SystemDnsResolver, type HttpChallengeFetcherOptions } from './verification.ts';
 
@@ -16,7 +15,7 @@ interface Domain {
 
 describe('domains over HTTP, verified through a loopback DNS server and Droverâ€™s own HTTP challenge', () => {
   let dns: DnsTestServer;
-  let sut: DomainTestApp;
+  let sut: TestApp;
   let owner: Client;
   let teamId: string;
   let serviceId: string;
@@ -26,7 +25,7 @@ describe('domains over HTTP, verified through a loopback DNS server and Droverâ€
     dns = await startDnsTestServer();
     const resolver = new SystemDnsResolver([dns.server], 1000);
     fetcherOptions.resolver = resolver;
-    sut = await startDomainTestApp({ resolver, fetcher: new HttpChallengeFetcher(fetcherOptions) });
+    sut = await startTestApp({ resolver, fetcher: new HttpChallengeFetcher(fetcherOptions) });
     // The "domain's web server" is Drover itself (as when the domain points at Drover's Traefik).
     fetcherOptions.port = Number(new URL(sut.url).port);
     const o = await setupOwner(sut);
@@ -137,7 +136,7 @@ describe('domains over HTTP, verified through a loopback DNS server and Droverâ€
     const g = await owner.del(`/api/domains/${generated.id}`);
     assert.equal(g.status, 422);
     const custom = items.find((x) => x.hostname === 'txt.example.com')!;
-    await sut.domainServices.domains.setCertificateStatus(custom.id, 'issued');
+    await sut.services.projectDomains.domains.setCertificateStatus(custom.id, 'issued');
     assert.equal((await owner.get(`/api/domains/${custom.id}`)).body.certificateStatus, 'issued');
     assert.equal((await owner.del(`/api/domains/${custom.id}`)).status, 204);
     assert.equal((await owner.get(`/api/domains/${custom.id}`)).status, 404);
@@ -153,7 +152,7 @@ describe('domains over HTTP, verified through a loopback DNS server and Droverâ€
 
 describe('domains with DROVER_ALLOW_UNVERIFIED_DOMAINS', () => {
   it('routes a custom domain of a public service before verification (labs)', async () => {
-    const sut = await startDomainTestApp({ env: { DROVER_ALLOW_UNVERIFIED_DOMAINS: 'true' } });
+    const sut = await startTestApp({ env: { DROVER_ALLOW_UNVERIFIED_DOMAINS: 'true' } });
     try {
       const o = await setupOwner(sut).catch((e: unknown) => {
         throw new Error(`${String(e)}\n${sut.logs.filter((l) => /"level":(50|60)/.test(l)).join('\n')}`);

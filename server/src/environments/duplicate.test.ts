@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { VaultAdapter } from '@drover/scheduler/vault/index.ts';
-import { setupOwner, type Client } from '../authz/harness.ts';
-import { startDomainTestApp, type DomainTestApp } from '../projects/test-app.ts';
+import { setupOwner, type Client, startTestApp, type TestApp } from '../testing/app.ts';
 import { currentValues, startKvTestServer, type KvTestServer } from '../secrets/kv-test-server.ts';
 import { VaultAdapterKv } from '../secrets/vault-kv.ts';
 import { VaultSecretStore } from '../secrets/vault-store.ts';
@@ -22,11 +21,11 @@ async function seed(owner: Client, teamId: string) {
 }
 
 describe('environment duplicate (Postgres secret store)', () => {
-  let sut: DomainTestApp;
+  let sut: TestApp;
   let owner: Client;
   let teamId: string;
   before(async () => {
-    sut = await startDomainTestApp();
+    sut = await startTestApp();
     const o = await setupOwner(sut);
     owner = o.client;
     teamId = o.teamId;
@@ -50,7 +49,7 @@ describe('environment duplicate (Postgres secret store)', () => {
     assert.equal((await owner.post(`/api/services/${web.id}/variables/API_KEY/reveal`)).body.value, 'web-secret-1');
     assert.equal((await owner.post(`/api/services/${services[1]!.id}/variables/QUEUE/reveal`)).body.value, 'jobs');
     assert.equal((await owner.post(`/api/environments/${r.body.id}/variables/LOG_LEVEL/reveal`)).body.value, 'info');
-    const reg = await sut.domainServices.secrets.read({ teamId, kind: 'registry', id: web.id });
+    const reg = await sut.services.projectDomains.secrets.read({ teamId, kind: 'registry', id: web.id });
     assert.equal(reg.get('password'), 'reg-secret-1');
     // The copy is independent: changing it leaves the source alone.
     await owner.request('PUT', `/api/services/${web.id}/variables`, { variables: { API_KEY: 'staging-key' } });
@@ -68,10 +67,10 @@ describe('environment duplicate (Postgres secret store)', () => {
     const stagingServices = (await owner.get(`/api/environments/${staging.id}/services`)).body.items as { id: string }[];
     assert.equal((await owner.del(`/api/environments/${staging.id}`)).status, 204);
     for (const svc of stagingServices) {
-      assert.equal((await sut.domainServices.secrets.read({ teamId, kind: 'service', id: svc.id })).size, 0);
-      assert.equal((await sut.domainServices.secrets.read({ teamId, kind: 'registry', id: svc.id })).size, 0);
+      assert.equal((await sut.services.projectDomains.secrets.read({ teamId, kind: 'service', id: svc.id })).size, 0);
+      assert.equal((await sut.services.projectDomains.secrets.read({ teamId, kind: 'registry', id: svc.id })).size, 0);
     }
-    assert.equal((await sut.domainServices.secrets.read({ teamId, kind: 'environment', id: staging.id })).size, 0);
+    assert.equal((await sut.services.projectDomains.secrets.read({ teamId, kind: 'environment', id: staging.id })).size, 0);
     const prod = envs.find((e) => e.slug === 'production')!;
     assert.equal((await owner.post(`/api/environments/${prod.id}/variables/LOG_LEVEL/reveal`)).body.value, 'info');
   });
@@ -80,13 +79,13 @@ describe('environment duplicate (Postgres secret store)', () => {
 describe('environment duplicate (Vault secret store) is all or nothing', () => {
   let kv: KvTestServer;
   let vault: VaultAdapter;
-  let sut: DomainTestApp;
+  let sut: TestApp;
   let owner: Client;
   let teamId: string;
   before(async () => {
     kv = await startKvTestServer();
     vault = new VaultAdapter({ address: kv.url, token: kv.token, kvMount: 'secret', timeoutMs: 2000 });
-    sut = await startDomainTestApp({ secretStore: () => new VaultSecretStore(new VaultAdapterKv(vault)) });
+    sut = await startTestApp({ secretStore: () => new VaultSecretStore(new VaultAdapterKv(vault)) });
     const o = await setupOwner(sut);
     owner = o.client;
     teamId = o.teamId;
@@ -125,12 +124,12 @@ describe('environment duplicate (Vault secret store) is all or nothing', () => {
 describe('environment snapshot for the deployment engine', () => {
   it('returns configuration, values, credentials and only routable hostnames', async () => {
     const { loadEnvironmentSnapshot } = await import('./snapshot.ts');
-    const sut = await startDomainTestApp();
+    const sut = await startTestApp();
     try {
       const o = await setupOwner(sut);
       const s = await seed(o.client, o.teamId);
       await o.client.post(`/api/services/${s.web.id}/domains`, { hostname: 'pending.example.com' });
-      const snap = await loadEnvironmentSnapshot(sut.db.dataSource, sut.domainServices.secrets, o.teamId, s.prod.id, { allowUnverifiedDomains: false });
+      const snap = await loadEnvironmentSnapshot(sut.db.dataSource, sut.services.projectDomains.secrets, o.teamId, s.prod.id, { allowUnverifiedDomains: false });
       assert.equal(snap.environment.slug, 'production');
       assert.equal(snap.project.slug, 'shop');
       assert.deepEqual(Object.fromEntries(snap.shared), { LOG_LEVEL: 'info' });
@@ -140,9 +139,9 @@ describe('environment snapshot for the deployment engine', () => {
       assert.deepEqual(web!.hostnames, [s.web.generatedHostname]);
       assert.deepEqual(worker!.hostnames, []);
       assert.equal(worker!.registry, null);
-      const lab = await loadEnvironmentSnapshot(sut.db.dataSource, sut.domainServices.secrets, o.teamId, s.prod.id, { allowUnverifiedDomains: true });
+      const lab = await loadEnvironmentSnapshot(sut.db.dataSource, sut.services.projectDomains.secrets, o.teamId, s.prod.id, { allowUnverifiedDomains: true });
       assert.deepEqual(lab.services[0]!.hostnames, [s.web.generatedHostname, 'pending.example.com']);
-      await assert.rejects(loadEnvironmentSnapshot(sut.db.dataSource, sut.domainServices.secrets, crypto.randomUUID(), s.prod.id, { allowUnverifiedDomains: false }),
+      await assert.rejects(loadEnvironmentSnapshot(sut.db.dataSource, sut.services.projectDomains.secrets, crypto.randomUUID(), s.prod.id, { allowUnverifiedDomains: false }),
         (e: { code?: string }) => e.code === 'environment/not_found');
     } finally {
       await sut.close();

@@ -45,8 +45,11 @@ export interface CreateAppOptions {
   draining?: () => boolean;
   /** webRoot replaces the dashboard build directory. */
   webRoot?: string;
-  /** services replaces service adapters (tests: an in-memory mailer, relaxed rate limits, cheaper argon2 costs). */
-  services?: Partial<Pick<ServiceDeps, 'mailer' | 'authLimits' | 'argon2'>>;
+  /**
+   * services replaces service adapters (tests: an in-memory mailer, relaxed rate limits, cheaper argon2 costs, a
+   * chosen secret store, a loopback DNS resolver and challenge fetcher).
+   */
+  services?: Partial<Pick<ServiceDeps, 'mailer' | 'authLimits' | 'argon2' | 'secretStore' | 'resolver' | 'fetcher'>>;
 }
 
 /** App is the built application: the Koa app, its OpenAPI document and the services behind it. */

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client, inviteAndJoin, setupOwner } from '../authz/harness.ts';
-import { startDomainTestApp, type DomainTestApp } from './test-app.ts';
+import { Client, inviteAndJoin, setupOwner, startTestApp, type TestApp } from '../testing/app.ts';
 
 describe('projects and environments over HTTP', () => {
-  let sut: DomainTestApp;
+  let sut: TestApp;
   let owner: Client;
   let teamId: string;
 
   before(async () => {
-    sut = await startDomainTestApp();
+    sut = await startTestApp();
     const o = await setupOwner(sut);
     owner = o.client;
     teamId = o.teamId;

@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { shortHash } from '@drover/scheduler/compiler/names.ts';
-import { inviteAndJoin, setupOwner, type Client } from '../authz/harness.ts';
-import { startDomainTestApp, type DomainTestApp } from '../projects/test-app.ts';
+import { inviteAndJoin, setupOwner, type Client, startTestApp, type TestApp } from '../testing/app.ts';
 
 describe('services (configuration) over HTTP', () => {
-  let sut: DomainTestApp;
+  let sut: TestApp;
   let owner: Client;
   let teamId: string;
   let envId: string;
 
   before(async () => {
-    sut = await startDomainTestApp();
+    sut = await startTestApp();
     const o = await setupOwner(sut);
     owner = o.client;
     teamId = o.teamId;
@@ -81,13 +80,13 @@ describe('services (configuration) over HTTP', () => {
     assert.ok(!r.text.includes(password) && !r.text.includes('robot-user'));
     const list = await owner.get(`/api/environments/${envId}/services`);
     assert.ok(!list.text.includes(password));
-    const stored = await sut.domainServices.secrets.read({ teamId, kind: 'registry', id: r.body.id });
+    const stored = await sut.services.projectDomains.secrets.read({ teamId, kind: 'registry', id: r.body.id });
     assert.deepEqual(Object.fromEntries(stored), { username: 'robot-user', password });
     const dbText = JSON.stringify(await sut.db.dataSource.query('SELECT * FROM services'));
     assert.ok(!dbText.includes(password));
     const removed = await owner.patch(`/api/services/${r.body.id}`, { registry: null });
     assert.equal(removed.body.registryCredentials, false);
-    assert.equal((await sut.domainServices.secrets.read({ teamId, kind: 'registry', id: r.body.id })).size, 0);
+    assert.equal((await sut.services.projectDomains.secrets.read({ teamId, kind: 'registry', id: r.body.id })).size, 0);
     const art = await owner.post(`/api/environments/${envId}/services`, {
       slug: 'art-reg', artifact: { url: 'https://x.example.com/a', checksum: `sha256:${'1'.repeat(64)}`, command: ['a'] }, registry: { username: 'u', password: 'p' },
     });
@@ -132,7 +131,7 @@ describe('services (configuration) over HTTP', () => {
     assert.equal(art.status, 200, art.text);
     assert.equal(art.body.registryCredentials, false);
     assert.equal(art.body.image, undefined);
-    assert.equal((await sut.domainServices.secrets.read({ teamId, kind: 'registry', id: s.body.id })).size, 0);
+    assert.equal((await sut.services.projectDomains.secrets.read({ teamId, kind: 'registry', id: s.body.id })).size, 0);
     assert.equal((await owner.get('/api/services/not-a-uuid')).status, 404);
   });
 

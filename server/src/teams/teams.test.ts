@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Scopes, type Actor } from '../core/actor.ts';
-import { Client, inviteAndJoin, setupOwner, startTestApp, testPassword, type TestApp } from '../authz/harness.ts';
+import { Client, inviteAndJoin, setupOwner, startTestApp, testPassword, type TestApp } from '../testing/app.ts';
 
 describe('teams, members, invitations and audit over HTTP', () => {
   let sut: TestApp;

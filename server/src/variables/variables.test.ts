@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { VaultAdapter } from '@drover/scheduler/vault/index.ts';
-import { Client, inviteAndJoin, setupOwner } from '../authz/harness.ts';
-import { startDomainTestApp, type DomainTestApp } from '../projects/test-app.ts';
+import { Client, inviteAndJoin, setupOwner, startTestApp, type TestApp } from '../testing/app.ts';
 import { startKvTestServer, type KvTestServer } from '../secrets/kv-test-server.ts';
 import { VaultAdapterKv } from '../secrets/vault-kv.ts';
 import { VaultSecretStore } from '../secrets/vault-store.ts';
@@ -11,14 +10,14 @@ import { VaultSecretStore } from '../secrets/vault-store.ts';
 const secret = (label: string) => `${label}-${randomBytes(12).toString('hex')}`;
 
 interface World {
-  sut: DomainTestApp;
+  sut: TestApp;
   owner: Client;
   teamId: string;
   envId: string;
   serviceId: string;
 }
 
-async function world(sut: DomainTestApp): Promise<World> {
+async function world(sut: TestApp): Promise<World> {
   const o = await setupOwner(sut);
   const p = await o.client.post(`/api/teams/${o.teamId}/projects`, { slug: 'shop' });
   const envId = (await o.client.get(`/api/projects/${p.body.id}/environments`)).body.items[0].id as string;
@@ -38,7 +37,7 @@ describe('variables over HTTP (Postgres secret store)', () => {
   };
 
   before(async () => {
-    w = await world(await startDomainTestApp());
+    w = await world(await startTestApp());
   });
   after(async () => {
     await w.sut.close();
@@ -103,7 +102,7 @@ describe('variables over HTTP (Postgres secret store)', () => {
     }
     const list = await w.owner.get(`/api/services/${w.serviceId}/variables?limit=100`);
     assert.ok(!list.body.items.some((i: { key: string }) => i.key === 'GOOD'), 'a failing batch wrote nothing');
-    assert.equal((await w.sut.domainServices.secrets.read({ teamId: w.teamId, kind: 'service', id: w.serviceId }, ['GOOD'])).size, 0);
+    assert.equal((await w.sut.services.projectDomains.secrets.read({ teamId: w.teamId, kind: 'service', id: w.serviceId }, ['GOOD'])).size, 0);
     const notJson = await w.owner.request('PUT', `/api/services/${w.serviceId}/variables`, { variables: { A: 5 } });
     assert.equal(notJson.status, 400);
     assert.equal(notJson.body.errors[0].path, 'body.variables.A');
@@ -165,7 +164,7 @@ describe('variables over HTTP (Vault secret store)', () => {
   before(async () => {
     kv = await startKvTestServer();
     vault = new VaultAdapter({ address: kv.url, token: kv.token, kvMount: 'secret', timeoutMs: 2000 });
-    w = await world(await startDomainTestApp({ secretStore: () => new VaultSecretStore(new VaultAdapterKv(vault)) }));
+    w = await world(await startTestApp({ secretStore: () => new VaultSecretStore(new VaultAdapterKv(vault)) }));
   });
   after(async () => {
     await w.sut.close();

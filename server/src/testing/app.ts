@@ -1,8 +1,10 @@
 /**
- * Test harness for the HTTP API: a real app (every route of allRoutes over createServices) on a fresh Postgres
- * database (createTestDatabase), in-process coordination, an in-memory Mailer and a log captured line by line,
- * listening on a random loopback port and called over real HTTP with fetch. `Client` keeps cookies and the CSRF
- * token like a browser would, or sends a bearer token.
+ * The one test harness of the HTTP API: the app main.ts serves (createApp: every route, the ops endpoints, the
+ * dashboard's static files) on a fresh Postgres database (createTestDatabase), in-process coordination, an in-memory
+ * Mailer and a log captured line by line, listening on a random loopback port and called over real HTTP. Options
+ * replace the clock, the public URL, the rate limits, the mailer, the secret store (Vault on a loopback KV v2
+ * server), the DNS resolver and challenge fetcher of domain verification, and add configuration variables.
+ * `Client` keeps cookies and the CSRF token like a browser would, or sends a bearer token. Used only by tests.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,18 +13,21 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { DataSource } from 'typeorm';
+import { MemoryMailer } from '../auth/mailer.ts';
+import { DEFAULT_LIMITS, type AuthLimits } from '../auth/rate-limit.ts';
 import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
+import type { ChallengeFetcher, DnsResolver } from '../domains/verification.ts';
 import { createApp } from '../http/app.ts';
 import type { OpenApiDocument } from '../http/openapi.ts';
 import { loadConfig } from '../platform/config.ts';
 import { createMemoryCoordination } from '../platform/coordination/index.ts';
 import { createLogger } from '../platform/logger.ts';
 import { createMetrics } from '../platform/metrics.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
 import type { Services } from '../services.ts';
-import { createTestDatabase, type TestDatabase } from '../testing/db.ts';
-import { MemoryMailer } from '../auth/mailer.ts';
-import { DEFAULT_LIMITS, type AuthLimits } from '../auth/rate-limit.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
 
 /** TestApp is a running app and what tests inspect. */
 export interface TestApp {
@@ -30,9 +35,11 @@ export interface TestApp {
   url: string;
   /** publicUrl is the configured DROVER_PUBLIC_URL. */
   publicUrl: string;
+  /** dataDir is the app's DROVER_DATA_DIR (a fresh temporary folder, removed by close). */
+  dataDir: string;
   /** db is the test database. */
   db: TestDatabase;
-  /** services are the domain services behind the app. */
+  /** services are the domain services behind the app (`services.projectDomains.secrets` is the secret store). */
   services: Services;
   /** openapi is the generated document. */
   openapi: OpenApiDocument;
@@ -49,28 +56,57 @@ export const RELAXED_LIMITS: AuthLimits = Object.fromEntries(
   Object.entries(DEFAULT_LIMITS).map(([k, v]) => [k, Object.fromEntries(Object.entries(v).map(([kk]) => [kk, { limit: 100_000, windowMs: 60_000 }]))]),
 ) as unknown as AuthLimits;
 
-/** startTestApp boots the app; `publicUrl` defaults to an https URL (so cookies are Secure). */
-export async function startTestApp(options: { authLimits?: AuthLimits; clock?: Clock; publicUrl?: string } = {}): Promise<TestApp> {
+/** TestAppOptions replace parts of the app; every one is optional. */
+export interface TestAppOptions {
+  /** authLimits replace the rate limits (default RELAXED_LIMITS). */
+  authLimits?: AuthLimits;
+  /** clock replaces the system clock. */
+  clock?: Clock;
+  /** publicUrl is DROVER_PUBLIC_URL; defaults to an https URL (so cookies are Secure). */
+  publicUrl?: string;
+  /** mailer replaces the fresh MemoryMailer. */
+  mailer?: MemoryMailer;
+  /** secretStore builds the secret store over the test database (default: the one the configuration picks, Postgres). */
+  secretStore?: (deps: { dataSource: DataSource }) => SecretStore;
+  /** resolver replaces the system DNS resolver of domain verification. */
+  resolver?: DnsResolver;
+  /** fetcher replaces the HTTP challenge fetcher. */
+  fetcher?: ChallengeFetcher;
+  /** env adds configuration variables (DROVER_ALLOW_UNVERIFIED_DOMAINS…); DROVER_APPS_DOMAIN defaults to apps.example.test. */
+  env?: Record<string, string>;
+}
+
+/** startTestApp boots the app on a fresh database; `close` undoes everything it started. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = await createTestDatabase();
-  const dataDir = mkdtempSync(join(tmpdir(), 'drover-authz-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'drover-app-'));
   const publicUrl = options.publicUrl ?? 'https://drover.example.test';
   const config = loadConfig({
-    NODE_ENV: 'test', DROVER_PUBLIC_URL: publicUrl, DROVER_DATA_DIR: dataDir, DROVER_SECRET_KEY: randomBytes(32).toString('hex'), DROVER_LOG_LEVEL: 'debug',
+    NODE_ENV: 'test', DROVER_PUBLIC_URL: publicUrl, DROVER_DATA_DIR: dataDir, DROVER_SECRET_KEY: randomBytes(32).toString('hex'),
+    DROVER_LOG_LEVEL: 'debug', DROVER_APPS_DOMAIN: 'apps.example.test', ...options.env,
   });
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
   const logger = createLogger('debug', sink);
   const coordination = createMemoryCoordination();
-  const mailer = new MemoryMailer();
+  const mailer = options.mailer ?? new MemoryMailer();
   const { koa, openapi, services } = createApp(
     { config, dataSource: db.dataSource, coordination, logger, metrics: createMetrics() },
-    { clock: options.clock ?? systemClock, services: { mailer, authLimits: options.authLimits ?? RELAXED_LIMITS } },
+    {
+      clock: options.clock ?? systemClock,
+      services: {
+        mailer, authLimits: options.authLimits ?? RELAXED_LIMITS,
+        ...(options.secretStore ? { secretStore: options.secretStore({ dataSource: db.dataSource }) } : {}),
+        ...(options.resolver ? { resolver: options.resolver } : {}),
+        ...(options.fetcher ? { fetcher: options.fetcher } : {}),
+      },
+    },
   );
   const server: Server = createServer(koa.callback());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`, publicUrl, db, services, openapi, mailer, logs,
+    url: `http://127.0.0.1:${port}`, publicUrl, dataDir, db, services, openapi, mailer, logs,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
