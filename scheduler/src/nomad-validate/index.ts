@@ -11,7 +11,7 @@ export type { JobValidationError } from './rules.ts';
 export { canonicalizeJob } from './canonicalize.ts';
 export { parseCron, nextCronTime, validTimeZone } from './cron.ts';
 export { goDuration, SECOND, MINUTE, HOUR, MS } from './duration.ts';
-export { validateServiceName, pathEscapesAllocDir } from './rules.ts';
+export { validateServiceName, pathEscapesAllocDir, validateHostVolumeUpdate } from './rules.ts';
 
 /** ValidateJobOptions tunes validateJob. */
 export interface ValidateJobOptions {
@@ -66,6 +66,7 @@ export function jobWarnings(job: unknown, opts: { memoryOversubscription?: boole
 /**
  * validateHostVolumeCreate checks a `HostVolumeCreateRequest` body (`{Volume: {...}, PolicyOverride}`) against the
  * contract and Nomad's `HostVolume.Validate` rules for creating a dynamic host volume. Paths are under `/Volume`.
+ * An update of an existing volume (same name) is checked with validateHostVolumeUpdate.
  */
 export function validateHostVolumeCreate(req: unknown): JobValidationError[] {
   const schema = validateNomad('HostVolumeCreateRequest', req);

@@ -727,28 +727,43 @@ export function validateJobUpdateRules(old: Obj | undefined, next: Obj, root = '
 }
 
 /**
- * validateHostVolumeRules ports `HostVolume.Validate` and the create endpoint's checks for a dynamic host volume:
- * a name, a plugin, at least one capability with a known access and attachment mode, capacity min ≤ max.
+ * validateHostVolumeRules ports `HostVolume.Validate` (nomad/structs/host_volumes.go) for a dynamic host volume
+ * create: a UUID ID if any, a name, capacity_max ≥ capacity_min, capabilities with a known attachment and access
+ * mode, valid constraints other than distinct_hosts/distinct_property. Missing PluginID and capabilities are
+ * defaulted by Nomad (`default`; file-system + single-node-writer), so they are not errors.
  */
 export function validateHostVolumeRules(vol: Obj, root = '/Volume'): JobValidationError[] {
   const out: JobValidationError[] = [];
   const add: Add = (path, message) => out.push({ path, message });
   const id = str(vol.ID);
   if (id !== '' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) add(`${root}/ID`, `invalid ID "${id}"`);
-  const name = str(vol.Name);
-  if (name === '') add(`${root}/Name`, 'missing name');
-  else if (!/^[a-zA-Z0-9_-]{1,128}$/.test(name)) add(`${root}/Name`, `invalid name "${name}": must be 1-128 alphanumerics, dashes or underscores`);
-  if (str(vol.PluginID) === '') add(`${root}/PluginID`, 'missing plugin ID');
+  if (str(vol.Name) === '') add(`${root}/Name`, 'missing name');
   const min = num(vol.RequestedCapacityMinBytes), max = num(vol.RequestedCapacityMaxBytes);
-  if (min < 0) add(`${root}/RequestedCapacityMinBytes`, 'capacity_min cannot be negative');
-  if (max !== 0 && max < min) add(`${root}/RequestedCapacityMaxBytes`, `capacity_max (${max}) must be larger than capacity_min (${min})`);
-  const caps = arr(vol.RequestedCapabilities);
-  if (caps.length === 0) add(`${root}/RequestedCapabilities`, 'must include at least one capability block');
-  caps.forEach((c, i) => {
+  if (max < min) add(`${root}/RequestedCapacityMaxBytes`, `capacity_max (${max}) must be larger than capacity_min (${min})`);
+  arr(vol.RequestedCapabilities).forEach((c, i) => {
     const at = str(c.AttachmentMode), am = str(c.AccessMode);
     if (at !== 'file-system' && at !== 'block-device') add(`${root}/RequestedCapabilities/${i}/AttachmentMode`, `invalid attachment mode: "${at}"`);
-    if (!HOST_VOLUME_CREATE_ACCESS.has(am)) add(`${root}/RequestedCapabilities/${i}/AccessMode`, `invalid access mode: "${am}"`);
+    else if (!HOST_VOLUME_CREATE_ACCESS.has(am)) add(`${root}/RequestedCapabilities/${i}/AccessMode`, `invalid access mode: "${am}"`);
   });
-  if (str(vol.HostPath) !== '') add(`${root}/HostPath`, 'host path cannot be set on create; the plugin chooses it');
+  const constraints = arr(vol.Constraints);
+  validateConstraints(constraints, `${root}/Constraints`, (path, m) => add(path, `invalid constraint: ${m.replace(/^Constraint \d+ validation failed: /, '')}`));
+  constraints.forEach((c, i) => {
+    const op = str(c.Operand);
+    if (op === 'distinct_hosts' || op === 'distinct_property') add(`${root}/Constraints/${i}/Operand`, `invalid constraint ${op}: host volumes of the same name are always on distinct hosts`);
+  });
+  return out;
+}
+
+/**
+ * validateHostVolumeUpdate ports `HostVolume.ValidateUpdate`: creating a volume whose name exists updates it, and
+ * an update may not touch a volume in use, move it to another node or pool, or shrink below its capacity.
+ */
+export function validateHostVolumeUpdate(vol: Obj, existing: Obj, claimedBy: string[], root = '/Volume'): JobValidationError[] {
+  const out: JobValidationError[] = [];
+  if (claimedBy.length > 0) out.push({ path: root, message: `cannot update a volume in use: claimed by allocs (${claimedBy.join(', ')})` });
+  if (str(vol.NodeID) !== '' && vol.NodeID !== existing.NodeID) out.push({ path: `${root}/NodeID`, message: 'node ID cannot be updated' });
+  if (str(vol.NodePool) !== '' && vol.NodePool !== existing.NodePool) out.push({ path: `${root}/NodePool`, message: 'node pool cannot be updated' });
+  const max = num(vol.RequestedCapacityMaxBytes), cap = num(existing.CapacityBytes);
+  if (max > 0 && max < cap) out.push({ path: `${root}/RequestedCapacityMaxBytes`, message: `capacity_max (${max}) cannot be less than existing provisioned capacity (${cap})` });
   return out;
 }

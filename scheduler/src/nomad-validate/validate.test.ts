@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalizeJob, goDuration, jobWarnings, validateHostVolumeCreate, validateJob, validateJobUpdate, HOUR, MINUTE, SECOND, type JobValidationError } from './index.ts';
+import { canonicalizeJob, goDuration, jobWarnings, validateHostVolumeCreate, validateHostVolumeUpdate, validateJob, validateJobUpdate, HOUR, MINUTE, SECOND, type JobValidationError } from './index.ts';
 import { aBatchJob, aHostVolumeCreate, aHostVolumeJob, aServiceJob, type Fixture } from './fixtures.ts';
 import { validateNomad } from '../contracts/index.ts';
 
@@ -290,21 +290,34 @@ test('validateHostVolumeCreate ports HostVolume.Validate for create', () => {
   assert.deepEqual(sut(aHostVolumeCreate()), []);
   const cases: [(r: Fixture) => void, string, string][] = [
     [(r) => { delete r.Volume.Name; }, '/Volume/Name', 'missing name'],
-    [(r) => { r.Volume.Name = 'a/b'; }, '/Volume/Name', 'invalid name'],
-    [(r) => { delete r.Volume.PluginID; }, '/Volume/PluginID', 'missing plugin ID'],
-    [(r) => { r.Volume.RequestedCapabilities = []; }, '/Volume/RequestedCapabilities', 'must include at least one capability block'],
     [(r) => { r.Volume.RequestedCapabilities[0].AccessMode = 'multi-node-multi-writer'; }, '/Volume/RequestedCapabilities/0/AccessMode', 'invalid access mode: "multi-node-multi-writer"'],
     [(r) => { r.Volume.RequestedCapabilities[0].AttachmentMode = 'nfs'; }, '/Volume/RequestedCapabilities/0/AttachmentMode', 'invalid attachment mode: "nfs"'],
     [(r) => { r.Volume.RequestedCapacityMaxBytes = 10; }, '/Volume/RequestedCapacityMaxBytes', 'capacity_max (10) must be larger than capacity_min'],
-    [(r) => { r.Volume.HostPath = '/etc'; }, '/Volume/HostPath', 'host path cannot be set on create'],
+    [(r) => { delete r.Volume.RequestedCapacityMaxBytes; }, '/Volume/RequestedCapacityMaxBytes', 'capacity_max (0) must be larger than capacity_min'],
     [(r) => { r.Volume.ID = 'not-a-uuid'; }, '/Volume/ID', 'invalid ID "not-a-uuid"'],
+    [(r) => { r.Volume.Constraints = [{ Operand: 'distinct_hosts' }]; }, '/Volume/Constraints/0/Operand', 'host volumes of the same name are always on distinct hosts'],
+    [(r) => { r.Volume.Constraints = [{ LTarget: '${attr.kernel.name}', Operand: '=' }]; }, '/Volume/Constraints/0/RTarget', 'invalid constraint: Operator "=" requires an RTarget'],
     [(r) => { r.Volume.Capacity = 5; }, '/Volume/Capacity', 'unknown key "Capacity"'],
   ];
+  const defaults = aHostVolumeCreate();
+  delete defaults.Volume.PluginID;
+  delete defaults.Volume.RequestedCapabilities;
+  assert.deepEqual(sut(defaults), [], 'Nomad defaults the plugin and the capabilities');
   for (const [mutate, path, message] of cases) {
     const r = aHostVolumeCreate();
     mutate(r);
     assertError(sut(r), path, message);
   }
+});
+
+test('validateHostVolumeUpdate ports HostVolume.ValidateUpdate', () => {
+  const sut = validateHostVolumeUpdate;
+  const existing = { NodeID: 'n1', NodePool: 'default', CapacityBytes: 2048 };
+  assert.deepEqual(sut({ Name: 'v' }, existing, []), []);
+  assertError(sut({ Name: 'v' }, existing, ['a1', 'a2']), '/Volume', 'cannot update a volume in use: claimed by allocs (a1, a2)');
+  assertError(sut({ NodeID: 'n2' }, existing, []), '/Volume/NodeID', 'node ID cannot be updated');
+  assertError(sut({ NodePool: 'gpu' }, existing, []), '/Volume/NodePool', 'node pool cannot be updated');
+  assertError(sut({ RequestedCapacityMaxBytes: 1024 }, existing, []), '/Volume/RequestedCapacityMaxBytes', 'cannot be less than existing provisioned capacity (2048)');
 });
 
 test('goDuration prints like Go', () => {

@@ -205,12 +205,17 @@ test('host volumes: create, list, read, delete — and every delete is recorded'
   await withDouble(async (d) => {
     assert.deepEqual(d.control.volumeDeletes(), []);
     const bad = aHostVolumeCreate();
-    bad.Volume.RequestedCapabilities = [];
+    bad.Volume.RequestedCapabilities = [{ AccessMode: 'multi-node-multi-writer', AttachmentMode: 'file-system' }];
     const b = await api(d.url, 'PUT', '/v1/volume/host/create', bad);
     assert.equal(b.status, 400);
-    assert.match(b.text, /must include at least one capability block/);
+    assert.match(b.text, /invalid access mode: "multi-node-multi-writer"/);
     const c = await api(d.url, 'PUT', '/v1/volume/host/create', aHostVolumeCreate('dv-a-0000'));
     assert.equal(c.status, 200, c.text);
+    const again = await api(d.url, 'PUT', '/v1/volume/host/create', aHostVolumeCreate('dv-a-0000'));
+    assert.equal(again.json.Volume.ID, c.json.Volume.ID, 'creating an existing name updates that volume');
+    const moved = aHostVolumeCreate('dv-a-0000');
+    moved.Volume.NodeID = d.control.state.nodes.find((n) => n.ID !== c.json.Volume.NodeID)?.ID;
+    assert.match((await api(d.url, 'PUT', '/v1/volume/host/create', moved)).text, /node ID cannot be updated/);
     const list = await api(d.url, 'GET', '/v1/volumes?type=host');
     assert.equal(list.json.length, 1);
     assertContract('HostVolumeStub', list.json[0]);

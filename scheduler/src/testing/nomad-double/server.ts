@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { validateNomad } from '../../contracts/index.ts';
-import { canonicalizeJob, jobWarnings, validateHostVolumeCreate, validateJob, validateJobUpdate } from '../../nomad-validate/index.ts';
+import { canonicalizeJob, jobWarnings, validateHostVolumeCreate, validateHostVolumeUpdate, validateJob, validateJobUpdate } from '../../nomad-validate/index.ts';
 import { compileFilter } from './filter.ts';
 import { diffJobs } from './diff.ts';
 import { isScenario, SCENARIOS } from './scenarios.ts';
@@ -825,6 +825,11 @@ export class NomadDoubleServer {
 
   // ----- host volumes -----
 
+  private volumeClaims(v: Obj): ReturnType<NomadDoubleServer['allocOr404']>[] {
+    return [...this.state.allocs.values()].filter((x) => x.alloc.Namespace === v.Namespace && x.alloc.DesiredStatus === 'run' && !['complete', 'failed', 'lost'].includes(str(x.alloc.ClientStatus))
+      && Object.values((x.group.Volumes as Obj | undefined) ?? {}).some((r) => isObj(r) && r.Type === 'host' && r.Source === v.Name));
+  }
+
   private volumeRoutes(ctx: Ctx, rest: string[]): Promise<void> | void {
     const { method } = ctx;
     const isWrite = method === 'PUT' || method === 'POST';
@@ -839,6 +844,11 @@ export class NomadDoubleServer {
       const ns = str(vol.Namespace) || ctx.ns;
       if (!this.state.namespaces.has(ns)) throw new DoubleError(400, `namespace "${ns}" does not exist`);
       const existing = this.state.findVolumeByName(ns, str(vol.Name));
+      if (existing) {
+        const claimedBy = this.volumeClaims(existing).map((x) => str(x.alloc.ID));
+        const update = validateHostVolumeUpdate(vol, existing, claimedBy);
+        if (update.length > 0) throw new DoubleError(400, multiError(update.map((e) => e.message)));
+      }
       const node = vol.NodeID ? this.state.nodes.find((n) => n.ID === vol.NodeID) : this.state.nodes.filter((n) => !vol.NodePool || n.NodePool === vol.NodePool)[this.state.volumes.size % this.state.nodes.length];
       if (!node) throw new DoubleError(400, vol.NodeID ? `node "${str(vol.NodeID)}" does not exist` : `no node meets constraints: node pool "${str(vol.NodePool)}" has no nodes`);
       const capacity = num(vol.RequestedCapacityMinBytes) || num(vol.RequestedCapacityMaxBytes);
@@ -850,8 +860,9 @@ export class NomadDoubleServer {
       } else {
         const id = crypto.randomUUID();
         out = {
-          ID: id, Name: vol.Name, Namespace: ns, PluginID: vol.PluginID, NodePool: str(node.NodePool), NodeID: node.ID, Constraints: vol.Constraints ?? null,
-          RequestedCapacityMinBytes: num(vol.RequestedCapacityMinBytes), RequestedCapacityMaxBytes: num(vol.RequestedCapacityMaxBytes), RequestedCapabilities: vol.RequestedCapabilities, Parameters: vol.Parameters ?? null,
+          ID: id, Name: vol.Name, Namespace: ns, PluginID: str(vol.PluginID) || 'default', NodePool: str(node.NodePool), NodeID: node.ID, Constraints: vol.Constraints ?? null,
+          RequestedCapacityMinBytes: num(vol.RequestedCapacityMinBytes), RequestedCapacityMaxBytes: num(vol.RequestedCapacityMaxBytes), Parameters: vol.Parameters ?? null,
+          RequestedCapabilities: Array.isArray(vol.RequestedCapabilities) && vol.RequestedCapabilities.length > 0 ? vol.RequestedCapabilities : [{ AttachmentMode: 'file-system', AccessMode: 'single-node-writer' }],
           HostPath: `/opt/nomad/data/host_volumes/${id}`, State: 'ready', CapacityBytes: capacity, Allocations: null, CreateIndex: idx, ModifyIndex: idx, CreateTime: Date.now() * 1e6, ModifyTime: Date.now() * 1e6,
         };
         this.state.volumes.set(id, out);
@@ -863,14 +874,14 @@ export class NomadDoubleServer {
     if (method === 'GET') return this.read(ctx, () => {
       const v = this.state.volumes.get(id);
       if (!v) throw new DoubleError(404, 'volume not found');
-      const allocs = [...this.state.allocs.values()].filter((x) => x.alloc.Namespace === v.Namespace && x.alloc.DesiredStatus === 'run' && !['complete', 'failed', 'lost'].includes(str(x.alloc.ClientStatus)) && Object.values((x.group.Volumes as Obj | undefined) ?? {}).some((r) => isObj(r) && r.Source === v.Name));
+      const allocs = this.volumeClaims(v);
       return { body: { ...v, Allocations: allocs.map((x) => this.state.allocStub(x, false)) }, index: num(v.ModifyIndex) };
     });
     if (method === 'DELETE') {
       const v = this.state.volumes.get(id);
       this.state.volumeDeletes.push({ id, name: str(v?.Name), namespace: str(v?.Namespace, ctx.ns), at: Date.now() });
       if (!v) throw new DoubleError(404, 'volume not found');
-      const inUse = [...this.state.allocs.values()].filter((x) => x.alloc.Namespace === v.Namespace && x.alloc.DesiredStatus === 'run' && !['complete', 'failed', 'lost'].includes(str(x.alloc.ClientStatus)) && Object.values((x.group.Volumes as Obj | undefined) ?? {}).some((r) => isObj(r) && r.Source === v.Name));
+      const inUse = this.volumeClaims(v);
       if (inUse.length > 0) throw new DoubleError(400, `volume ${id} in use by allocations: [${inUse.map((x) => str(x.alloc.ID)).join(' ')}]`);
       this.state.volumes.delete(id);
       const idx = this.state.bump('volumes');
