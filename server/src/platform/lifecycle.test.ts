@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,17 +21,21 @@ function get(port: number, path: string): Promise<{ status: number; body: string
 }
 
 function slowServer(delayMs: number) {
+  let received!: () => void;
+  const arrived = new Promise<void>((r) => { received = r; });
   const server = createServer((req, res) => {
+    if (req.url === '/slow') received();
     setTimeout(() => { res.end(`done ${req.url}`); }, req.url === '/slow' ? delayMs : 0);
   });
-  return new Promise<{ server: typeof server; port: number }>((res) => server.listen(0, '127.0.0.1', () => res({ server, port: (server.address() as AddressInfo).port })));
+  return new Promise<{ server: typeof server; port: number; arrived: Promise<void> }>((res) =>
+    server.listen(0, '127.0.0.1', () => res({ server, port: (server.address() as AddressInfo).port, arrived })));
 }
 
 describe('drainServer', () => {
   test('lets an in-flight request finish, refuses new connections, and resolves once drained', async () => {
-    const { server, port } = await slowServer(300);
+    const { server, port, arrived } = await slowServer(500);
     const inflight = get(port, '/slow');
-    await sleep(50);
+    await arrived; // the server is handling it
     const t0 = Date.now();
     const drained = drainServer(server, 5_000);
     await sleep(20);
@@ -41,9 +46,9 @@ describe('drainServer', () => {
   });
 
   test('cuts the connections still open at the deadline', async () => {
-    const { server, port } = await slowServer(10_000);
+    const { server, port, arrived } = await slowServer(10_000);
     const inflight = get(port, '/slow').catch((e: Error) => e);
-    await sleep(50);
+    await arrived;
     const t0 = Date.now();
     assert.equal(await drainServer(server, 200), false);
     assert.ok(Date.now() - t0 < 2_000);
@@ -53,28 +58,29 @@ describe('drainServer', () => {
 
 describe('installShutdown', () => {
   test('drains, closes the platform, exits 0; a second signal forces exit 1', async () => {
-    const { server, port } = await slowServer(300);
+    const { server, port, arrived } = await slowServer(300);
+    const signals = new EventEmitter();
     const events: string[] = [];
     const exits: number[] = [];
-    const signal = 'SIGUSR2';
+    const signal = 'SIGTERM';
     const shutdown = installShutdown({
       server,
       logger: pino({ level: 'silent' }),
       platform: { startDraining: () => events.push('draining'), close: async () => { events.push('closed'); } },
       exit: (code) => exits.push(code),
       signals: [signal],
+      signalSource: signals,
     });
     const inflight = get(port, '/slow');
-    await sleep(50);
-    process.emit(signal, signal);
+    await arrived;
+    signals.emit(signal);
     await sleep(20);
     assert.deepEqual(events, ['draining']);
-    process.emit(signal, signal);
+    signals.emit(signal);
     assert.deepEqual(exits, [1], 'second signal exits at once');
     await inflight;
     await shutdown('again');
     assert.deepEqual(events, ['draining', 'closed']);
     assert.deepEqual(exits, [1, 0]);
-    process.removeAllListeners(signal);
   });
 });

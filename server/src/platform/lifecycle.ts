@@ -28,6 +28,8 @@ export interface ShutdownOptions {
   exit?: (code: number) => void;
   /** signals to handle (default SIGTERM and SIGINT). */
   signals?: NodeJS.Signals[];
+  /** signalSource emits the signals (default `process`); tests pass their own emitter. */
+  signalSource?: { on(event: NodeJS.Signals, listener: () => void): unknown };
 }
 
 /**
@@ -79,8 +81,9 @@ export function installShutdown(options: ShutdownOptions): (reason: string) => P
     logger.flush();
     exit(code);
   })());
+  const source = options.signalSource ?? process;
   for (const sig of options.signals ?? ['SIGTERM', 'SIGINT']) {
-    process.on(sig, () => {
+    source.on(sig, () => {
       if (shuttingDown) {
         logger.warn({ signal: sig }, 'second signal: exiting now');
         logger.flush();

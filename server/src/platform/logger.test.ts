@@ -23,7 +23,7 @@ describe('createLogger', () => {
     assert.match(String(line?.time), /^\d{4}-\d\d-\d\dT/);
   });
 
-  test('redacts every secret field at the top level and nested up to three levels', () => {
+  test('redacts every secret field at any depth, in any case, in arrays and in child bindings', () => {
     const out = capture();
     const sut = createLogger('info', out.stream);
     const secret = 's3cr3t-VALUE-🙈';
@@ -32,10 +32,23 @@ describe('createLogger', () => {
     }
     sut.info({ req: { headers: { authorization: `Bearer ${secret}`, cookie: `drover_session=${secret}`, 'set-cookie': secret } } }, 'headers');
     sut.info({ variable: { key: 'DATABASE_PASSWORD', value: secret } }, 'variable');
+    sut.info({ a: { b: { c: { d: { e: { PASSWORD: secret, Token: secret } } } } } }, 'deep and any case');
+    sut.info({ variables: [{ key: 'K', value: secret }, { key: 'L', value: secret }] }, 'arrays');
+    sut.child({ token: secret }).info('child bindings');
+    sut.child({ requestId: 'r' }).child({ nested: { password: secret } }).info('grandchild bindings');
     const text = out.lines().map((l) => JSON.stringify(l)).join('\n');
     assert.ok(!text.includes(secret), 'no secret value in any log line');
     assert.ok(text.includes(REDACTED));
     assert.ok(text.includes('DATABASE_PASSWORD'), 'names stay visible');
+    assert.ok(out.lines().some((l) => JSON.stringify(l.variables) === '[{"key":"K","value":"[redacted]"},{"key":"L","value":"[redacted]"}]'));
+  });
+
+  test('does not change the object it was given', () => {
+    const out = capture();
+    const input = { user: { email: 'a@example.com', password: 'pw' } };
+    createLogger('info', out.stream).info(input, 'x');
+    assert.equal(input.user.password, 'pw');
+    assert.deepEqual(out.lines()[0]?.user, { email: 'a@example.com', password: REDACTED });
   });
 });
 

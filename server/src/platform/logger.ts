@@ -1,7 +1,6 @@
 /**
- * Logging: pino JSON lines on stdout. A redact list censors every field that may hold a secret (passwords,
- * tokens, secrets, authorization and cookie headers, variable values) at the top level and up to three levels
- * deep, so an object handed to the logger never leaks one.
+ * Logging: pino JSON lines on stdout. Every field named like a secret (passwords, tokens, secrets, authorization
+ * and cookie headers, variable values) is censored at any depth, so an object handed to the logger never leaks one.
  */
 import { pino } from 'pino';
 import type { DestinationStream, Logger } from 'pino';
@@ -14,30 +13,59 @@ export const SECRET_FIELDS: readonly string[] = [
   'value', 'values', 'privateKey', 'csrfToken', 'registryPassword',
 ];
 
-/** redactPaths expands SECRET_FIELDS into the pino paths censored: the field itself and up to three levels deep. */
-export function redactPaths(): string[] {
-  const out: string[] = [];
-  for (const f of SECRET_FIELDS) {
-    const k = /^[A-Za-z_$][\w$]*$/.test(f) ? f : `["${f}"]`;
-    const join = (prefix: string) => (k.startsWith('[') ? `${prefix}${k}` : `${prefix}.${k}`);
-    out.push(k.startsWith('[') ? k.slice(2, -2) : k, join('*'), join('*.*'), join('*.*.*'));
-  }
-  return out;
-}
-
 /** REDACTED is what a censored value is replaced with. */
 export const REDACTED = '[redacted]';
+
+const secretKeys = new Set(SECRET_FIELDS.map((f) => f.toLowerCase()));
+
+function isPlainObject(v: object): v is Record<string, unknown> {
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * redactSecrets returns `value` with every SECRET_FIELDS key (case-insensitive) censored, at any depth up to 8,
+ * in plain objects and arrays; it copies only the objects it changes, so logging stays cheap (pino's path-based
+ * redaction with wildcards costs hundreds of microseconds a line).
+ */
+export function redactSecrets(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== 'object' || depth > 8) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    value.forEach((v, i) => {
+      const r = redactSecrets(v, depth + 1);
+      if (r !== v) (out ??= [...value])[i] = r;
+    });
+    return out ?? value;
+  }
+  if (!isPlainObject(value)) return value;
+  let out: Record<string, unknown> | undefined;
+  for (const k of Object.keys(value)) {
+    const v = value[k];
+    const r = secretKeys.has(k.toLowerCase()) ? REDACTED : redactSecrets(v, depth + 1);
+    if (r !== v) (out ??= { ...value })[k] = r;
+  }
+  return out ?? value;
+}
 
 /** createLogger returns the process logger at `level`, writing JSON lines to `destination` (default stdout). */
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   const options = {
     level,
     base: { service: 'drover' },
-    redact: { paths: redactPaths(), censor: REDACTED },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label: string) => ({ level: label }) },
+    formatters: {
+      level: (label: string) => ({ level: label }),
+      log: (obj: Record<string, unknown>) => redactSecrets(obj) as Record<string, unknown>,
+    },
   };
-  return destination ? pino(options, destination) : pino(options);
+  const logger = destination ? pino(options, destination) : pino(options);
+  // Child bindings bypass formatters.log: censor them when the child is made (children inherit this method).
+  const child = logger.child as unknown as (this: Logger, bindings: Record<string, unknown>, opts?: unknown) => Logger;
+  (logger as { child: unknown }).child = function (this: Logger, bindings: Record<string, unknown>, opts?: unknown): Logger {
+    return child.call(this, redactSecrets(bindings) as Record<string, unknown>, opts);
+  };
+  return logger;
 }
 
 /** AccessLine is one finished HTTP request (never its query string, headers or body). */
