@@ -45,10 +45,19 @@ if (earlySignal !== undefined) {
 
 const app = createApp(platform, { draining: platform.draining });
 const server = createServer({ keepAliveTimeout: 5_000 }, app.koa.callback());
-installShutdown({ server, platform, logger: platform.logger });
+// The deployment worker and reconciler run beside the API; on shutdown they stop before the platform closes.
+app.services.deployments.start();
+const shutdownTarget = {
+  startDraining: () => platform.startDraining(),
+  close: async () => {
+    await app.services.deployments.stop();
+    await platform.close();
+  },
+};
+installShutdown({ server, platform: shutdownTarget, logger: platform.logger });
 server.on('error', async (e) => {
   platform.logger.fatal({ err: e }, 'http server failed');
-  await platform.close();
+  await shutdownTarget.close();
   process.exit(1);
 });
 server.listen(config.port, config.host, () => {

@@ -3,6 +3,7 @@
  */
 import { auditRoutes } from './audit/routes.ts';
 import { authRoutes } from './auth/routes.ts';
+import { deploymentRoutes } from './deployments/routes.ts';
 import type { AnyRoute } from './http/route.ts';
 import { projectDomainRoutes } from './projects/compose.ts';
 import type { Services } from './services.ts';
@@ -17,5 +18,6 @@ export function allRoutes(services: Services): AnyRoute[] {
     ...teamRoutes(services.teams, services.invitations, services.auth.service.cookieSecure),
     ...auditRoutes(services.auditLog),
     ...projectDomainRoutes(services.projectDomains),
+    ...deploymentRoutes(services.deployments.service, () => services.deployments.worker.poke()),
   ];
 }

@@ -49,6 +49,8 @@ export interface ServiceDeps {
   resolver?: DnsResolver;
   /** fetcher replaces the HTTP challenge fetcher of domain verification. */
   fetcher?: ChallengeFetcher;
+  /** deployments tunes the deployment engine (tests: worker and reconciler timings, a Nomad client). */
+  deployments?: Pick<DeploymentEngineDeps, 'nomad' | 'worker' | 'reconciler'>;
 }
 
 /** Services is every domain service, by domain. */
@@ -67,7 +69,12 @@ export function createServices(deps: ServiceDeps) {
   const tokens = new TokenService({ dataSource, clock, audit, limiter });
   const teams = new TeamService({ dataSource, clock, audit, access });
   const invitations = new InvitationService({ dataSource, clock, audit, access, sessions, limiter, mailer, publicUrl, ...argon2 });
-  const projectDomains = createProjectDomainServices({ dataSource, clock, config: deps.config, access, audit, logger: deps.logger });
+  const projectDomains = createProjectDomainServices({
+    dataSource, clock, config: deps.config, access, audit, logger: deps.logger,
+    ...(deps.secretStore ? { secretStore: deps.secretStore } : {}),
+    ...(deps.resolver ? { resolver: deps.resolver } : {}),
+    ...(deps.fetcher ? { fetcher: deps.fetcher } : {}),
+  });
   const authService = new AuthService({ dataSource, clock, audit, sessions, teams, limiter, mailer, publicUrl, ...argon2 });
   return {
     /** audit records mutations (every domain records through it, in its own transaction). */
@@ -81,11 +88,11 @@ export function createServices(deps: ServiceDeps) {
     invitations,
     auditLog: new AuditService(dataSource, access),
     /** projectDomains are projects, environments, services, variables (SecretStore) and domains. */
-    projectDomains: createProjectDomainServices({
-      dataSource, clock, config: deps.config, access, audit, logger: deps.logger,
-      ...(deps.secretStore ? { secretStore: deps.secretStore } : {}),
-      ...(deps.resolver ? { resolver: deps.resolver } : {}),
-      ...(deps.fetcher ? { fetcher: deps.fetcher } : {}),
+    projectDomains,
+    /** deployments is the deployment engine (API service, worker, reconciler); main.ts starts it. */
+    deployments: createDeploymentEngine({
+      dataSource, config: deps.config, secrets: projectDomains.secrets, access, audit, clock, bus: deps.coordination.events,
+      logger: deps.logger, ...deps.deployments,
     }),
   };
 }

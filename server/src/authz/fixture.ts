@@ -195,6 +195,20 @@ export const CREATORS: Readonly<Record<string, Creator>> = {
       return d.id as string;
     },
   },
+  deploymentId: {
+    needs: ['projectId'],
+    // A queued deployment of a service in an environment of its own (so deploying the world's service or environment
+    // does not supersede it); no worker runs in the walk, so it stays queued until cancelled.
+    async create({ f, ids }) {
+      const slug = marker('de').slice(0, 30);
+      const e = await ok(f.founder.session.post(`/api/projects/${ids.projectId}/environments`, { slug, name: slug }), 'create deploy environment');
+      const s = await ok(f.founder.session.post(`/api/environments/${e.id}/services`, { slug, name: slug, image: 'nginx:1.27', port: 8080 }), 'create deploy service');
+      const d = await ok(f.founder.session.post(`/api/services/${s.id}/deployments`, {}), 'deploy', 202);
+      f.leaks.add(d.id).add(slug).add(d.jobId);
+      f.projectLeaks.add(d.id).add(slug).add(d.jobId);
+      return d.id as string;
+    },
+  },
   token: {
     needs: ['domainId'],
     // The HTTP ownership challenge token of the pending domain.
@@ -254,6 +268,10 @@ export const EXAMPLES: Readonly<Record<string, (c: ExampleContext) => unknown>> 
   putServiceVariables: () => ({ variables: { EXAMPLE_SET: `v-${randomBytes(4).toString('hex')}`, EXAMPLE_GONE: null } }),
   putSharedVariables: () => ({ variables: { EXAMPLE_SHARED: `v-${randomBytes(4).toString('hex')}` } }),
   addDomain: () => ({ hostname: `${marker('d')}.example.test` }),
+  createServiceDeployment: () => ({ reason: 'matrix walk' }),
+  createEnvironmentDeployment: () => ({ reason: 'matrix walk' }),
+  rollbackDeployment: () => ({ reason: 'matrix walk' }),
+  scaleService: () => ({ replicas: 2 }),
   // An invitation into a fresh team of the founder, for the caller in the grid and for the first team's viewer in
   // probes (so an outsider holds someone else's invitation).
   acceptInvitation: async ({ f, subject }) => {

@@ -38,6 +38,8 @@ const MANAGE = 'AFFA AFFA FFFF FFFF';
 const OWN = 'AFFA FFFF FFFF FFFF';
 const ANY_ROLE_WRITE = 'AFFA AFFA AFFA AFFA';
 const WRITE = 'AFFA AFFA AFFA FFFF';
+const DEPLOY = 'AFAA AFAA AFAA FFFF';
+const NOT_DEPLOYED = 'CFCC CFCC CFCC FFFF';
 
 /** MATRIX is the checked-in matrix, by operationId. */
 export const MATRIX: Readonly<Record<string, MatrixRow>> = Object.freeze({
@@ -99,6 +101,20 @@ export const MATRIX: Readonly<Record<string, MatrixRow>> = Object.freeze({
   getDomain: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
   deleteDomain: { grid: WRITE, anonymous: 'U', otherTeam: 'N' },
   verifyDomain: { grid: WRITE, anonymous: 'U', otherTeam: 'N' },
+  // deployments: read for every role; deploy (and cancel, roll back, scale, restart, stop, remove) for owners, admins
+  // and members through a session, a deploy-scoped or an admin-scoped token
+  createServiceDeployment: { grid: DEPLOY, anonymous: 'U', otherTeam: 'N' },
+  createEnvironmentDeployment: { grid: DEPLOY, anonymous: 'U', otherTeam: 'N' },
+  listServiceDeployments: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
+  getDeployment: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
+  listDeploymentEvents: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
+  cancelDeployment: { grid: DEPLOY, anonymous: 'U', otherTeam: 'N' },
+  rollbackDeployment: { grid: NOT_DEPLOYED, anonymous: 'U', otherTeam: 'N', why: 'the walked deployment never became healthy (no worker runs here); rollback to a healthy one is proven in deployments.test.ts' },
+  scaleService: { grid: NOT_DEPLOYED, anonymous: 'U', otherTeam: 'N', why: 'the walked service was never deployed; scaling a running one is proven in deployments.test.ts' },
+  restartService: { grid: NOT_DEPLOYED, anonymous: 'U', otherTeam: 'N', why: 'the walked service was never deployed; restarting a running one is proven in deployments.test.ts' },
+  stopService: { grid: NOT_DEPLOYED, anonymous: 'U', otherTeam: 'N', why: 'the walked service was never deployed; stopping a running one is proven in deployments.test.ts' },
+  removeServiceDeployment: { grid: DEPLOY, anonymous: 'U', otherTeam: 'N' },
+  listServiceRuns: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
   // the public HTTP ownership challenge answers a pending domain's token to anyone (the token is what it proves)
   answerDomainChallenge: { grid: ALL, anonymous: 'A', otherTeam: 'A' },
 });

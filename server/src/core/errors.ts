@@ -46,6 +46,8 @@ export const ErrorCodes = {
   'domain/verification_failed': { status: 422, title: 'The domain ownership could not be verified' },
   'deployment/not_found': { status: 404, title: 'No such deployment' },
   'deployment/conflict': { status: 409, title: 'The deployment cannot change state this way' },
+  'deployment/invalid': { status: 422, title: 'The service cannot be deployed as configured' },
+  'deployment/not_deployed': { status: 409, title: 'The service has no deployment to act on' },
   'database/not_found': { status: 404, title: 'No such database' },
   'audit/not_found': { status: 404, title: 'No such audit entry' },
   'secret_store/unavailable': { status: 503, title: 'The secret store is unavailable' },

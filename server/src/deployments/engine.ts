@@ -1,0 +1,84 @@
+/**
+ * The deployment engine's composition: the API service, the worker and the reconciler over one Nomad client, with
+ * `start`/`stop` for the process (main.ts) — the HTTP-only test harness never starts them.
+ */
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import type { NomadClient } from '@drover/scheduler/nomad/index.ts';
+import { createNomadClient, NamespaceProvisioner } from '../cluster/nomad.ts';
+import type { AccessChecker } from '../core/access.ts';
+import type { AuditRecorder } from '../core/audit.ts';
+import type { Clock } from '../core/clock.ts';
+import { secretKeyBytes, type Config } from '../platform/config.ts';
+import type { EventBus } from '../platform/coordination/types.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
+import { Reconciler, type ReconcilerOptions } from './reconciler.ts';
+import { DeploymentsService } from './service.ts';
+import { DeploymentStore } from './store.ts';
+import { DeploymentWorker, type WorkerOptions } from './worker.ts';
+
+/** DeploymentEngineDeps are the adapters the engine is built from. */
+export interface DeploymentEngineDeps {
+  /** dataSource is the initialised DataSource. */
+  dataSource: DataSource;
+  /** config gives the Nomad settings, the management token, the secret key and the apps domain. */
+  config: Pick<Config, 'nomad' | 'nomadManagementToken' | 'secretKey' | 'appsDomain' | 'allowUnverifiedDomains'>;
+  /** secrets is the SecretStore of variable values. */
+  secrets: SecretStore;
+  /** access decides what callers may do. */
+  access: AccessChecker;
+  /** audit records mutations. */
+  audit: AuditRecorder;
+  /** clock stamps records. */
+  clock: Clock;
+  /** bus publishes deployment and service events. */
+  bus: EventBus;
+  /** logger logs (never values). */
+  logger: Logger;
+  /** nomad replaces the client built from the configuration. */
+  nomad?: NomadClient;
+  /** worker tunes the worker. */
+  worker?: WorkerOptions;
+  /** reconciler tunes the reconciler. */
+  reconciler?: ReconcilerOptions;
+}
+
+/** createDeploymentEngine builds the engine; nothing runs until `start`. */
+export function createDeploymentEngine(d: DeploymentEngineDeps) {
+  const nomad = d.nomad ?? createNomadClient(d.config.nomad);
+  const store = new DeploymentStore(d.dataSource);
+  const secretKey = secretKeyBytes(d.config);
+  const logger = d.logger.child({ component: 'deployments' });
+  const worker = new DeploymentWorker({ store, nomad, namespaces: new NamespaceProvisioner(nomad, d.config.nomadManagementToken), bus: d.bus, logger, secretKey }, d.worker);
+  const reconciler = new Reconciler({ dataSource: d.dataSource, store, nomad, bus: d.bus, logger }, d.reconciler);
+  const service = new DeploymentsService({
+    dataSource: d.dataSource, store, secrets: d.secrets, access: d.access, audit: d.audit, clock: d.clock, nomad, bus: d.bus, secretKey,
+    appsDomain: d.config.appsDomain, allowUnverifiedDomains: d.config.allowUnverifiedDomains,
+  });
+  return {
+    /** service is the API side. */
+    service,
+    /** store is the deployment store. */
+    store,
+    /** worker runs queued deployments. */
+    worker,
+    /** reconciler compares desired and actual state. */
+    reconciler,
+    /** nomad is the client the engine uses. */
+    nomad,
+    /** start starts the worker and the reconciler. */
+    start(): void {
+      worker.start();
+      reconciler.start();
+    },
+    /** stop stops them (deployments in flight are resumed by the next claimer) and closes the Nomad client. */
+    async stop(): Promise<void> {
+      await worker.stop();
+      await reconciler.stop();
+      if (!d.nomad) await nomad.destroy();
+    },
+  };
+}
+
+/** DeploymentEngine is what createDeploymentEngine returns. */
+export type DeploymentEngine = ReturnType<typeof createDeploymentEngine>;

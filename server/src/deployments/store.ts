@@ -1,0 +1,269 @@
+/**
+ * The deployment store: plain SQL over the `deployments`, `deployment_events`, `deployment_runs` and
+ * `service_runtime` tables. Claiming uses `SELECT … FOR UPDATE SKIP LOCKED`, so replicas share the queue, and a lease
+ * (owner + expiry, renewed by a heartbeat) lets another replica take over the work of one that crashed.
+ */
+import type { DataSource, EntityManager } from 'typeorm';
+
+/** DeploymentState is a deployment's state; every state but `queued` and `deploying` is terminal. */
+export type DeploymentState = 'queued' | 'deploying' | 'healthy' | 'failed' | 'cancelled' | 'superseded' | 'removed';
+
+/** TERMINAL_STATES are the states a deployment never leaves (except healthy → removed). */
+export const TERMINAL_STATES: readonly DeploymentState[] = ['healthy', 'failed', 'cancelled', 'superseded', 'removed'];
+
+/** DeploymentTrigger says why a deployment was made. */
+export type DeploymentTrigger = 'manual' | 'api' | 'rollback' | 'config_change';
+
+/** Progress is what the pipeline recorded so far; each step reads it to resume instead of redoing work. */
+export interface Progress {
+  /** namespace is set once the team namespace exists. */
+  namespace?: boolean;
+  /** variables is set once the items are written (the variable's ModifyIndex). */
+  variables?: { modifyIndex: number };
+  /** volumes is set once the missing host volumes were created. */
+  volumes?: boolean;
+  /** plan holds the JobModifyIndex observed when planning (the EnforceIndex of the register). */
+  plan?: { jobModifyIndex: number };
+  /** registered is set once Nomad accepted the job. */
+  registered?: { evalId: string; jobModifyIndex: number; jobVersion: number | null };
+  /** nomadDeploymentId is the Nomad deployment followed. */
+  nomadDeploymentId?: string;
+  /** hadStable says the job existed with a stable version before this deployment (cancel reverts instead of stopping). */
+  hadStable?: boolean;
+}
+
+/** DeploymentRow is one deployment record. */
+export interface DeploymentRow {
+  id: string;
+  teamId: string;
+  projectId: string;
+  environmentId: string;
+  serviceId: string;
+  batchId: string | null;
+  state: DeploymentState;
+  reason: string;
+  trigger: DeploymentTrigger;
+  rollbackOf: string | null;
+  createdBy: string | null;
+  namespace: string;
+  jobId: string;
+  periodic: boolean;
+  job: Record<string, unknown>;
+  config: Record<string, unknown>;
+  image: string | null;
+  artifactChecksum: string | null;
+  variablesPath: string | null;
+  variableKeys: string[];
+  sealedValues: string | null;
+  volumes: { name: string; sizeBytes: number }[];
+  compileWarnings: string[];
+  planDiff: unknown;
+  nomadWarnings: string[];
+  failure: Failure | null;
+  outputTail: string | null;
+  step: string;
+  progress: Progress;
+  cancelRequested: boolean;
+  supersedeRequested: boolean;
+  leaseOwner: string | null;
+  leaseExpiresAt: Date | null;
+  attempts: number;
+  deadlineAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+/** Failure explains a failed deployment: the cause class, the task events and the placement metrics. */
+export interface Failure {
+  /** cause is `pull_failed`, `oom`, `crashed`, `unhealthy`, `no_capacity`, `missing_volume`, `deadline`, `rejected`, `error`. */
+  cause: string;
+  /** events are the task events that explain it (`<task>: <type>: <message>`). */
+  events: string[];
+  /** placement are the placement metrics of failed evaluations (dimension → count). */
+  placement: Record<string, number>;
+  /** allocationId is the failed allocation whose output was captured. */
+  allocationId: string | null;
+}
+
+const COLUMNS: Record<keyof DeploymentRow, string> = {
+  id: 'id', teamId: 'team_id', projectId: 'project_id', environmentId: 'environment_id', serviceId: 'service_id', batchId: 'batch_id',
+  state: 'state', reason: 'reason', trigger: 'trigger', rollbackOf: 'rollback_of', createdBy: 'created_by', namespace: 'namespace',
+  jobId: 'job_id', periodic: 'periodic', job: 'job', config: 'config', image: 'image', artifactChecksum: 'artifact_checksum',
+  variablesPath: 'variables_path', variableKeys: 'variable_keys', sealedValues: 'sealed_values', volumes: 'volumes',
+  compileWarnings: 'compile_warnings', planDiff: 'plan_diff', nomadWarnings: 'nomad_warnings', failure: 'failure', outputTail: 'output_tail',
+  step: 'step', progress: 'progress', cancelRequested: 'cancel_requested', supersedeRequested: 'supersede_requested',
+  leaseOwner: 'lease_owner', leaseExpiresAt: 'lease_expires_at', attempts: 'attempts', deadlineAt: 'deadline_at',
+  createdAt: 'created_at', updatedAt: 'updated_at', startedAt: 'started_at', finishedAt: 'finished_at',
+};
+const JSON_COLUMNS = new Set<keyof DeploymentRow>(['job', 'config', 'variableKeys', 'volumes', 'compileWarnings', 'planDiff', 'nomadWarnings', 'failure', 'progress']);
+const SELECT = Object.entries(COLUMNS).map(([k, c]) => `${c} AS "${k}"`).join(', ');
+
+type Runner = DataSource | EntityManager;
+
+function toRow(r: Record<string, unknown>): DeploymentRow {
+  return r as unknown as DeploymentRow;
+}
+
+/** DeploymentStore reads and writes deployment records. */
+export class DeploymentStore {
+  readonly db: DataSource;
+  constructor(db: DataSource) {
+    this.db = db;
+  }
+
+  /** insert stores a new record. */
+  async insert(row: DeploymentRow, m: Runner = this.db): Promise<void> {
+    const keys = Object.keys(COLUMNS) as (keyof DeploymentRow)[];
+    const values = keys.map((k) => (JSON_COLUMNS.has(k) && row[k] !== null ? JSON.stringify(row[k]) : row[k]));
+    await m.query(`INSERT INTO deployments (${keys.map((k) => COLUMNS[k]).join(', ')}) VALUES (${keys.map((_, i) => `$${i + 1}`).join(', ')})`, values);
+  }
+
+  /** get reads one record, or null. */
+  async get(id: string, m: Runner = this.db): Promise<DeploymentRow | null> {
+    const rows = (await m.query(`SELECT ${SELECT} FROM deployments WHERE id = $1`, [id])) as Record<string, unknown>[];
+    return rows[0] ? toRow(rows[0]) : null;
+  }
+
+  /** getForUpdate reads one record and row-locks it in the caller's transaction. */
+  async getForUpdate(m: EntityManager, id: string): Promise<DeploymentRow | null> {
+    const rows = (await m.query(`SELECT ${SELECT} FROM deployments WHERE id = $1 FOR UPDATE`, [id])) as Record<string, unknown>[];
+    return rows[0] ? toRow(rows[0]) : null;
+  }
+
+  /** update sets the given fields (and updated_at). */
+  async update(id: string, fields: Partial<DeploymentRow>, m: Runner = this.db): Promise<void> {
+    const keys = Object.keys(fields) as (keyof DeploymentRow)[];
+    if (keys.length === 0) return;
+    const values = keys.map((k) => (JSON_COLUMNS.has(k) && fields[k] !== null ? JSON.stringify(fields[k]) : fields[k]));
+    await m.query(`UPDATE deployments SET ${keys.map((k, i) => `${COLUMNS[k]} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`, [id, ...values]);
+  }
+
+  /** listForService reads a page of a service's deployments, newest first (keyset on created_at, id). */
+  async listForService(serviceId: string, limit: number, after: { key: string; id: string } | null): Promise<DeploymentRow[]> {
+    const rows = (await this.db.query(
+      `SELECT ${SELECT} FROM deployments WHERE service_id = $1 ${after ? 'AND (created_at, id) < ($3::timestamptz, $4::uuid)' : ''}
+       ORDER BY created_at DESC, id DESC LIMIT $2`,
+      after ? [serviceId, limit, after.key, after.id] : [serviceId, limit],
+    )) as Record<string, unknown>[];
+    return rows.map(toRow);
+  }
+
+  /** recentIds returns the IDs of a service's newest deployments (for pruning data sets beyond the rollback history). */
+  async keptIds(serviceId: string, history: number): Promise<string[]> {
+    const rows = (await this.db.query(
+      `(SELECT id FROM deployments WHERE service_id = $1 AND state = 'healthy' ORDER BY created_at DESC LIMIT $2)
+       UNION SELECT id FROM deployments WHERE service_id = $1 AND state IN ('queued', 'deploying')`,
+      [serviceId, history],
+    )) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
+  /** lastHealthy returns the newest healthy deployment of a service other than `exceptId`, or null. */
+  async lastHealthy(serviceId: string, exceptId: string | null): Promise<DeploymentRow | null> {
+    const rows = (await this.db.query(
+      `SELECT ${SELECT} FROM deployments WHERE service_id = $1 AND state = 'healthy' AND id <> $2 ORDER BY created_at DESC LIMIT 1`,
+      [serviceId, exceptId ?? '00000000-0000-0000-0000-000000000000'],
+    )) as Record<string, unknown>[];
+    return rows[0] ? toRow(rows[0]) : null;
+  }
+
+  /**
+   * claim takes one deployment to work on: a queued one, or a deploying one whose lease expired (its replica
+   * crashed). Deployments of a service run one at a time, oldest first. Returns null when there is none.
+   */
+  async claim(owner: string, leaseMs: number): Promise<DeploymentRow | null> {
+    return this.db.transaction(async (m) => {
+      const rows = (await m.query(
+        `SELECT d.id FROM deployments d
+         WHERE (d.state = 'queued' OR (d.state = 'deploying' AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())))
+           AND NOT EXISTS (SELECT 1 FROM deployments o WHERE o.service_id = d.service_id AND o.id <> d.id
+                           AND o.state = 'deploying' AND o.lease_expires_at >= now())
+           AND NOT EXISTS (SELECT 1 FROM deployments o WHERE o.service_id = d.service_id AND o.id <> d.id
+                           AND o.state IN ('queued', 'deploying') AND (o.created_at, o.id) < (d.created_at, d.id))
+         ORDER BY d.created_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED`,
+      )) as { id: string }[];
+      const id = rows[0]?.id;
+      if (!id) return null;
+      await m.query(
+        `UPDATE deployments SET lease_owner = $2, lease_expires_at = now() + ($3 || ' milliseconds')::interval, attempts = attempts + 1,
+           state = CASE WHEN state = 'queued' THEN 'deploying' ELSE state END, started_at = COALESCE(started_at, now()), updated_at = now()
+         WHERE id = $1`,
+        [id, owner, String(leaseMs)],
+      );
+      return this.get(id, m);
+    });
+  }
+
+  /** renew extends a held lease; false when the lease was lost (another replica took over, or the row is terminal). */
+  async renew(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    const r = (await this.db.query(
+      `UPDATE deployments SET lease_expires_at = now() + ($3 || ' milliseconds')::interval
+       WHERE id = $1 AND lease_owner = $2 AND state = 'deploying' RETURNING id`,
+      [id, owner, String(leaseMs)],
+    )) as [unknown[], number] | unknown[];
+    const list = Array.isArray(r[0]) ? (r[0] as unknown[]) : (r as unknown[]);
+    return list.length > 0;
+  }
+
+  /** addEvent appends to a deployment's event log. */
+  async addEvent(deploymentId: string, kind: string, message: string, data?: Record<string, unknown>, m: Runner = this.db): Promise<void> {
+    await m.query('INSERT INTO deployment_events (deployment_id, at, kind, message, data) VALUES ($1, now(), $2, $3, $4)',
+      [deploymentId, kind, message, data ? JSON.stringify(data) : null]);
+  }
+
+  /** events reads a deployment's event log in order, after the event ID `after`. */
+  async events(deploymentId: string, after: number, limit: number): Promise<{ id: number; at: Date; kind: string; message: string; data: unknown }[]> {
+    const rows = (await this.db.query(
+      'SELECT id, at, kind, message, data FROM deployment_events WHERE deployment_id = $1 AND id > $2 ORDER BY id LIMIT $3',
+      [deploymentId, after, limit],
+    )) as { id: string; at: Date; kind: string; message: string; data: unknown }[];
+    return rows.map((r) => ({ ...r, id: Number(r.id) }));
+  }
+
+  /** runtime reads a service's runtime state, or null when it was never deployed. */
+  async runtime(serviceId: string, m: Runner = this.db): Promise<RuntimeRow | null> {
+    const rows = (await m.query(
+      `SELECT service_id AS "serviceId", team_id AS "teamId", namespace, job_id AS "jobId", desired,
+        current_deployment_id AS "currentDeploymentId", replicas, drift, updated_at AS "updatedAt" FROM service_runtime WHERE service_id = $1`,
+      [serviceId],
+    )) as RuntimeRow[];
+    return rows[0] ?? null;
+  }
+
+  /** allRuntimes reads every service's runtime state. */
+  async allRuntimes(): Promise<RuntimeRow[]> {
+    return (await this.db.query(
+      `SELECT service_id AS "serviceId", team_id AS "teamId", namespace, job_id AS "jobId", desired,
+        current_deployment_id AS "currentDeploymentId", replicas, drift, updated_at AS "updatedAt" FROM service_runtime`,
+    )) as RuntimeRow[];
+  }
+
+  /** setRuntime upserts a service's runtime state. */
+  async setRuntime(r: Omit<RuntimeRow, 'updatedAt' | 'drift'> & { drift?: string | null }, m: Runner = this.db): Promise<void> {
+    await m.query(
+      `INSERT INTO service_runtime (service_id, team_id, namespace, job_id, desired, current_deployment_id, replicas, drift, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
+       ON CONFLICT (service_id) DO UPDATE SET namespace = $3, job_id = $4, desired = $5, current_deployment_id = $6, replicas = $7,
+         drift = COALESCE($8, service_runtime.drift), updated_at = now()`,
+      [r.serviceId, r.teamId, r.namespace, r.jobId, r.desired, r.currentDeploymentId, r.replicas, r.drift ?? null],
+    );
+  }
+}
+
+/** RuntimeRow is a service's runtime state: what the user wants and which deployment is current. */
+export interface RuntimeRow {
+  serviceId: string;
+  teamId: string;
+  namespace: string;
+  jobId: string;
+  /** desired is `running`, `stopped` or `removed`. */
+  desired: 'running' | 'stopped' | 'removed';
+  currentDeploymentId: string | null;
+  /** replicas is a scale override of the current deployment's count, or null. */
+  replicas: number | null;
+  /** drift is the last drift the reconciler reported, or null. */
+  drift: string | null;
+  updatedAt: Date;
+}

@@ -1,0 +1,470 @@
+/**
+ * The deployment worker: claims queued deployments (`FOR UPDATE SKIP LOCKED`, a lease renewed by a heartbeat) and
+ * runs the pipeline as explicit steps — ensure the team namespace → write the deployment's variable items (merged
+ * with check-and-set, older sets pruned beyond the rollback history, refused over 64 KiB) → create missing host
+ * volumes → plan (diff and warnings kept) → register with EnforceIndex → follow the evaluation, the Nomad deployment
+ * and its allocations → a terminal state with a human reason. Every step records its result before the next, so a
+ * worker that takes over after a crash resumes; a job whose live Meta already names the deployment is never
+ * registered again.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { NomadClient } from '@drover/scheduler/nomad/index.ts';
+import { isNomadNotFound, NomadCasConflictError, NomadJobModifyIndexConflictError, NomadUnexpectedResponseError } from '@drover/scheduler/nomad/index.ts';
+import type { Job } from '@drover/scheduler/nomad/types.ts';
+import type { NamespaceProvisioner } from '../cluster/nomad.ts';
+import type { EventBus } from '../platform/coordination/types.ts';
+import { openValues } from './build.ts';
+import { diagnose } from './diagnose.ts';
+import { publishDeploymentEvent } from './events.ts';
+import type { DeploymentRow, DeploymentState, DeploymentStore, Failure, Progress } from './store.ts';
+
+/** NOMAD_VARIABLE_LIMIT is Nomad's size limit of one variable's items. */
+export const NOMAD_VARIABLE_LIMIT = 64 * 1024;
+
+/** WorkerOptions tune the worker. */
+export interface WorkerOptions {
+  /** leaseMs is how long a claim lasts without a heartbeat (default 15 s). */
+  leaseMs?: number;
+  /** pollMs is the pause between claims when the queue is empty (default 500 ms). */
+  pollMs?: number;
+  /** concurrency is how many deployments one worker runs at once (default 8). */
+  concurrency?: number;
+  /** history is how many healthy deployments keep their variable sets for rollback (default 10). */
+  history?: number;
+  /** progressDeadlineMs bounds one deployment from its first claim (default 15 minutes). */
+  progressDeadlineMs?: number;
+  /** owner names this worker in leases (default a random ID). */
+  owner?: string;
+}
+
+/** WorkerDeps are the adapters the worker uses. */
+export interface WorkerDeps {
+  /** store is the deployment store. */
+  store: DeploymentStore;
+  /** nomad is the everyday Nomad client. */
+  nomad: NomadClient;
+  /** namespaces creates team namespaces (the only user of the management token). */
+  namespaces: NamespaceProvisioner;
+  /** bus publishes state changes. */
+  bus: EventBus;
+  /** logger logs steps (never values). */
+  logger: Logger;
+  /** secretKey opens the sealed item values. */
+  secretKey: Buffer;
+}
+
+class LeaseLost extends Error {}
+class Stop extends Error {
+  readonly state: DeploymentState;
+  readonly reason: string;
+  readonly failure: Failure | null;
+  readonly output: string | null;
+  constructor(state: DeploymentState, reason: string, failure: Failure | null = null, output: string | null = null) {
+    super(reason);
+    this.state = state;
+    this.reason = reason;
+    this.failure = failure;
+    this.output = output;
+  }
+}
+
+const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((r) => {
+  const t = setTimeout(r, ms);
+  signal?.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true });
+});
+
+/** DeploymentWorker runs deployments from the queue until stopped. */
+export class DeploymentWorker {
+  private readonly d: WorkerDeps;
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private readonly concurrency: number;
+  private readonly history: number;
+  private readonly deadlineMs: number;
+  /** owner is this worker's lease name. */
+  readonly owner: string;
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private stopping = new AbortController();
+  private wake: (() => void) | null = null;
+
+  constructor(d: WorkerDeps, o: WorkerOptions = {}) {
+    this.d = d;
+    this.leaseMs = o.leaseMs ?? 15_000;
+    this.pollMs = o.pollMs ?? 500;
+    this.concurrency = o.concurrency ?? 8;
+    this.history = o.history ?? 10;
+    this.deadlineMs = o.progressDeadlineMs ?? 15 * 60_000;
+    this.owner = o.owner ?? `worker-${randomUUID()}`;
+  }
+
+  /** start begins claiming work (idempotent). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (let i = 0; i < this.concurrency; i++) this.loops.push(this.loop());
+  }
+
+  /** poke makes idle loops look for work now (after a deployment was queued). */
+  poke(): void {
+    this.wake?.();
+  }
+
+  /** stop ends the loops; deployments in flight keep their lease and are resumed by whoever claims them next. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.stopping.abort();
+    await Promise.allSettled(this.loops);
+    this.loops = [];
+    this.stopping = new AbortController();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let row: DeploymentRow | null = null;
+      try {
+        row = await this.d.store.claim(this.owner, this.leaseMs);
+      } catch (e) {
+        if (!this.running) return;
+        this.d.logger.warn({ err: e }, 'deployment claim failed');
+      }
+      if (!row) {
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, this.pollMs);
+          this.wake = () => { clearTimeout(t); r(); };
+          this.stopping.signal.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true });
+        });
+        continue;
+      }
+      await this.runOne(row);
+    }
+  }
+
+  /** runOne runs one claimed deployment to a terminal state (or until its lease is lost or the worker stops). */
+  async runOne(row: DeploymentRow): Promise<void> {
+    const lease = new AbortController();
+    const beat = setInterval(() => {
+      this.d.store.renew(row.id, this.owner, this.leaseMs).then((ok) => { if (!ok) lease.abort(); }, () => undefined);
+    }, Math.max(200, Math.floor(this.leaseMs / 3)));
+    const signal = AbortSignal.any([lease.signal, this.stopping.signal]);
+    try {
+      if (row.attempts > 1) await this.event(row, 'resumed', `resumed by ${this.owner} at step ${row.step} (attempt ${row.attempts})`);
+      if (!row.deadlineAt) {
+        row.deadlineAt = new Date(Date.now() + this.deadlineMs);
+        await this.d.store.update(row.id, { deadlineAt: row.deadlineAt });
+        await this.publish(row, 'deployment.deploying', 'deploying');
+      }
+      await this.pipeline(row, signal);
+    } catch (e) {
+      if (signal.aborted || e instanceof LeaseLost) return;
+      if (e instanceof Stop) await this.finish(row, e.state, e.reason, e.failure, e.output);
+      else {
+        this.d.logger.error({ err: e, deploymentId: row.id }, 'deployment step failed');
+        // Transient errors (Nomad 5xx, connection loss) are retried by whoever claims the row after the lease expires;
+        // past the deadline the deployment fails with the error.
+        if (row.deadlineAt && Date.now() > new Date(row.deadlineAt).getTime()) {
+          await this.finish(row, 'failed', `the deployment did not finish before its deadline: ${(e as Error).message}`, { cause: 'deadline', events: [], placement: {}, allocationId: null }, null);
+        } else {
+          await this.event(row, 'step_error', `step ${row.step} failed: ${(e as Error).message}; retrying`).catch(() => undefined);
+          await this.d.store.update(row.id, { leaseExpiresAt: new Date(Date.now() + 1_000) }).catch(() => undefined);
+        }
+      }
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  private async step(row: DeploymentRow, step: string, progress: Partial<Progress>, fields: Partial<DeploymentRow> = {}): Promise<void> {
+    row.step = step;
+    row.progress = { ...row.progress, ...progress };
+    await this.d.store.update(row.id, { step, progress: row.progress, ...fields });
+  }
+
+  private async event(row: DeploymentRow, kind: string, message: string, data?: Record<string, unknown>): Promise<void> {
+    await this.d.store.addEvent(row.id, kind, message, data);
+  }
+
+  private async publish(row: DeploymentRow, type: string, reason: string): Promise<void> {
+    try {
+      await publishDeploymentEvent(this.d.bus, { type, teamId: row.teamId, serviceId: row.serviceId, deploymentId: row.id, reason });
+    } catch (e) {
+      this.d.logger.warn({ err: e }, 'could not publish a deployment event');
+    }
+  }
+
+  /** checkRequests stops the pipeline when the deployment was cancelled or superseded (before anything is registered). */
+  private async requests(row: DeploymentRow): Promise<{ cancel: boolean; supersede: boolean }> {
+    const fresh = await this.d.store.get(row.id);
+    if (!fresh || fresh.leaseOwner !== this.owner || fresh.state !== 'deploying') throw new LeaseLost();
+    row.cancelRequested = fresh.cancelRequested;
+    row.supersedeRequested = fresh.supersedeRequested;
+    return { cancel: fresh.cancelRequested, supersede: fresh.supersedeRequested };
+  }
+
+  private async beforeRegister(row: DeploymentRow): Promise<void> {
+    const r = await this.requests(row);
+    if (r.cancel) throw new Stop('cancelled', 'cancelled before it was registered; nothing changed in the cluster');
+    if (r.supersede) throw new Stop('superseded', 'superseded by a newer deployment before it was registered');
+  }
+
+  private async pipeline(row: DeploymentRow, signal: AbortSignal): Promise<void> {
+    const job = (row.job as unknown as { Job: Job }).Job;
+    const ns = row.namespace;
+    await this.beforeRegister(row);
+    if (!row.progress.namespace) {
+      const r = await this.d.namespaces.ensure(ns, `Drover team ${row.teamId}`);
+      await this.step(row, 'namespace', { namespace: true });
+      await this.event(row, 'namespace', r.created ? `created namespace ${ns}` : `namespace ${ns} exists`);
+    }
+    if (!row.progress.variables && row.variablesPath && row.sealedValues) {
+      const modifyIndex = await this.writeVariables(row);
+      await this.step(row, 'variables', { variables: { modifyIndex } });
+      await this.event(row, 'variables', `wrote ${row.variableKeys.length} variable item(s) to ${row.variablesPath}`, { modifyIndex });
+    }
+    if (!row.progress.volumes && row.volumes.length > 0) {
+      await this.ensureVolumes(row);
+      await this.step(row, 'volumes', { volumes: true });
+    }
+    if (!row.progress.registered) await this.planAndRegister(row, job);
+    if (signal.aborted) throw new LeaseLost();
+    if (row.periodic) {
+      throw new Stop('healthy', 'registered: the cron service runs on its schedule');
+    }
+    await this.follow(row, signal);
+  }
+
+  /** writeVariables merges this deployment's items into the job's variable (check-and-set), pruning old sets. */
+  private async writeVariables(row: DeploymentRow): Promise<number> {
+    const values = openValues(this.d.secretKey, row.sealedValues ?? '', row.id);
+    const kept = new Set<string>();
+    for (const id of await this.d.store.keptIds(row.serviceId, this.history)) {
+      const r = await this.d.store.get(id);
+      for (const k of r?.variableKeys ?? []) kept.add(k.split('.')[0] ?? '');
+    }
+    for (const k of Object.keys(values)) kept.add(k.split('.')[0] ?? '');
+    const path = row.variablesPath ?? '';
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const cur = (await this.d.nomad.variables.peek(path, { namespace: row.namespace })).data;
+      const items: Record<string, string> = {};
+      for (const [k, v] of Object.entries(cur?.Items ?? {})) if (kept.has(k.split('.')[0] ?? '')) items[k] = v;
+      Object.assign(items, values);
+      const size = Object.entries(items).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+      if (size > NOMAD_VARIABLE_LIMIT) {
+        throw new Stop('failed', `the variable values take ${size} bytes with the kept rollback history; Nomad allows ${NOMAD_VARIABLE_LIMIT} bytes per job`,
+          { cause: 'variables_too_large', events: [], placement: {}, allocationId: null });
+      }
+      try {
+        const r = await this.d.nomad.variables.upsert({ Path: path, Namespace: row.namespace, Items: items }, { checkIndex: cur?.ModifyIndex ?? 0 });
+        return r.data.ModifyIndex ?? r.meta.lastIndex;
+      } catch (e) {
+        if (e instanceof NomadCasConflictError) continue;
+        throw e;
+      }
+    }
+    throw new Error('the job variable kept changing under concurrent writers');
+  }
+
+  private async ensureVolumes(row: DeploymentRow): Promise<void> {
+    const existing = (await this.d.nomad.hostVolumes.list({}, { namespace: row.namespace })).data;
+    const names = new Set(existing.map((v) => v.Name));
+    for (const v of row.volumes) {
+      if (names.has(v.name)) continue;
+      await this.d.nomad.hostVolumes.create({
+        Name: v.name, Namespace: row.namespace, PluginID: 'mkdir', NodePool: 'default',
+        RequestedCapacityMinBytes: v.sizeBytes, RequestedCapacityMaxBytes: v.sizeBytes,
+        RequestedCapabilities: [{ AccessMode: 'single-node-single-writer', AttachmentMode: 'file-system' }],
+      });
+      await this.event(row, 'volume', `created host volume ${v.name}`);
+    }
+  }
+
+  private async liveJob(row: DeploymentRow): Promise<Job | null> {
+    try {
+      return (await this.d.nomad.jobs.info(row.jobId, { namespace: row.namespace })).data;
+    } catch (e) {
+      if (isNomadNotFound(e)) return null;
+      throw e;
+    }
+  }
+
+  private async markRegistered(row: DeploymentRow, evalId: string, live: Job): Promise<void> {
+    await this.step(row, 'registered', { registered: { evalId, jobModifyIndex: live.JobModifyIndex ?? 0, jobVersion: live.Version ?? null } });
+  }
+
+  private async planAndRegister(row: DeploymentRow, job: Job): Promise<void> {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      let live = await this.liveJob(row);
+      if (live && live.Meta?.['drover.deployment'] === row.id && !live.Stop) {
+        // A previous attempt registered the job and crashed before recording it: never register twice.
+        await this.markRegistered(row, '', live);
+        await this.event(row, 'registered', `job ${row.jobId} version ${live.Version ?? '?'} was registered by an earlier attempt`);
+        return;
+      }
+      if (live && (live.Periodic != null) !== row.periodic) {
+        // Nomad cannot turn a job periodic (or back) in place: purge it and register anew.
+        await this.d.nomad.jobs.deregister(row.jobId, { purge: true }, { namespace: row.namespace });
+        await this.event(row, 'purged', `deregistered ${row.jobId} with purge: the service ${row.periodic ? 'became' : 'is no longer'} a cron service`);
+        live = null;
+      }
+      if (!row.progress.plan || attempt > 0) {
+        const hadStable = live !== null && !live.Stop && (live.Stable === true || (live.Version ?? 0) > 0);
+        let plan;
+        try {
+          plan = (await this.d.nomad.jobs.plan(job, { diff: true }, { namespace: row.namespace })).data;
+        } catch (e) {
+          throw this.rejected(e, 'plan');
+        }
+        const warnings = (plan.Warnings ?? '').trim() === '' ? [] : [plan.Warnings ?? ''];
+        await this.step(row, 'planned', { plan: { jobModifyIndex: live?.JobModifyIndex ?? 0 }, hadStable }, { planDiff: plan.Diff ?? null, nomadWarnings: warnings });
+        await this.event(row, 'planned', `planned against job modify index ${live?.JobModifyIndex ?? 0}`, { diffType: plan.Diff?.Type ?? null });
+      }
+      await this.beforeRegister(row);
+      try {
+        const r = await this.d.nomad.jobs.register(job, { enforceIndex: true, modifyIndex: row.progress.plan?.jobModifyIndex ?? 0 });
+        const after = await this.liveJob(row);
+        const nomadWarnings = [...row.nomadWarnings, ...r.data.warnings];
+        row.nomadWarnings = nomadWarnings;
+        await this.step(row, 'registered', {
+          registered: { evalId: r.data.evalId, jobModifyIndex: r.data.jobModifyIndex, jobVersion: after?.Meta?.['drover.deployment'] === row.id ? after.Version ?? null : null },
+        }, { nomadWarnings });
+        await this.event(row, 'registered', `registered ${row.jobId} (evaluation ${r.data.evalId || 'none'}, version ${after?.Version ?? '?'})`, { warnings: r.data.warnings });
+        return;
+      } catch (e) {
+        if (e instanceof NomadJobModifyIndexConflictError) {
+          await this.event(row, 'register_conflict', 'the job changed since it was planned; planning again');
+          continue;
+        }
+        throw this.rejected(e, 'register');
+      }
+    }
+    throw new Error('the job kept changing while it was planned');
+  }
+
+  private rejected(e: unknown, what: string): unknown {
+    if (e instanceof NomadUnexpectedResponseError && (e.status === 400 || (e.status === 500 && /validat|cannot update|invalid/i.test(e.body)))) {
+      return new Stop('failed', `Nomad rejected the job at ${what}: ${e.body.trim().slice(0, 2000)}`, { cause: 'rejected', events: [], placement: {}, allocationId: null });
+    }
+    return e;
+  }
+
+  /** follow watches the evaluation, then the Nomad deployment of the registered version, until a terminal state. */
+  private async follow(row: DeploymentRow, signal: AbortSignal): Promise<void> {
+    const reg = row.progress.registered;
+    if (!reg) throw new Error('internal: follow before register');
+    const ns = row.namespace;
+    const evalIds = reg.evalId ? [reg.evalId] : [];
+    if (reg.evalId && row.step === 'registered') {
+      let index = 0;
+      for (;;) {
+        await this.checkInFlight(row, undefined, evalIds);
+        const r = await this.d.nomad.evaluations.info(reg.evalId, { namespace: ns, index, wait: 1_000, signal });
+        index = r.meta.lastIndex < index ? 0 : r.meta.lastIndex;
+        const st = r.data.Status ?? '';
+        if (st === 'complete' || st === 'failed' || st === 'canceled') {
+          const failed = Object.keys(r.data.FailedTGAllocs ?? {});
+          await this.step(row, 'evaluated', {});
+          await this.event(row, 'evaluated', `evaluation ${st}${failed.length ? `; could not place group(s) ${failed.join(', ')} yet` : ''}`);
+          break;
+        }
+        if (signal.aborted) throw new LeaseLost();
+      }
+    }
+    let version = reg.jobVersion;
+    if (version === null) {
+      const live = await this.liveJob(row);
+      if (live?.Meta?.['drover.deployment'] === row.id) version = live.Version ?? null;
+    }
+    let depId = row.progress.nomadDeploymentId;
+    let index = 0;
+    let polls = 0;
+    for (;;) {
+      if (signal.aborted) throw new LeaseLost();
+      if (!depId) {
+        const deps = (await this.d.nomad.jobs.deployments(row.jobId, {}, { namespace: ns })).data;
+        const mine = deps.find((x) => version !== null && x.JobVersion === version);
+        if (mine?.ID) {
+          depId = mine.ID;
+          await this.step(row, 'watching', { nomadDeploymentId: depId });
+          await this.event(row, 'nomad_deployment', `following Nomad deployment ${depId}`);
+        } else {
+          await this.checkInFlight(row, undefined, evalIds);
+          if (++polls > 40) {
+            const allocs = (await this.d.nomad.jobs.allocations(row.jobId, {}, { namespace: ns })).data;
+            if (allocs.some((a) => a.ClientStatus === 'running' && a.JobVersion === version)) throw new Stop('healthy', 'running (Nomad made no deployment for this version)');
+          }
+          await sleep(250, signal);
+          continue;
+        }
+      }
+      const r = await this.d.nomad.deployments.info(depId, { namespace: ns, index, wait: 1_000, signal });
+      index = r.meta.lastIndex < index ? 0 : r.meta.lastIndex;
+      const st = r.data.Status ?? '';
+      const desc = r.data.StatusDescription ?? '';
+      if (st === 'successful') throw new Stop('healthy', `healthy: ${desc || 'all allocations are healthy'}`);
+      if (st === 'failed') {
+        const fresh = await this.requests(row);
+        if (fresh.cancel && /fail(ed)? by user/i.test(desc)) throw new Stop('cancelled', `cancelled; Nomad rolls back to the last good version (${desc})`);
+        const dx = await diagnose(this.d.nomad, ns, row.jobId, depId, desc, evalIds);
+        throw new Stop('failed', dx.reason, dx.failure, dx.output);
+      }
+      if (st === 'cancelled') {
+        const fresh = await this.requests(row);
+        if (fresh.supersede) throw new Stop('superseded', `superseded by a newer deployment (${desc})`);
+        throw new Stop('failed', `Nomad cancelled the deployment: ${desc}`, { cause: 'error', events: [], placement: {}, allocationId: null });
+      }
+      await this.checkInFlight(row, depId, evalIds);
+    }
+  }
+
+  /** checkInFlight acts on cancel, supersede and the deadline while the registered job rolls out. */
+  private async checkInFlight(row: DeploymentRow, depId: string | undefined, evalIds: string[]): Promise<void> {
+    const r = await this.requests(row);
+    const ns = row.namespace;
+    if (r.supersede) throw new Stop('superseded', 'superseded by a newer deployment of the service');
+    const pastDeadline = row.deadlineAt !== null && Date.now() > new Date(row.deadlineAt).getTime();
+    if (r.cancel || pastDeadline) {
+      // With a good version to return to, wait for the Nomad deployment to exist, then fail it (auto-revert).
+      if (row.progress.hadStable && !depId && row.progress.registered) return;
+      if (row.progress.hadStable && depId) {
+        await this.d.nomad.deployments.fail(depId, { namespace: ns }).catch((e: unknown) => { if (!isNomadNotFound(e)) throw e; });
+      } else {
+        // A first deployment that never became healthy has nothing to revert to: stop it.
+        await this.d.nomad.jobs.deregister(row.jobId, {}, { namespace: ns }).catch((e: unknown) => { if (!isNomadNotFound(e)) throw e; });
+      }
+      if (r.cancel) {
+        throw new Stop('cancelled', row.progress.hadStable
+          ? 'cancelled; the Nomad deployment was failed so auto-revert restores the last good version'
+          : 'cancelled; the first deployment never became healthy, so its job was stopped');
+      }
+      const dx = await diagnose(this.d.nomad, ns, row.jobId, depId, 'the progress deadline passed', evalIds);
+      throw new Stop('failed', `the deployment did not become healthy before its deadline: ${dx.reason}`, { ...dx.failure, cause: dx.failure.cause === 'error' ? 'deadline' : dx.failure.cause }, dx.output);
+    }
+  }
+
+  /** finish records a terminal state (only while this worker still holds the lease). */
+  private async finish(row: DeploymentRow, state: DeploymentState, reason: string, failure: Failure | null, output: string | null): Promise<void> {
+    const progress: Progress & { healthyAt?: string } = state === 'healthy' ? { ...row.progress, healthyAt: new Date().toISOString() } : row.progress;
+    const updated = (await this.d.store.db.query(
+      `UPDATE deployments SET state = $3, reason = $4, failure = $5, output_tail = $6, progress = $7, step = 'done', finished_at = now(),
+         lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+       WHERE id = $1 AND lease_owner = $2 AND state = 'deploying' RETURNING id`,
+      [row.id, this.owner, state, reason, failure ? JSON.stringify(failure) : null, output, JSON.stringify(progress)],
+    )) as unknown[];
+    const list = Array.isArray(updated[0]) ? (updated[0] as unknown[]) : updated;
+    if (list.length === 0) return;
+    await this.event(row, state, reason, failure ? { cause: failure.cause } : undefined);
+    if (state === 'healthy') {
+      const rt = await this.d.store.runtime(row.serviceId);
+      await this.d.store.setRuntime({
+        serviceId: row.serviceId, teamId: row.teamId, namespace: row.namespace, jobId: row.jobId, desired: 'running', currentDeploymentId: row.id, replicas: null,
+        drift: rt?.drift ?? null,
+      });
+    } else if (state === 'cancelled' && !row.progress.hadStable && row.progress.registered) {
+      const rt = await this.d.store.runtime(row.serviceId);
+      if (rt) await this.d.store.setRuntime({ ...rt, desired: 'stopped' });
+    }
+    this.d.logger.info({ deploymentId: row.id, state }, 'deployment finished');
+    await this.publish(row, `deployment.${state}`, reason);
+  }
+}
