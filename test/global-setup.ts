@@ -86,9 +86,17 @@ export async function globalSetup(): Promise<void> {
   const adminUrl = pg.url('postgres');
   process.env.DROVER_TEST_DATABASE_URL = adminUrl;
   process.env.DROVER_TEST_REDIS_URL = rd.url;
-  const template = await prepareTemplate(adminUrl);
-  process.env.DROVER_TEST_TEMPLATE_DATABASE = template;
-  await dropLeftovers(adminUrl, template);
+  try {
+    const template = await prepareTemplate(adminUrl);
+    process.env.DROVER_TEST_TEMPLATE_DATABASE = template;
+    await dropLeftovers(adminUrl, template);
+  } catch (e) {
+    // A broken migration fails the tests that need the migrated schema (createTestDatabase rethrows this), not
+    // every test of the run.
+    const message = `the migrations do not apply: ${(e as Error).message}`;
+    console.error(`global setup: ${message}`);
+    process.env.DROVER_TEST_TEMPLATE_ERROR = message;
+  }
   if (process.env.DROVER_TEST_SETUP_VERBOSE) console.error(`global setup: ${Date.now() - t0} ms (postgres ${pg.adopted ? 'reused' : 'started'})`);
 }
 

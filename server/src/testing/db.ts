@@ -94,7 +94,8 @@ export interface CreateTestDatabaseOptions {
  */
 export async function createTestDatabase(options: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
   const adminUrl = testAdminUrl();
-  const template = process.env.DROVER_TEST_TEMPLATE_DATABASE ?? (await prepareTemplate(adminUrl));
+  if (!options.empty && process.env.DROVER_TEST_TEMPLATE_ERROR) throw new Error(process.env.DROVER_TEST_TEMPLATE_ERROR);
+  const template = options.empty ? '' : process.env.DROVER_TEST_TEMPLATE_DATABASE ?? (await prepareTemplate(adminUrl));
   const name = `test_${process.pid}_${randomBytes(4).toString('hex')}`;
   await withClient(adminUrl, async (c) => {
     for (let attempt = 0; ; attempt++) {
