@@ -396,6 +396,80 @@ describe('Traefik static configuration', () => {
   });
 });
 
+/** Schema is a JSON Schema node of the Traefik dynamic configuration contract. */
+type Schema = { $ref?: string; type?: string | string[]; properties?: Record<string, Schema>; additionalProperties?: Schema | boolean; oneOf?: Schema[]; anyOf?: Schema[]; items?: Schema };
+
+/**
+ * tagsToDynamic turns a service's traefik.* catalog tags into the dynamic configuration Traefik's Consul Catalog
+ * provider builds from them (contracts README): keys matched case-insensitively to the schema's names, values coerced
+ * by the schema's types, `tls=true` as `{}`, a router without a service given the one service the tags define, and
+ * each load balancer given a server (the catalog supplies those).
+ */
+function tagsToDynamic(tags: string[], schema: Schema): Record<string, unknown> {
+  const defs = (schema as { definitions?: Record<string, Schema> }).definitions ?? {};
+  const deref = (s: Schema): Schema => (s.$ref ? deref(defs[s.$ref.replace('#/definitions/', '')] as Schema) : s);
+  const child = (s: Schema, seg: string): { name: string; schema: Schema } | undefined => {
+    const node = deref(s);
+    const maps = [node.properties, ...(node.oneOf ?? []).map((o) => deref(o).properties), ...(node.anyOf ?? []).map((o) => deref(o).properties)];
+    for (const m of maps) {
+      const hit = Object.keys(m ?? {}).find((k) => k.toLowerCase() === seg.toLowerCase());
+      if (hit && m) return { name: hit, schema: m[hit] as Schema };
+    }
+    if (typeof node.additionalProperties === 'object') return { name: seg, schema: node.additionalProperties };
+    return undefined;
+  };
+  const out: Record<string, unknown> = {};
+  for (const tag of tags) {
+    if (!tag.startsWith('traefik.') || tag === 'traefik.enable=true' || tag.startsWith('traefik.consulcatalog.')) continue;
+    const eq = tag.indexOf('=');
+    const path = tag.slice('traefik.'.length, eq).split('.');
+    const raw = tag.slice(eq + 1);
+    let node: Schema = schema;
+    let target: Record<string, unknown> = out;
+    path.forEach((seg, i) => {
+      const c = child(node, seg);
+      assert.ok(c, `tag ${tag}: "${seg}" is not a Traefik name here`);
+      node = deref(c.schema);
+      if (i < path.length - 1) {
+        target[c.name] ??= {};
+        target = target[c.name] as Record<string, unknown>;
+      } else {
+        const type = Array.isArray(node.type) ? node.type[0] : node.type;
+        target[c.name] = type === 'boolean' ? raw === 'true'
+          : type === 'integer' || type === 'number' ? Number(raw)
+            : type === 'array' ? raw.split(',')
+              : type === 'object' && raw === 'true' ? {} : raw;
+      }
+    });
+  }
+  const http = (out.http ?? {}) as { routers?: Record<string, Record<string, unknown>>; services?: Record<string, { loadBalancer?: Record<string, unknown> }> };
+  const services = Object.keys(http.services ?? {});
+  for (const r of Object.values(http.routers ?? {})) if (!r.service && services.length === 1) r.service = services[0];
+  for (const svc of Object.values(http.services ?? {})) if (svc.loadBalancer) svc.loadBalancer.servers = [{ url: 'http://10.0.0.1:20000' }];
+  return out;
+}
+
+describe("Drover's own routing", () => {
+  test("the dashboard's catalog tags make a valid Traefik router on an entry point the static configuration has", async () => {
+    const schema = JSON.parse(readFileSync(join(contractsDir, 'traefik-v3-file-provider.json'), 'utf8')) as Schema;
+    const job = await parseHcl('drover.nomad.hcl', readFileSync(join(repoRoot, 'jobspecs', 'drover.nomad.hcl'), 'utf8'));
+    const group = labeled(labeled(job, 'job', 'drover')[0], 'group', 'api')[0];
+    const tags = blocks(group, 'service').flatMap((s) => (s.tags as string[] | undefined) ?? []);
+    assert.ok(tags.includes('traefik.enable=true'), 'with exposedByDefault=false nothing is routed without traefik.enable=true');
+    const dynamic = tagsToDynamic(tags, schema);
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+    assert.ok(validate(dynamic), JSON.stringify(validate.errors, null, 2));
+    const http = dynamic.http as { routers: Record<string, { entryPoints: string[]; service: string; tls?: object }>; services: Record<string, unknown> };
+    const staticCfg = parseYaml(file('drover-1', 'traefik/traefik.yml')) as { entryPoints: Record<string, { address: string }> };
+    for (const [name, r] of Object.entries(http.routers)) {
+      assert.ok(r.service in http.services, `router ${name}: service ${r.service} is not defined by the tags`);
+      assert.ok(r.tls, `router ${name} serves TLS`);
+      for (const ep of r.entryPoints) assert.equal(staticCfg.entryPoints[ep]?.address, ':443', `router ${name}: entry point ${ep}`);
+    }
+    assert.throws(() => tagsToDynamic(['traefik.http.routers.x.rulez=Host(`a`)'], schema), /rulez/, 'a misspelt tag is caught');
+  });
+});
+
 describe('Docker and the platform secrets', () => {
   test('the Docker daemon forbids privilege escalation', () => {
     const d = JSON.parse(file('worker-1', 'docker/daemon.json')) as Record<string, unknown>;
