@@ -11,8 +11,8 @@ import { repoRoot, run } from './tools.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'drover-vagrant-home-'));
 after(() => rmSync(home, { recursive: true, force: true }));
-// A private VAGRANT_HOME keeps the check from touching the user's boxes and plugins.
-const env = { VAGRANT_HOME: home, VAGRANT_CHECKPOINT_DISABLE: '1', VAGRANT_NO_COLOR: '1' };
+// A private VAGRANT_HOME and dotfile folder keep the check from touching the user's boxes, plugins and the repo.
+const env = { VAGRANT_HOME: home, VAGRANT_DOTFILE_PATH: join(home, 'dotfile'), VAGRANT_CHECKPOINT_DISABLE: '1', VAGRANT_NO_COLOR: '1' };
 
 describe('Vagrant lab', () => {
   test('vagrant validate accepts the Vagrantfile with the default three nodes', async () => {
