@@ -225,7 +225,7 @@ function validateReschedule(r: Obj, p: string, add: Add): void {
   }
   if (fn !== 'constant') {
     if (maxDelay < 5 * SECOND) {
-      add(`${p}/MaxDelay`, `Max Delay cannot be less than 5s (got ${goDuration(maxDelay)})`);
+      add(`${p}/MaxDelay`, `Max Delay cannot be less than 5s (got ${goDuration(delay)})`);
       pre = false;
     }
     if (maxDelay < delay) {
@@ -311,7 +311,6 @@ const requiresPort = (c: Obj): boolean => ['http', 'tcp', 'grpc'].includes(str(c
  * duplicates, checks, and that every port label a service or check uses names a port of the network in scope.
  */
 function validateServices(services: Obj[], p: string, add: Add, portLabels: Set<string>, scope: 'group' | 'task', taskNames: Set<string>): void {
-  const known = new Set<string>();
   const servicePorts = new Map<string, Set<string>>();
   const addPort = (label: string, svc: string, path: string): void => {
     if (!servicePorts.has(label)) servicePorts.set(label, new Set());
@@ -327,11 +326,7 @@ function validateServices(services: Obj[], p: string, add: Add, portLabels: Set<
     const ou = str(s.OnUpdate);
     if (!['', 'require_healthy', 'ignore_warnings', 'ignore'].includes(ou)) add(`${sp}/OnUpdate`, `Service on_update must be "require_healthy", "ignore_warnings" or "ignore"; not "${ou}"`);
     if (provider === 'nomad' && isObj(s.Connect)) add(`${sp}/Connect`, 'Service with provider nomad cannot include Connect blocks');
-    if (scope === 'task' && str(s.TaskName) !== '') add(`${sp}/TaskName`, 'Service task name must be unset within a task');
     if (scope === 'group' && str(s.TaskName) !== '' && !taskNames.has(str(s.TaskName))) add(`${sp}/TaskName`, `Service ${name} references unknown task ${str(s.TaskName)}`);
-    const key = `${name}${portLabel}`;
-    if (known.has(key)) add(`${sp}/Name`, `Service ${name} is duplicate`);
-    known.add(key);
     if (portLabel !== '' && !(am === 'driver' && /^\d+$/.test(portLabel))) addPort(portLabel, name, `${sp}/PortLabel`);
     const checkNames = new Set<string>();
     arr(s.Checks).forEach((c, ci) => {
@@ -343,7 +338,6 @@ function validateServices(services: Obj[], p: string, add: Add, portLabels: Set<
         add(`${cp}/PortLabel`, `check ${cname} invalid: check requires a port but neither check nor service "${name}" have a port`);
         return;
       }
-      if (scope === 'group' && str(c.Type).toLowerCase() === 'script' && str(c.TaskName) === '' && str(s.TaskName) === '') add(`${cp}/TaskName`, `check ${cname} invalid: script checks in a group service require a task name`);
       validateCheck(c, cp, (path, m) => add(path, `check ${cname} invalid: ${m}`), provider);
       if (!requiresPort(c)) return;
       const eff = str(c.PortLabel) || portLabel;
@@ -371,36 +365,99 @@ function networkPortLabels(networks: Obj[]): Set<string> {
   return labels;
 }
 
-function validateNetworks(networks: Obj[], p: string, add: Add, staticPorts: Map<number, string>, owner: string): void {
-  const labels = new Set<string>();
-  networks.forEach((n, ni) => {
-    const np = `${p}/${ni}`;
-    const mode = str(n.Mode);
-    if (!(mode === '' || mode === 'host' || mode === 'bridge' || mode === 'none' || mode.startsWith('cni/') || mode.startsWith('container:'))) add(`${np}/Mode`, `Invalid network mode "${mode}"`);
-    for (const kind of ['ReservedPorts', 'DynamicPorts'] as const) {
-      arr(n[kind]).forEach((port, pi) => {
-        const pp = `${np}/${kind}/${pi}`;
-        const label = str(port.Label);
-        if (label === '') add(`${pp}/Label`, 'Port label cannot be empty');
-        else if (!/^[a-zA-Z0-9_]+$/.test(label)) add(`${pp}/Label`, `Port label "${label}" must contain only alphanumeric characters and underscores`);
-        if (labels.has(label)) add(`${pp}/Label`, `Port label ${label} already in use`);
-        labels.add(label);
-        const value = num(port.Value), to = num(port.To);
-        if (value < 0) add(`${pp}/Value`, `Port "${label}" cannot be negative`);
-        if (value > 65535) add(`${pp}/Value`, `Port "${label}" cannot be greater than 65535`);
-        if (to < -1) add(`${pp}/To`, `Port "${label}" cannot be mapped to negative value ${to}`);
-        if (to > 65535) add(`${pp}/To`, `Port "${label}" cannot be mapped to a port greater than 65535`);
-        if (kind === 'ReservedPorts') {
-          if (value === 0) add(`${pp}/Value`, `Port "${label}" is reserved but has no value`);
-          else if (!bool(port.IgnoreCollision)) {
-            const other = staticPorts.get(value);
-            if (other !== undefined) add(`${pp}/Value`, `Static port ${value} already reserved by ${other}`);
-            else staticPorts.set(value, `${owner}:${label}`);
-          }
-        } else if (value !== 0) add(`${pp}/Value`, `Dynamic port "${label}" cannot have a static value (${value})`);
+/**
+ * validateGroupNetworks ports `TaskGroup.validateNetworks`: unique port labels across the group network and task
+ * networks, static ports unique per host network and ≤ 65535, `To` within [-1, 65535], hostnames valid DNS names.
+ */
+function validateGroupNetworks(tg: Obj, p: string, addRaw: Add): void {
+  const add: Add = (path, m) => addRaw(path, `Task group network validation failed: ${m}`);
+  const labels = new Map<string, string>();
+  const staticPorts = new Map<string, Map<number, string>>();
+  const checkPort = (port: Obj, pp: string, owner: string, isTask: boolean): void => {
+    const label = str(port.Label);
+    const other = labels.get(label);
+    if (other !== undefined) add(`${pp}/Label`, `Port label ${label} already in use by ${other}`);
+    else if (!isTask) labels.set(label, 'taskgroup network');
+    const value = num(port.Value);
+    if (value !== 0) {
+      const hn = str(port.HostNetwork) || 'default';
+      const ports = staticPorts.get(hn) ?? new Map<number, string>();
+      const taken = ports.get(value);
+      if (taken !== undefined) add(`${pp}/Value`, `Static port ${value} already reserved by ${taken}`);
+      else if (value > 65535) add(`${pp}/Value`, `Port ${label} (${value}) cannot be greater than 65535`);
+      else {
+        ports.set(value, `${owner}:${label}`);
+        staticPorts.set(hn, ports);
+      }
+    }
+    if (!isTask) {
+      const to = num(port.To);
+      if (to < -1) add(`${pp}/To`, `Port "${label}" cannot be mapped to negative value ${to}`);
+      else if (to > 65535) add(`${pp}/To`, `Port "${label}" cannot be mapped to a port (${to}) greater than 65535`);
+    }
+  };
+  arr(tg.Networks).forEach((n, ni) => {
+    const np = `${p}/Networks/${ni}`;
+    arr(n.ReservedPorts).forEach((port, pi) => checkPort(port, `${np}/ReservedPorts/${pi}`, 'taskgroup network', false));
+    arr(n.DynamicPorts).forEach((port, pi) => checkPort(port, `${np}/DynamicPorts/${pi}`, 'taskgroup network', false));
+    const hostname = str(n.Hostname);
+    if (hostname !== '' && !hostname.includes('${') && !/^(?=.{1,253}\.?$)([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?)(\.[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?)*\.?$/.test(hostname)) add(`${np}/Hostname`, 'Hostname is not a valid DNS name');
+  });
+  arr(tg.Tasks).forEach((t, ti) => {
+    if (!isObj(t.Resources)) return;
+    arr(t.Resources.Networks).forEach((n, ni) => {
+      const np = `${p}/Tasks/${ti}/Resources/Networks/${ni}`;
+      arr(n.ReservedPorts).forEach((port, pi) => checkPort(port, `${np}/ReservedPorts/${pi}`, str(t.Name), true));
+      arr(n.DynamicPorts).forEach((port, pi) => checkPort(port, `${np}/DynamicPorts/${pi}`, str(t.Name), true));
+    });
+  });
+}
+
+/**
+ * validateGroupServiceSet ports the rest of `TaskGroup.validateServices` and
+ * `validateScriptChecksInGroupServices`: services unique by (task, name, port), one provider per group, task
+ * services and checks naming only their own task, group checks naming existing tasks, no driver address mode on
+ * group services, and group script checks naming a task.
+ */
+function validateGroupServiceSet(tg: Obj, p: string, add: Add): void {
+  const seen = new Set<string>();
+  const dups: string[] = [];
+  const providers = new Set<string>();
+  const taskNames = new Set(arr(tg.Tasks).map((t) => str(t.Name)));
+  const track = (task: string, svc: Obj): void => {
+    const id = `${task}->${str(svc.Name)}${str(svc.PortLabel) ? `:${str(svc.PortLabel)}` : ''}`;
+    if (seen.has(id)) dups.push(id);
+    seen.add(id);
+    providers.add(str(svc.Provider, 'consul'));
+  };
+  const sv: Add = (path, m) => add(path, `Task group service validation failed: ${m}`);
+  arr(tg.Tasks).forEach((t, ti) => {
+    arr(t.Services).forEach((svc, si) => {
+      const sp = `${p}/Tasks/${ti}/Services/${si}`;
+      if (str(svc.TaskName) !== '' && svc.TaskName !== t.Name) sv(`${sp}/TaskName`, `Service ${str(svc.Name)} is invalid: may only specify task the service belongs to, got "${str(svc.TaskName)}"`);
+      arr(svc.Checks).forEach((c, ci) => {
+        if (str(c.TaskName) !== '' && c.TaskName !== t.Name) sv(`${sp}/Checks/${ci}/TaskName`, `Check ${str(c.Name)} is invalid: may only specify task the check belongs to, got "${str(c.TaskName)}"`);
+      });
+      track(str(t.Name), svc);
+    });
+  });
+  arr(tg.Services).forEach((svc, si) => {
+    const sp = `${p}/Services/${si}`;
+    track('group', svc);
+    if (str(svc.AddressMode) === 'driver') sv(`${sp}/AddressMode`, `service "${str(svc.Name)}" cannot use address_mode="driver", only services defined in a "task" block can use this mode`);
+    arr(svc.Checks).forEach((c, ci) => {
+      if (str(c.TaskName) === '') return;
+      if (str(c.AddressMode) === 'driver') sv(`${sp}/Checks/${ci}/AddressMode`, `Check "${str(svc.Name)}" invalid: cannot use address_mode="driver", only checks defined in a "task" service block can use this mode`);
+      if (!taskNames.has(str(c.TaskName))) sv(`${sp}/Checks/${ci}/TaskName`, `Check ${str(c.Name)} invalid: refers to non-existent task ${str(c.TaskName)}`);
+    });
+    if (str(svc.TaskName) === '') {
+      arr(svc.Checks).forEach((c, ci) => {
+        if (str(c.Type) === 'script' && str(c.TaskName) === '') add(`${sp}/Checks/${ci}/TaskName`, `Task group service check validation failed: Service [${str(tg.Name)}]->${str(svc.Name)} or Check ${str(c.Name)} must specify task parameter`);
       });
     }
   });
+  if (dups.length > 0) sv(`${p}/Services`, `Services are not unique: ${dups.join(', ')}`);
+  if (providers.size > 1) sv(`${p}/Services`, 'Multiple service providers used: task group services must use the same provider');
 }
 
 function validateResources(r: Obj, p: string, add: Add): void {
@@ -503,7 +560,13 @@ function validateTask(t: Obj, p: string, add: Add, ctx: { jobType: string; tg: O
     if (disk !== undefined && !bool(lc.Disabled) && disk <= usage) add(`${p}/LogConfig`, `log storage (${usage} MB) must be less than requested disk capacity (${disk} MB)`);
   }
   validateConstraints(arr(t.Constraints), `${p}/Constraints`, add);
-  validateAffinities(arr(t.Affinities), `${p}/Affinities`, add);
+  if (ctx.jobType === 'system') {
+    if (Array.isArray(t.Affinities)) add(`${p}/Affinities`, 'System jobs may not have an affinity block');
+  } else validateAffinities(arr(t.Affinities), `${p}/Affinities`, add);
+  const update = isObj(ctx.tg.Update) ? ctx.tg.Update : undefined;
+  if (ctx.jobType === 'service' && update && num(update.ProgressDeadline) > 0 && num(t.KillTimeout) > num(update.ProgressDeadline)) {
+    add(`${p}/KillTimeout`, `KillTimout (${goDuration(num(t.KillTimeout))}) longer than the group's ProgressDeadline (${goDuration(num(update.ProgressDeadline))})`);
+  }
   arr(t.Constraints).forEach((c, i) => {
     const op = str(c.Operand);
     if (op === 'distinct_hosts' || op === 'distinct_property') add(`${p}/Constraints/${i}/Operand`, `Constraint ${i + 1} has disallowed Operand at task level: ${op}`);
@@ -544,13 +607,12 @@ function validateTask(t: Obj, p: string, add: Add, ctx: { jobType: string; tg: O
   arr(t.VolumeMounts).forEach((vm, i) => {
     const vp = `${p}/VolumeMounts/${i}`;
     const vol = str(vm.Volume);
-    if (vol === '') add(`${vp}/Volume`, `Volume Mount (${i}) is invalid: "volume mount references an empty volume"`);
+    if (vol === '') add(`${vp}/Volume`, `Volume Mount (${i}) references an empty volume`);
     else if (!ctx.volumes.has(vol)) add(`${vp}/Volume`, `Volume Mount (${i}) references undefined volume ${vol}`);
     const pm = str(vm.PropagationMode);
-    if (!['', 'private', 'host-to-task', 'bidirectional'].includes(pm)) add(`${vp}/PropagationMode`, `Volume Mount (${i}) is invalid: "volume mount has an invalid propagation mode"`);
+    if (!['', 'private', 'host-to-task', 'bidirectional'].includes(pm)) add(`${vp}/PropagationMode`, `Volume Mount (${i}) has an invalid propagation mode: "${pm}"`);
     const se = str(vm.SELinuxLabel);
     if (!['', 'z', 'Z'].includes(se)) add(`${vp}/SELinuxLabel`, `Volume Mount (${i}) is invalid: "volume mount has an invalid SELinux label"`);
-    if (str(vm.Destination) === '') add(`${vp}/Destination`, `Volume Mount (${i}) is invalid: "volume mount has an empty destination"`);
   });
   if (isObj(t.RestartPolicy)) validateRestart(t.RestartPolicy, `${p}/RestartPolicy`, add);
   if (t.Leader === true && isObj(t.Lifecycle)) add(`${p}/Leader`, 'Task cannot be both a leader and have a lifecycle');
@@ -568,8 +630,13 @@ function validateGroup(tg: Obj, p: string, add: Add, job: Obj): void {
   if (tasks.length === 0) add(`${p}/Tasks`, 'Missing tasks for task group');
   if (typeof tg.ShutdownDelay === 'number' && tg.ShutdownDelay < 0) add(`${p}/ShutdownDelay`, 'ShutdownDelay must be a positive value');
   validateConstraints(arr(tg.Constraints), `${p}/Constraints`, add);
-  validateAffinities(arr(tg.Affinities), `${p}/Affinities`, add);
-  validateSpreads(arr(tg.Spreads), `${p}/Spreads`, add);
+  if (jobType === 'system') {
+    if (Array.isArray(tg.Affinities)) add(`${p}/Affinities`, 'System jobs may not have an affinity block');
+    if (Array.isArray(tg.Spreads)) add(`${p}/Spreads`, 'System jobs may not have a spread block');
+  } else {
+    validateAffinities(arr(tg.Affinities), `${p}/Affinities`, add);
+    validateSpreads(arr(tg.Spreads), `${p}/Spreads`, add);
+  }
   if (typeof tg.MaxClientDisconnect === 'number' && tg.MaxClientDisconnect < 0) add(`${p}/MaxClientDisconnect`, 'max_client_disconnect cannot be negative');
   if (typeof tg.StopAfterClientDisconnect === 'number' && tg.StopAfterClientDisconnect < 0) add(`${p}/StopAfterClientDisconnect`, 'stop_after_client_disconnect must be a positive value');
   if (isObj(tg.RestartPolicy)) validateRestart(tg.RestartPolicy, `${p}/RestartPolicy`, add);
@@ -599,15 +666,17 @@ function validateGroup(tg: Obj, p: string, add: Add, job: Obj): void {
     }
   }
   if (isObj(tg.Scaling)) {
-    const min = num(tg.Scaling.Min), max = num(tg.Scaling.Max);
-    if (max < min) add(`${p}/Scaling/Max`, 'Scaling policy invalid: maximum count must not be less than minimum count');
-    if (count < min) add(`${p}/Count`, `Scaling policy invalid: task group count must not be less than minimum count in scaling policy`);
-    if (count > max && tg.Scaling.Max !== undefined && tg.Scaling.Max !== null) add(`${p}/Count`, `Scaling policy invalid: task group count must not be greater than maximum count in scaling policy`);
+    const sc: Add = (path, m) => add(path, `Task group scaling policy validation failed: Scaling policy invalid: ${m}`);
+    const min = num(tg.Scaling.Min), max = typeof tg.Scaling.Max === 'number' ? tg.Scaling.Max : -1;
+    if (max < 0) sc(`${p}/Scaling/Max`, 'maximum count must be specified and non-negative');
+    else if (max < min) sc(`${p}/Scaling/Max`, 'maximum count must not be less than minimum count');
+    if (min < 0) sc(`${p}/Scaling/Min`, 'minimum count must be specified and non-negative');
+    if (max < count) sc(`${p}/Count`, 'task group count must not be greater than maximum count in scaling policy');
+    if (count < min) sc(`${p}/Count`, 'task group count must not be less than minimum count in scaling policy');
   }
   const networks = arr(tg.Networks);
-  if (networks.length > 1) add(`${p}/Networks`, 'Only one network resource is allowed');
-  const staticPorts = new Map<number, string>();
-  validateNetworks(networks, `${p}/Networks`, add, staticPorts, 'taskgroup network');
+  validateGroupNetworks(tg, p, add);
+  validateGroupServiceSet(tg, p, add);
   const groupLabels = networkPortLabels(networks);
   const seen = new Map<string, number>();
   let leaders = 0;
@@ -617,7 +686,6 @@ function validateGroup(tg: Obj, p: string, add: Add, job: Obj): void {
     else if (seen.has(tn)) add(`${p}/Tasks/${i}/Name`, `Task ${i + 1} redefines '${tn}' from task ${(seen.get(tn) ?? 0) + 1}`);
     else seen.set(tn, i);
     if (t.Leader === true) leaders++;
-    if (isObj(t.Resources)) validateNetworks(arr(t.Resources.Networks), `${p}/Tasks/${i}/Resources/Networks`, add, staticPorts, tn);
   });
   if (leaders > 1) add(`${p}/Tasks`, 'Only one task may be marked as leader');
   const volumes = isObj(tg.Volumes) ? tg.Volumes : {};
@@ -625,7 +693,7 @@ function validateGroup(tg: Obj, p: string, add: Add, job: Obj): void {
     if (!isObj(v)) continue;
     validateVolumeRequest(vname, v, `${p}/Volumes/${esc(vname)}`, add, jobType, count, canaries);
   }
-  validateServices(arr(tg.Services), `${p}/Services`, add, groupLabels, 'group', new Set(seen.keys()));
+  validateServices(arr(tg.Services), `${p}/Services`, (path, m) => add(path, `Task group service validation failed: ${m}`), groupLabels, 'group', new Set(seen.keys()));
   tasks.forEach((t, i) => {
     validateTask(t, `${p}/Tasks/${i}`, (path, m) => add(path, `Task ${str(t.Name)} validation failed: ${m}`), {
       jobType, tg, volumes: new Set(Object.keys(volumes)), groupPortLabels: groupLabels,

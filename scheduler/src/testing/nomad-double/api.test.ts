@@ -88,7 +88,7 @@ test('registrations run Nomad\'s validation (400, multierror text) and job-updat
     job.TaskGroups[0].Services[0].PortLabel = 'www';
     const r = await register(d, job);
     assert.equal(r.status, 400);
-    assert.match(r.text, /^1 error occurred:\n\t\* Task group web validation failed: port label "www" referenced by services web-app does not exist\n\n$/);
+    assert.match(r.text, /^1 error occurred:\n\t\* Task group web validation failed: Task group service validation failed: port label "www" referenced by services web-app does not exist\n\n$/);
     const batch = aBatchJob('b');
     batch.TaskGroups[0].Update = { MaxParallel: 1 };
     assert.match((await register(d, batch)).text, /Job type "batch" does not allow update block/);
