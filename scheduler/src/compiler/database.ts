@@ -5,7 +5,7 @@
  */
 import { CompileError } from './errors.ts';
 import type { Database, DatabaseEngine, DesiredState } from './model.ts';
-import type { JobRegisterRequest, NomadTask } from './nomad-types.ts';
+import type { JobRegisterRequest, NomadConstraint, NomadTask } from './nomad-types.ts';
 import { assertId, hostVolumeName, isSlug, jobId as makeJobId, namespaceName } from './names.ts';
 import {
   hostVolumeRequest, jobMeta, placementConstraints, restartPolicies, sec, serviceMeta, taskResources, updateStrategy,
@@ -58,6 +58,15 @@ export const ENGINES: Record<DatabaseEngine, EngineSpec> = {
   },
 };
 
+/** NODE_ID_PATTERN is a Nomad node ID (a UUID). */
+export const NODE_ID_PATTERN: RegExp = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** pinned adds the constraint that keeps a database's job on the node holding its volume (when Nomad reported it). */
+export function pinned(constraints: NomadConstraint[] | null, d: Database): NomadConstraint[] | null {
+  if (d.volume.nodeId === undefined) return constraints;
+  return [...(constraints ?? []), { LTarget: '${node.unique.id}', Operand: '=', RTarget: d.volume.nodeId }];
+}
+
 /** checkDatabase applies the compiler's checks to a database. */
 export function checkDatabase(d: Database): void {
   const path = `databases.${d.name}`;
@@ -68,6 +77,7 @@ export function checkDatabase(d: Database): void {
   if (!spec) throw new CompileError(`${path}.engine`, 'must be postgres, mysql, redis or mongodb');
   if (!spec.versions.includes(d.version)) throw new CompileError(`${path}.version`, `must be one of ${spec.versions.join(', ')}`);
   if (!Number.isInteger(d.volume.sizeBytes) || d.volume.sizeBytes <= 0) throw new CompileError(`${path}.size`, 'must be positive');
+  if (d.volume.nodeId !== undefined && !NODE_ID_PATTERN.test(d.volume.nodeId)) throw new CompileError(`${path}.volume.nodeId`, 'is not a Nomad node ID');
   for (const [k, v] of Object.entries(d.resources)) {
     if (v !== undefined && (!Number.isInteger(v) || v <= 0)) throw new CompileError(`${path}.resources.${k}`, 'must be a positive integer');
   }
@@ -196,7 +206,7 @@ export function compileDatabase(state: DesiredState, d: Database, warnings: stri
       Priority: 60,
       Datacenters: settings.datacenters,
       NodePool: settings.nodePool,
-      Constraints: placementConstraints(settings),
+      Constraints: pinned(placementConstraints(settings), d),
       Meta: jobMeta(state, 'drover.database', d.id),
       Update: updateStrategy({ stateful: true, replicas: 1, checks: true }),
       Periodic: null,

@@ -190,8 +190,8 @@ export interface Database {
   engine: DatabaseEngine;
   /** version is a supported major version of the engine. */
   version: string;
-  /** volume is its data volume. */
-  volume: { id: string; sizeBytes: number };
+  /** volume is its data volume; `nodeId` (once Nomad created it) pins the job to the node that holds it. */
+  volume: { id: string; sizeBytes: number; nodeId?: string };
   /** resources are its requests. */
   resources: Resources;
 }
