@@ -87,6 +87,10 @@ describe('every rendered template parses', () => {
     assert.ok(names.includes(`DNS:server.${group.cluster_datacenter}.consul`), san);
     assert.ok(names.includes(`DNS:server.${group.cluster_region}.nomad`), san);
     assert.ok(names.includes('IP:127.0.0.1'), san);
+    // A client-only node gets client names only: it cannot pose as a Consul or Nomad server.
+    const workerSan = /^subjectAltName = (.*)$/m.exec(file('worker-1', 'pki/node-cert.cnf'))?.[1] ?? '';
+    assert.ok(workerSan.includes(`DNS:client.${group.cluster_region}.nomad`), workerSan);
+    assert.doesNotMatch(workerSan, /DNS:server\./, workerSan);
   });
 });
 
