@@ -1,0 +1,54 @@
+/**
+ * The runtime domains — live logs, service metrics, team event streams and outgoing webhooks — built over the
+ * platform adapters and a Nomad client, with their routes. `createRuntimeServices` is called once per process.
+ */
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import type { NomadClient } from '@drover/scheduler/nomad/index.ts';
+import type { AccessChecker } from '../core/access.ts';
+import type { AnyRoute } from '../http/route.ts';
+import { LogHub } from '../logs/hub.ts';
+import { logRoutes } from '../logs/routes.ts';
+import { LogsService } from '../logs/service.ts';
+import type { LogSessionOptions } from '../logs/session.ts';
+import { ServiceTargets } from '../logs/target.ts';
+
+/** RuntimeDeps are what the runtime domains are built from. */
+export interface RuntimeDeps {
+  /** dataSource is the migrated DataSource. */
+  dataSource: DataSource;
+  /** access is the AccessChecker. */
+  access: AccessChecker;
+  /** nomad is Drover's Nomad client. */
+  nomad: NomadClient;
+  /** logger is the root logger. */
+  logger: Logger;
+  /** logSession tunes log sessions (bounds, polling); tests shorten them. */
+  logSession?: LogSessionOptions;
+  /** sse tunes event streams (heartbeat interval, per-client buffer bound). */
+  sse?: { heartbeatMs?: number; maxBufferedBytes?: number };
+}
+
+/** RuntimeServices are the runtime domain services. */
+export type RuntimeServices = ReturnType<typeof createRuntimeServices>;
+
+/** createRuntimeServices builds the runtime services (no I/O until used; `close` stops their background work). */
+export function createRuntimeServices(deps: RuntimeDeps) {
+  const targets = new ServiceTargets(deps.dataSource, deps.access);
+  const hub = new LogHub(deps.nomad, { logger: deps.logger.child({ component: 'logs' }) });
+  const logs = new LogsService({ targets, nomad: deps.nomad, hub, ...(deps.logSession ? { session: deps.logSession } : {}) });
+  return {
+    targets,
+    logs,
+    sse: deps.sse ?? {},
+    /** close stops upstream streams and background loops. */
+    async close(): Promise<void> {
+      hub.close();
+    },
+  };
+}
+
+/** runtimeRoutes declares the runtime routes over the services. */
+export function runtimeRoutes(s: RuntimeServices): AnyRoute[] {
+  return [...logRoutes(s.logs, s.sse)];
+}

@@ -1,0 +1,120 @@
+/**
+ * Live logs over real HTTP SSE, from the Nomad double's framed log stream: follow, history from the start, resume by
+ * Last-Event-ID, one shared upstream per stream, a slow client dropped with a notice while memory stays bounded,
+ * and access (another team's caller gets 404).
+ */
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { startRuntimeKit, SseReader, until, type RuntimeKit } from '../events/test-kit.ts';
+
+describe('GET /api/services/:serviceId/logs', () => {
+  let kit: RuntimeKit;
+  before(async () => { kit = await startRuntimeKit({ runtime: { sse: { heartbeatMs: 1_000, maxBufferedBytes: 64 * 1024 } } }); });
+  after(async () => { await kit.close(); });
+
+  it('follows from the end: only output written after connecting arrives, in order', { timeout: 30_000 }, async () => {
+    const { target, allocs } = await kit.deployService();
+    const alloc = allocs[0]?.ID ?? '';
+    kit.double.control.appendLog(alloc, 'web', 'stdout', 'before-connect\n');
+    const sut = await SseReader.open(kit.client, `/api/services/${target.serviceId}/logs?stream=stdout`);
+    assert.equal(sut.status, 200);
+    await new Promise((r) => setTimeout(r, 500));
+    for (let i = 0; i < 5; i++) kit.double.control.appendLog(alloc, 'web', 'stdout', `line-${i}\n`);
+    await sut.until(() => sut.logText().includes('line-4'));
+    assert.equal(sut.logText().includes('before-connect'), false);
+    assert.match(sut.logText(), /line-0\nline-1\nline-2\nline-3\nline-4\n/);
+    const e = sut.events.find((x) => x.event === 'log');
+    assert.match(e?.id ?? '', /^v1:[0-9a-f-]{36}~web~o~0~\d+$/);
+    sut.close();
+  });
+
+  it('reads history from the start without follow and ends', { timeout: 30_000 }, async () => {
+    const { target, allocs } = await kit.deployService();
+    kit.double.control.appendLog(allocs[0]?.ID ?? '', 'web', 'stderr', 'boom on stderr\n');
+    const sut = await SseReader.open(kit.client, `/api/services/${target.serviceId}/logs?origin=start&follow=false`);
+    await sut.until((e) => e.event === 'end');
+    assert.match(sut.logText(), /starting nginx:1\.27/);
+    assert.match(sut.logText(), /boom on stderr/);
+  });
+
+  it('resumes exactly after the Last-Event-ID, across a disconnect, for every stream', { timeout: 30_000 }, async () => {
+    const { target, allocs } = await kit.deployService(undefined, undefined, 2);
+    const [a, b] = [allocs[0]?.ID ?? '', allocs[1]?.ID ?? ''];
+    const first = await SseReader.open(kit.client, `/api/services/${target.serviceId}/logs?origin=start`);
+    kit.double.control.appendLog(a, 'web', 'stdout', 'a-1\n');
+    kit.double.control.appendLog(b, 'web', 'stderr', 'b-1\n');
+    await first.until(() => first.logText().includes('a-1') && first.logText().includes('b-1'));
+    const lastId = first.events.filter((e) => e.event === 'log').at(-1)?.id ?? '';
+    first.close();
+    kit.double.control.appendLog(a, 'web', 'stdout', 'a-2\n');
+    kit.double.control.appendLog(b, 'web', 'stderr', 'b-2\n');
+    const sut = await SseReader.open(kit.client, `/api/services/${target.serviceId}/logs`, { 'last-event-id': lastId });
+    await sut.until(() => sut.logText().includes('a-2') && sut.logText().includes('b-2'));
+    const text = sut.logText();
+    assert.equal(text.includes('a-1'), false, 'nothing before the cursor is sent again');
+    assert.equal(text.includes('b-1'), false);
+    assert.equal(text.includes('starting'), false);
+    sut.close();
+  });
+
+  it('shares one upstream per (allocation, task, stream) among subscribers', { timeout: 30_000 }, async () => {
+    const { target, allocs } = await kit.deployService();
+    const hub = kit.runtime.logs.hub;
+    const before = hub.upstreamsOpened;
+    const readers = await Promise.all(Array.from({ length: 20 }, () => SseReader.open(kit.client, `/api/services/${target.serviceId}/logs?stream=stdout`)));
+    await new Promise((r) => setTimeout(r, 600));
+    kit.double.control.appendLog(allocs[0]?.ID ?? '', 'web', 'stdout', 'to-everyone\n');
+    await Promise.all(readers.map((x) => x.until(() => x.logText().includes('to-everyone'))));
+    assert.equal(hub.upstreamsOpened - before, 1, 'one followed upstream for 20 subscribers');
+    for (const x of readers) x.close();
+    await until(() => kit.runtime.logs.activeSessions === 0);
+    await until(() => hub.activeUpstreams === 0, 5_000);
+  });
+
+  it('drops a client that does not read, with a notice, and holds no more than the bound for it', { timeout: 60_000 }, async () => {
+    const { target, allocs } = await kit.deployService();
+    const alloc = allocs[0]?.ID ?? '';
+    const url = new URL(`${kit.url}/api/services/${target.serviceId}/logs?stream=stdout`);
+    const cookie = [...kit.client.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    // A raw client that sends the request and then stops reading: the socket buffers fill up.
+    const sock = connect(Number(url.port), url.hostname);
+    await new Promise((r) => sock.once('connect', r));
+    sock.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\ncookie: ${cookie}\r\naccept: text/event-stream\r\n\r\n`);
+    const chunks: Buffer[] = [];
+    sock.on('data', (c: Buffer) => chunks.push(c));
+    await until(() => Buffer.concat(chunks).includes('\r\n\r\n'));
+    sock.pause();
+    await new Promise((r) => setTimeout(r, 500));
+    const chunk = `${'x'.repeat(99_999)}\n`;
+    const heapBefore = process.memoryUsage().heapUsed;
+    const total = 200 * chunk.length;
+    for (let i = 0; i < 200 && kit.runtime.logs.activeSessions > 0; i++) {
+      kit.double.control.appendLog(alloc, 'web', 'stdout', chunk);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await until(() => kit.runtime.logs.activeSessions === 0, 20_000);
+    const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
+    const closed = new Promise((r) => sock.once('close', r));
+    sock.resume();
+    await closed;
+    const received = Buffer.concat(chunks).toString('utf8');
+    assert.match(received.slice(-400), /event: dropped\ndata: \{"reason":"slow_client"/, `ends with ${received.slice(-200)}`);
+    assert.ok(received.length < total / 2, `the dropped client got ${received.length} bytes, far less than the ${total} written`);
+    assert.ok(heapGrowth < 32 * 1024 * 1024, `heap grew ${heapGrowth} bytes`);
+    assert.equal(kit.runtime.logs.activeSessions, 0);
+  });
+
+  it("another team's owner gets 404, and a wrong allocation is reported in the stream", { timeout: 30_000 }, async () => {
+    const { target } = await kit.deployService();
+    const stranger = kit.as(kit.owner.client);
+    stranger.cookies = new Map();
+    const anon = await SseReader.open(stranger, `/api/services/${target.serviceId}/logs`);
+    assert.equal(anon.status, 401);
+    const other = await SseReader.open(kit.client, `/api/services/00000000-0000-4000-8000-000000000000/logs`);
+    assert.equal(other.status, 404);
+    const wrong = await SseReader.open(kit.client, `/api/services/${target.serviceId}/logs?allocation=00000000-0000-4000-8000-000000000000`);
+    const e = await wrong.until((x) => x.event === 'error');
+    assert.match(e.data, /logs\/allocation_not_found/);
+  });
+});
