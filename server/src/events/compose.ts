@@ -7,6 +7,10 @@ import type { DataSource } from 'typeorm';
 import type { NomadClient } from '@drover/scheduler/nomad/index.ts';
 import type { AccessChecker } from '../core/access.ts';
 import type { AnyRoute } from '../http/route.ts';
+import type { EventBus } from '../platform/coordination/types.ts';
+import { EventsHub } from './hub.ts';
+import { eventRoutes } from './routes.ts';
+import { EventsService } from './service.ts';
 import { LogHub } from '../logs/hub.ts';
 import { logRoutes } from '../logs/routes.ts';
 import { LogsService } from '../logs/service.ts';
@@ -23,6 +27,8 @@ export interface RuntimeDeps {
   nomad: NomadClient;
   /** logger is the root logger. */
   logger: Logger;
+  /** bus is the EventBus carrying deployment and service events. */
+  bus: EventBus;
   /** logSession tunes log sessions (bounds, polling); tests shorten them. */
   logSession?: LogSessionOptions;
   /** sse tunes event streams (heartbeat interval, per-client buffer bound). */
@@ -37,18 +43,22 @@ export function createRuntimeServices(deps: RuntimeDeps) {
   const targets = new ServiceTargets(deps.dataSource, deps.access);
   const hub = new LogHub(deps.nomad, { logger: deps.logger.child({ component: 'logs' }) });
   const logs = new LogsService({ targets, nomad: deps.nomad, hub, ...(deps.logSession ? { session: deps.logSession } : {}) });
+  const eventsHub = new EventsHub(deps.bus, { logger: deps.logger.child({ component: 'events' }) });
+  const events = new EventsService({ dataSource: deps.dataSource, access: deps.access, hub: eventsHub });
   return {
     targets,
     logs,
+    events,
     sse: deps.sse ?? {},
     /** close stops upstream streams and background loops. */
     async close(): Promise<void> {
       hub.close();
+      await eventsHub.close();
     },
   };
 }
 
 /** runtimeRoutes declares the runtime routes over the services. */
 export function runtimeRoutes(s: RuntimeServices): AnyRoute[] {
-  return [...logRoutes(s.logs, s.sse)];
+  return [...logRoutes(s.logs, s.sse), ...eventRoutes(s.events, s.sse)];
 }
