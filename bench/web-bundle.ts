@@ -59,12 +59,12 @@ function api(url: URL): unknown {
   if (p === `/api/environments/${env.id}`) return env;
   if (p === `/api/environments/${env.id}/services`) return page(services, url);
   if (p === `/api/environments/${env.id}/variables`) return page([], url);
-  const m = /^\/api\/services\/([0-9a-f-]{36})\/variables$/.exec(p);
-  if (m) {
-    const i = services.findIndex((s) => s.id === m[1]);
-    if (i < 0) return undefined;
-    return page(refsOf(i).map((j) => ({ key: `SVC_${j}_URL`, scope: 'service', serviceId: services[i]!.id, environmentId: env.id, createdAt: now, updatedAt: now, references: [{ target: `svc-${j}`, name: 'PRIVATE_URL' }] })), url);
+  if (p === `/api/environments/${env.id}/references`) {
+    return page(services.flatMap((s, i) => refsOf(i).map((j) => ({
+      key: `SVC_${j}_URL`, scope: 'service', serviceId: s.id, environmentId: env.id, createdAt: now, updatedAt: now, references: [{ target: `svc-${j}`, name: 'PRIVATE_URL' }],
+    }))), url);
   }
+  if (/^\/api\/services\/[0-9a-f-]{36}\/variables$/.test(p)) return page([], url);
   return undefined;
 }
 

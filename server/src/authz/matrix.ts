@@ -93,6 +93,7 @@ export const MATRIX: Readonly<Record<string, MatrixRow>> = Object.freeze({
   deleteServiceVariable: { grid: WRITE, anonymous: 'U', otherTeam: 'N' },
   revealServiceVariable: { grid: WRITE, anonymous: 'U', otherTeam: 'N' },
   listSharedVariables: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
+  listEnvironmentReferences: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
   putSharedVariables: { grid: WRITE, anonymous: 'U', otherTeam: 'N' },
   deleteSharedVariable: { grid: WRITE, anonymous: 'U', otherTeam: 'N' },
   revealSharedVariable: { grid: WRITE, anonymous: 'U', otherTeam: 'N' },

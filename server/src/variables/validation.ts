@@ -31,3 +31,17 @@ export function valueProblem(value: string): string | null {
   const parts = parseValue(value);
   return typeof parts === 'string' ? parts : null;
 }
+
+/** referencesOf lists the distinct `${{ target.NAME }}` references of a valid value, in order of first use. */
+export function referencesOf(value: string): { target: string; name: string }[] {
+  const parts = parseValue(value);
+  if (typeof parts === 'string') return [];
+  const seen = new Set<string>();
+  const out: { target: string; name: string }[] = [];
+  for (const p of parts) {
+    if (p.kind !== 'ref' || seen.has(`${p.target}.${p.name}`)) continue;
+    seen.add(`${p.target}.${p.name}`);
+    out.push({ target: p.target, name: p.name });
+  }
+  return out;
+}

@@ -7,6 +7,14 @@ import { EntitySchema } from 'typeorm';
 /** VariableOwnerKind says whether a variable belongs to a service or is shared by an environment. */
 export type VariableOwnerKind = 'service' | 'environment';
 
+/** VariableReference is one `${{ target.NAME }}` reference of a value: a service slug, database or `shared`, and a name. */
+export interface VariableReference {
+  /** target is the referenced service slug, database name or `shared`. */
+  target: string;
+  /** name is the referenced variable. */
+  name: string;
+}
+
 /** VariableRow is one row of `variables` (no value, ever). */
 export interface VariableRow {
   /** id is the variable's UUID. */
@@ -25,6 +33,8 @@ export interface VariableRow {
   ownerId: string;
   /** key is the variable name. */
   key: string;
+  /** references are the distinct references of the value, in order, parsed when it was written (never the value). */
+  references: VariableReference[];
   /** createdAt is the creation time. */
   createdAt: Date;
   /** updatedAt is the last time the value was set. */
@@ -44,6 +54,7 @@ export const VariableEntity = new EntitySchema<VariableRow>({
     ownerKind: { type: 'varchar', length: 16, name: 'owner_kind' },
     ownerId: { type: 'uuid', name: 'owner_id' },
     key: { type: 'varchar', length: 128 },
+    references: { type: 'jsonb', name: 'refs', default: () => "'[]'::jsonb" },
     createdAt: { type: 'timestamptz', name: 'created_at' },
     updatedAt: { type: 'timestamptz', name: 'updated_at' },
   },

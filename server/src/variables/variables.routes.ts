@@ -1,7 +1,10 @@
 /**
- * Variable routes, for a service and (shared) for an environment: `GET` lists keys and metadata (never values),
+ * Variable routes, for a service and (shared) for an environment: `GET` lists keys, metadata and the references of
+ * each value (never values),
  * `PUT` upserts a batch `{ variables: { KEY: value | null } }`, `DELETE …/:variableKey` removes one, and
  * `POST …/:variableKey/reveal` returns one value to a role that may reveal it (audited).
+ * `GET /api/environments/:environmentId/references` lists every variable of the environment that references
+ * something (the canvas's edges, in one listing).
  */
 import { z } from 'zod';
 import { PageQuery, pageSchema } from '../core/pagination.ts';
@@ -10,10 +13,19 @@ import type { VariableRow } from './variable.entity.ts';
 import type { VariableScope, VariablesService } from './variables.service.ts';
 import { MAX_VALUE_BYTES } from './validation.ts';
 
-/** VariableSchema is the API form of a variable: its key and metadata, never its value. */
+/** VariableReferenceSchema is one `${{ target.NAME }}` reference of a value. */
+export const VariableReferenceSchema = z
+  .object({
+    target: z.string().describe('The referenced service slug, database name or `shared`'),
+    name: z.string().describe('The referenced variable'),
+  })
+  .meta({ id: 'VariableReference' });
+
+/** VariableSchema is the API form of a variable: its key, metadata and the references of its value, never the value. */
 export const VariableSchema = z
   .object({
     key: z.string(),
+    references: z.array(VariableReferenceSchema).describe('The distinct `${{ target.NAME }}` references of the value, in order'),
     scope: z.enum(['service', 'shared']),
     serviceId: z.uuid().nullable(),
     environmentId: z.uuid(),
@@ -40,7 +52,7 @@ export const VariableBatchResultSchema = z.object({ set: z.array(VariableSchema)
 /** toVariable maps a row to VariableSchema. */
 export function toVariable(v: VariableRow): z.infer<typeof VariableSchema> {
   return {
-    key: v.key, scope: v.ownerKind === 'service' ? 'service' : 'shared', serviceId: v.serviceId, environmentId: v.environmentId,
+    key: v.key, references: v.references.map((r) => ({ target: r.target, name: r.name })), scope: v.ownerKind === 'service' ? 'service' : 'shared', serviceId: v.serviceId, environmentId: v.environmentId,
     createdAt: v.createdAt.toISOString(), updatedAt: v.updatedAt.toISOString(),
   };
 }
@@ -51,7 +63,18 @@ export function variableRoutes(svc: VariablesService): AnyRoute[] {
     { kind: 'service', base: '/api/services/:serviceId', param: 'serviceId', tag: 'Service', owner: 'a service' },
     { kind: 'environment', base: '/api/environments/:environmentId', param: 'environmentId', tag: 'Shared', owner: 'an environment (shared)' },
   ] as const;
-  return scopes.flatMap(({ kind, base, param, tag, owner }) => {
+  const EnvParams = z.object({ environmentId: z.string().max(64) });
+  const references = defineRoute({
+    operationId: 'listEnvironmentReferences', method: 'get', path: '/api/environments/:environmentId/references',
+    summary: 'List the variables of an environment (its services\' and shared ones) that reference something (keys and references only)',
+    tags: ['variables'], auth: 'user', params: EnvParams, query: PageQuery, status: 200,
+    responses: { 200: { description: 'A page of variables with at least one reference (no values)', schema: pageSchema(VariableSchema) } },
+    handler: async ({ actor, params, query }) => {
+      const page = await svc.listReferences(actor!, params.environmentId, query);
+      return { items: page.items.map(toVariable), nextCursor: page.nextCursor };
+    },
+  });
+  return [references, ...scopes.flatMap(({ kind, base, param, tag, owner }) => {
     const Params = z.object({ [param]: z.string().max(64) }) as z.ZodObject<Record<string, z.ZodString>>;
     const KeyParams = z.object({ [param]: z.string().max(64), variableKey: z.string().max(256) }) as z.ZodObject<Record<string, z.ZodString>>;
     const scopeOf = (p: Record<string, string>): VariableScope => ({ kind, id: p[param] as string });
@@ -94,5 +117,5 @@ export function variableRoutes(svc: VariablesService): AnyRoute[] {
         },
       }),
     ];
-  });
+  })];
 }

@@ -16,7 +16,7 @@ import { environmentOwner, serviceOwners } from '../secrets/owners.ts';
 import { withSecrets, type SecretOwner, type SecretStore } from '../secrets/secret-store.ts';
 import { ServiceEntity } from '../service-configs/service.entity.ts';
 import { VariableEntity, type VariableOwnerKind, type VariableRow } from './variable.entity.ts';
-import { keyProblem, MAX_BATCH, valueProblem } from './validation.ts';
+import { keyProblem, MAX_BATCH, referencesOf, valueProblem } from './validation.ts';
 
 /** VariablesServiceDeps are what VariablesService needs. */
 export interface VariablesServiceDeps extends ScopeDeps {
@@ -68,6 +68,18 @@ export class VariablesService {
   }
 
   /**
+   * listReferences pages through every variable of an environment (its services' and its shared ones, read
+   * permission on the environment) that references something: key, owner and references, never values. The canvas
+   * draws its edges from one such listing instead of one variable list per service.
+   */
+  async listReferences(actor: Actor, environmentId: string, page: PageParams): Promise<Page<VariableRow>> {
+    const o = await this.owner(actor, { kind: 'environment', id: environmentId }, 'read');
+    const qb = this.d.dataSource.getRepository(VariableEntity).createQueryBuilder('v')
+      .where("v.environment_id = :e AND v.team_id = :t AND v.refs <> '[]'::jsonb", { e: o.environmentId, t: o.teamId });
+    return keysetPage(qb, 'v', page);
+  }
+
+  /**
    * upsert applies a batch `{ KEY: value | null }` (null deletes) to a scope (write permission). Every key and value
    * is validated first; errors name `body.variables.<KEY>` and never repeat a value.
    */
@@ -85,22 +97,25 @@ export class VariablesService {
     }
     if (errors.length > 0) throw invalid(errors);
     const at = now(this.d.clock);
-    const setKeys = entries.filter(([, v]) => v !== null).map(([k]) => k);
+    const setEntries = entries.filter((e): e is [string, string] => e[1] !== null);
+    const setKeys = setEntries.map(([k]) => k);
     const deleted = entries.filter(([, v]) => v === null).map(([k]) => k);
     const set = await withSecrets(this.d.dataSource, this.d.secrets, async (tx, secrets) => {
       const repo = tx.getRepository(VariableEntity);
       if (deleted.length > 0) await repo.delete({ ownerKind: o.ownerKind, ownerId: o.ownerId, teamId: o.teamId, key: In(deleted) });
       if (setKeys.length > 0) {
-        // One statement for the whole batch: the owner's columns once, then (id, key) per variable.
+        // One statement for the whole batch: the owner's columns once, then (id, key, references) per variable. The
+        // references are parsed from the value here, so lists never need the secret value.
         const params: unknown[] = [o.teamId, o.projectId, o.environmentId, o.serviceId, o.ownerKind, o.ownerId, at];
-        const rowsSql = setKeys.map((key) => {
-          params.push(randomUUID(), key);
-          return `($${params.length - 1}::uuid, $1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, $6::uuid, $${params.length}, $7::timestamptz, $7::timestamptz)`;
+        const rowsSql = setEntries.map(([key, value]) => {
+          params.push(randomUUID(), key, JSON.stringify(referencesOf(value)));
+          const n = params.length;
+          return `($${n - 2}::uuid, $1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, $6::uuid, $${n - 1}, $${n}::jsonb, $7::timestamptz, $7::timestamptz)`;
         });
         await tx.query(
-          `INSERT INTO variables (id, team_id, project_id, environment_id, service_id, owner_kind, owner_id, key, created_at, updated_at)
+          `INSERT INTO variables (id, team_id, project_id, environment_id, service_id, owner_kind, owner_id, key, refs, created_at, updated_at)
            VALUES ${rowsSql.join(', ')}
-           ON CONFLICT (owner_kind, owner_id, key) DO UPDATE SET updated_at = EXCLUDED.updated_at`,
+           ON CONFLICT (owner_kind, owner_id, key) DO UPDATE SET refs = EXCLUDED.refs, updated_at = EXCLUDED.updated_at`,
           params,
         );
       }

@@ -52,7 +52,7 @@ describe('variables over HTTP (Postgres secret store)', () => {
     const list = await w.owner.get(`/api/services/${w.serviceId}/variables`);
     replies.push(list.text);
     assert.equal(list.status, 200);
-    assert.deepEqual(Object.keys(list.body.items[0]).sort(), ['createdAt', 'environmentId', 'key', 'scope', 'serviceId', 'updatedAt']);
+    assert.deepEqual(Object.keys(list.body.items[0]).sort(), ['createdAt', 'environmentId', 'key', 'references', 'scope', 'serviceId', 'updatedAt']);
     for (const [k, v] of Object.entries(values)) {
       const rev = await w.owner.post(`/api/services/${w.serviceId}/variables/${k}/reveal`);
       assert.equal(rev.status, 200, rev.text);
@@ -62,6 +62,38 @@ describe('variables over HTTP (Postgres secret store)', () => {
     const audits = (await w.sut.db.dataSource.query(`SELECT details FROM audit_entries WHERE action = 'variable.reveal' AND target_id = $1`, [w.serviceId])) as { details: { key: string } }[];
     assert.equal(audits.length, Object.keys(values).length);
     assert.deepEqual(audits.map((a) => a.details.key).sort(), Object.keys(values).sort());
+  });
+
+  it('lists the references of each value, parsed when it is written, and every referencing variable of the environment', async () => {
+    const token = secret('tok');
+    issued.push(token);
+    const values = { LINKS: `\${{ api.PRIVATE_HOST }}:\${{ api.PORT }}/\${{ api.PRIVATE_HOST }}?k=${token}`, PLAIN: token, OWN: '${{ shared.LOG_LEVEL }}' };
+    assert.equal((await put(w.owner, `/api/services/${w.serviceId}/variables`, values)).status, 200);
+    assert.equal((await put(w.owner, `/api/environments/${w.envId}/variables`, { DB_URL: '${{ pg.DATABASE_URL }}' })).status, 200);
+    const byKey = async (path: string) => {
+      const r = await w.owner.get(`${path}?limit=100`);
+      replies.push(r.text);
+      assert.equal(r.status, 200, r.text);
+      return new Map((r.body.items as { key: string; references: unknown }[]).map((i) => [i.key, i.references]));
+    };
+    const listed = await byKey(`/api/services/${w.serviceId}/variables`);
+    assert.deepEqual(listed.get('LINKS'), [{ target: 'api', name: 'PRIVATE_HOST' }, { target: 'api', name: 'PORT' }], 'distinct, in order');
+    assert.deepEqual(listed.get('PLAIN'), []);
+    assert.deepEqual(listed.get('OWN'), [{ target: 'shared', name: 'LOG_LEVEL' }]);
+    const env = await byKey(`/api/environments/${w.envId}/references`);
+    assert.deepEqual(env.get('LINKS'), listed.get('LINKS'));
+    assert.deepEqual(env.get('DB_URL'), [{ target: 'pg', name: 'DATABASE_URL' }]);
+    assert.ok(!env.has('PLAIN'), 'variables without references are not in the environment listing');
+    // A new value replaces the references; the environment listing pages like every list.
+    assert.equal((await put(w.owner, `/api/services/${w.serviceId}/variables`, { LINKS: token })).status, 200);
+    assert.deepEqual((await byKey(`/api/services/${w.serviceId}/variables`)).get('LINKS'), []);
+    const first = await w.owner.get(`/api/environments/${w.envId}/references?limit=1`);
+    assert.equal(first.body.items.length, 1);
+    const second = await w.owner.get(`/api/environments/${w.envId}/references?limit=100&cursor=${first.body.nextCursor}`);
+    assert.ok(second.body.items.length >= 1);
+    assert.ok(!second.body.items.some((i: { key: string }) => i.key === first.body.items[0].key));
+    assert.equal((await put(w.owner, `/api/environments/${w.envId}/variables`, { DB_URL: null })).status, 200);
+    assert.equal((await put(w.owner, `/api/services/${w.serviceId}/variables`, { LINKS: null, PLAIN: null, OWN: null })).status, 200);
   });
 
   it('manages shared variables of an environment the same way', async () => {

@@ -1,8 +1,8 @@
 /**
  * Reference edges for the canvas: for each service, the targets its variables reference (`${{ api.PRIVATE_URL }}`
- * → an edge to service `api`). Variable lists are fetched a few at a time after first paint, so a project of 500
- * services shows its nodes at once and its edges as they arrive. The lists must carry each variable's `references`
- * (or a reference's non-secret `value`); values are never revealed for this.
+ * → an edge to service `api`). They come from one listing per environment, `GET /api/environments/{id}/references`
+ * (every variable of the environment that references something, with its `references`; never a value), paged
+ * after first paint, so a project of 500 services shows its nodes at once and its edges as they arrive.
  */
 import { api, ok } from './api/client.ts';
 import type { GraphEdge } from './graph.ts';
@@ -16,40 +16,39 @@ export interface EdgeService {
   slug: string;
 }
 
-/** referenceEdges resolves every service's references to edges between services of the list (others are dropped). */
-export async function referenceEdges(services: readonly EdgeService[], concurrency = 6): Promise<GraphEdge[]> {
+/**
+ * referenceEdges resolves the references of an environment's variables to edges between services of the list
+ * (references to other targets, shared variables and services not in the list are dropped; duplicates merged).
+ * A failing page ends the listing with the edges found so far: the page shows the problem elsewhere.
+ */
+export async function referenceEdges(environmentId: string, services: readonly EdgeService[]): Promise<GraphEdge[]> {
   const bySlug = new Map(services.map((s) => [s.slug, s.id]));
+  const known = new Set(services.map((s) => s.id));
   const edges: GraphEdge[] = [];
   const seen = new Set<string>();
-  let next = 0;
-  let unsupported = false;
-  async function worker() {
-    while (next < services.length && !unsupported) {
-      const s = services[next++]!;
-      let vars;
-      try {
-        vars = await ok(api.GET('/api/services/{serviceId}/variables', { params: { path: { serviceId: s.id } } }));
-      } catch {
-        continue; // an unreadable list only loses that node's edges; the page shows the problem elsewhere
-      }
-      // A server whose variable lists carry neither `references` nor reference values cannot give edges: stop asking.
-      if (vars.items.some((v) => !('references' in v) && !('value' in v))) {
-        unsupported = true;
-        break;
-      }
-      for (const v of vars.items) {
-        for (const target of referencedTargets(v)) {
-          const to = bySlug.get(target);
-          const key = `${s.id}>${to}`;
-          if (to && to !== s.id && !seen.has(key)) {
-            seen.add(key);
-            edges.push({ from: s.id, to });
-          }
+  let cursor: string | undefined;
+  do {
+    let page;
+    try {
+      page = await ok(api.GET('/api/environments/{environmentId}/references', {
+        params: { path: { environmentId }, query: { limit: 100, ...(cursor ? { cursor } : {}) } },
+      }));
+    } catch {
+      break;
+    }
+    for (const v of page.items) {
+      if (v.serviceId === null || !known.has(v.serviceId)) continue;
+      for (const target of referencedTargets(v)) {
+        const to = bySlug.get(target);
+        const key = `${v.serviceId}>${to}`;
+        if (to && to !== v.serviceId && !seen.has(key)) {
+          seen.add(key);
+          edges.push({ from: v.serviceId, to });
         }
       }
     }
-  }
-  await Promise.all(Array.from({ length: Math.min(concurrency, services.length) }, worker));
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
   return edges;
 }
 
