@@ -36,7 +36,10 @@ async function waitFor(id: string, states: string[], timeoutMs = 20_000): Promis
   for (;;) {
     const d = await ok(owner.get(`/api/deployments/${id}`));
     if (states.includes(d.state)) return d;
-    if (Date.now() > until) assert.fail(`deployment ${id} is ${d.state} (${d.reason}), expected ${states.join('|')}`);
+    if (Date.now() > until) {
+      const ev = await ok(owner.get(`/api/deployments/${id}/events`));
+      assert.fail(`deployment ${id} is ${d.state} at ${d.step} (${d.reason}), expected ${states.join('|')}; events: ${ev.items.map((e: { kind: string; message: string }) => `${e.kind}: ${e.message}`).join(' | ')}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -66,7 +69,7 @@ function no400s(): void {
 }
 
 before(async () => {
-  nomad = await startNomadDouble({ token: TOKEN, stepMs: 60 });
+  nomad = await startNomadDouble({ token: TOKEN, stepMs: 150 });
   sut = await startTestApp({ env: { NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN } });
   const o = await setupOwner(sut);
   owner = o.client;
@@ -174,9 +177,10 @@ describe('deployments', () => {
   });
 
   it('a newer deployment supersedes an older one in flight', async () => {
-    const sid = await service({ image: 'ghcr.io/acme/web:4.0', port: 8080 });
+    const sid = await service({ image: 'ghcr.io/acme/scenario-unhealthy:4', port: 8080 });
     const a = await deploy(sid);
-    await waitForStep(a.id, ['registered', 'evaluated', 'watching']);
+    await waitForStep(a.id, ['watching']);
+    await ok(owner.request('PATCH', `/api/services/${sid}`, { image: 'ghcr.io/acme/web:4.0' }));
     const b = await deploy(sid);
     const doneA = await waitFor(a.id, ['superseded', 'healthy', 'failed']);
     assert.equal(doneA.state, 'superseded', doneA.reason);

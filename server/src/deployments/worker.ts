@@ -358,7 +358,7 @@ export class DeploymentWorker {
       let index = 0;
       for (;;) {
         await this.checkInFlight(row, undefined, evalIds);
-        const r = await this.d.nomad.evaluations.info(reg.evalId, { namespace: ns, index, wait: 1_000, signal });
+        const r = await this.d.nomad.evaluations.info(reg.evalId, { namespace: ns, index, wait: 500, signal });
         index = r.meta.lastIndex < index ? 0 : r.meta.lastIndex;
         const st = r.data.Status ?? '';
         if (st === 'complete' || st === 'failed' || st === 'canceled') {
@@ -397,7 +397,7 @@ export class DeploymentWorker {
           continue;
         }
       }
-      const r = await this.d.nomad.deployments.info(depId, { namespace: ns, index, wait: 1_000, signal });
+      const r = await this.d.nomad.deployments.info(depId, { namespace: ns, index, wait: 500, signal });
       index = r.meta.lastIndex < index ? 0 : r.meta.lastIndex;
       const st = r.data.Status ?? '';
       const desc = r.data.StatusDescription ?? '';
@@ -414,7 +414,21 @@ export class DeploymentWorker {
         throw new Stop('failed', `Nomad cancelled the deployment: ${desc}`, { cause: 'error', events: [], placement: {}, allocationId: null });
       }
       await this.checkInFlight(row, depId, evalIds);
+      // Levant's pattern: the job asks for auto-promotion; once every canary is healthy, promote them.
+      const groups = Object.values(r.data.TaskGroups ?? {});
+      const canaries = groups.filter((g) => (g?.DesiredCanaries ?? 0) > 0 && !g?.Promoted);
+      if (st === 'running' && canaries.length > 0 && canaries.every((g) => (g?.HealthyAllocs ?? 0) >= (g?.DesiredCanaries ?? 0)) && this.autoPromote(row)) {
+        await this.d.nomad.deployments.promote(depId, 'all', { namespace: ns }).then(
+          () => this.event(row, 'promoted', 'every canary is healthy: promoted'),
+          (e: unknown) => { if (!(e instanceof NomadUnexpectedResponseError && e.status < 500)) throw e; },
+        );
+      }
     }
+  }
+
+  private autoPromote(row: DeploymentRow): boolean {
+    const job = (row.job as unknown as { Job: Job }).Job;
+    return job.Update?.AutoPromote === true || (job.TaskGroups ?? []).some((g) => g?.Update?.AutoPromote === true);
   }
 
   /** checkInFlight acts on cancel, supersede and the deadline while the registered job rolls out. */

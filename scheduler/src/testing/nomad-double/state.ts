@@ -543,6 +543,8 @@ export class NomadState {
           for (let i = 0; i < num(s.DesiredTotal) - current; i++) this.placeAlloc(job, group, ev ?? {}, d, false, older[i]);
         }
         this.publishDeployment(d);
+        // Nothing left to place (every instance was a canary): the deployment completes now, as Nomad's watcher does.
+        this.checkDeployment(d);
       });
     }
     return { EvalID: ev?.ID ?? '', EvalCreateIndex: ev?.CreateIndex ?? 0, DeploymentModifyIndex: d.ModifyIndex, Index: this.index };
@@ -765,7 +767,14 @@ export class NomadState {
           const auto = (group?.Update as Obj | undefined)?.AutoPromote === true;
           if (auto) {
             if (d.StatusDescription !== 'Deployment is running pending automatic promotion') this.setDeployment(d, 'running', 'Deployment is running pending automatic promotion');
-            this.after(1, () => { if (d.Status === 'running' && !s.Promoted) this.promote(d, [name]); });
+            this.after(1, () => {
+              if (d.Status !== 'running' || s.Promoted) return;
+              try {
+                this.promote(d, [name]);
+              } catch {
+                // a canary turned unhealthy (or Drover promoted) in the meantime: the watcher decides on the next change
+              }
+            });
           } else if (d.StatusDescription !== 'Deployment is running but requires manual promotion') this.setDeployment(d, 'running', 'Deployment is running but requires manual promotion');
         }
         continue;
