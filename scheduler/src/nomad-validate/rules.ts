@@ -638,7 +638,6 @@ function validateGroup(tg: Obj, p: string, add: Add, job: Obj): void {
     validateSpreads(arr(tg.Spreads), `${p}/Spreads`, add);
   }
   if (typeof tg.MaxClientDisconnect === 'number' && tg.MaxClientDisconnect < 0) add(`${p}/MaxClientDisconnect`, 'max_client_disconnect cannot be negative');
-  if (typeof tg.StopAfterClientDisconnect === 'number' && tg.StopAfterClientDisconnect < 0) add(`${p}/StopAfterClientDisconnect`, 'stop_after_client_disconnect must be a positive value');
   if (isObj(tg.RestartPolicy)) validateRestart(tg.RestartPolicy, `${p}/RestartPolicy`, add);
   else add(`${p}/RestartPolicy`, `Task Group ${name} should have a restart policy`);
   if (jobType === 'system' || jobType === 'sysbatch') {
@@ -727,14 +726,24 @@ export function validateJobRules(job: Obj, root = '/Job'): JobValidationError[] 
   const groups = arr(job.TaskGroups);
   if (groups.length === 0) add(`${root}/TaskGroups`, 'Missing job task groups');
   validateConstraints(arr(job.Constraints), `${root}/Constraints`, add);
-  validateAffinities(arr(job.Affinities), `${root}/Affinities`, add);
-  validateSpreads(arr(job.Spreads), `${root}/Spreads`, add);
+  if (jobType === 'system') {
+    if (Array.isArray(job.Affinities)) add(`${root}/Affinities`, 'System jobs may not have an affinity block');
+    if (Array.isArray(job.Spreads)) add(`${root}/Spreads`, 'System jobs may not have a spread block');
+  } else {
+    validateAffinities(arr(job.Affinities), `${root}/Affinities`, add);
+    validateSpreads(arr(job.Spreads), `${root}/Spreads`, add);
+  }
   const seen = new Map<string, number>();
   groups.forEach((tg, i) => {
     const n = str(tg.Name);
     if (n === '') add(`${root}/TaskGroups/${i}/Name`, `Job task group ${i + 1} missing name`);
     else if (seen.has(n)) add(`${root}/TaskGroups/${i}/Name`, `Job task group ${i + 1} redefines '${n}' from group ${(seen.get(n) ?? 0) + 1}`);
     else seen.set(n, i);
+    const sacd = tg.StopAfterClientDisconnect;
+    if (typeof sacd === 'number' && sacd !== 0) {
+      if (sacd > 0 && !(jobType === 'batch' || jobType === 'service')) add(`${root}/TaskGroups/${i}/StopAfterClientDisconnect`, 'stop_after_client_disconnect can only be set in batch and service jobs');
+      else if (sacd < 0) add(`${root}/TaskGroups/${i}/StopAfterClientDisconnect`, 'stop_after_client_disconnect must be a positive value');
+    }
     if (jobType === 'system' && num(tg.Count) > 1) add(`${root}/TaskGroups/${i}/Count`, `Job task group ${n} has count ${num(tg.Count)}. Count cannot exceed 1 with system scheduler`);
   });
   groups.forEach((tg, i) => {
@@ -758,21 +767,33 @@ export function validateJobRules(job: Obj, root = '/Job'): JobValidationError[] 
 }
 
 /**
- * jobWarningsOf ports the warnings Nomad returns on register (`Job.Warnings`, the memory oversubscription hook):
- * update MaxParallel above the group count, and `memory_max` without memory oversubscription on the cluster.
+ * jobWarningsOf ports the warnings Nomad returns on register (`Job.Warnings`, `TaskGroup.Warnings`, the memory
+ * oversubscription hook): update MaxParallel above a group count > 1, deprecated `mbits`, auto_promote on some
+ * groups only, `memory_max` without memory oversubscription, and with `deprecations` the deprecated `cron` (Spec)
+ * instead of `crons` (Specs) that Nomad ≥ 1.6 reports.
  */
-export function jobWarningsOf(job: Obj, opts: { memoryOversubscription?: boolean } = {}): string[] {
+export function jobWarningsOf(job: Obj, opts: { memoryOversubscription?: boolean; deprecations?: boolean } = {}): string[] {
   const out: string[] = [];
+  let hasAutoPromote = false;
+  let allAutoPromote = true;
   for (const tg of arr(job.TaskGroups)) {
-    if (isObj(tg.Update) && num(tg.Update.MaxParallel) > num(tg.Count)) {
-      out.push(`Group "${str(tg.Name)}" has warnings: 1 error occurred:\n\t* Update max parallel count is greater than task group count (${num(tg.Update.MaxParallel)} > ${num(tg.Count)}). A destructive change would result in the simultaneous replacement of all allocations.`);
+    const group: string[] = [];
+    const count = num(tg.Count);
+    if (isObj(tg.Update)) {
+      if (count > 1 && num(tg.Update.MaxParallel) > count) group.push(`Update max parallel count is greater than task group count (${num(tg.Update.MaxParallel)} > ${count}). A destructive change would result in the simultaneous replacement of all allocations.`);
+      hasAutoPromote ||= tg.Update.AutoPromote === true;
+      allAutoPromote &&= num(tg.Update.Canary) === 0 || tg.Update.AutoPromote === true;
     }
+    if (num(arr(tg.Networks)[0]?.MBits) > 0) group.push('mbits has been deprecated as of Nomad 0.12.0. Please remove mbits from the network block');
+    if (group.length > 0) out.push(`Group "${str(tg.Name)}" has warnings: ${group.length} error${group.length === 1 ? '' : 's'} occurred:\n${group.map((g) => `\t* ${g}`).join('\n')}\n\n`);
     for (const t of arr(tg.Tasks)) {
       if (!opts.memoryOversubscription && isObj(t.Resources) && num(t.Resources.MemoryMaxMB) > 0) {
         out.push(`Memory oversubscription is not enabled; Task "${str(tg.Name)}.${str(t.Name)}" memory_max value will be ignored. Update the Scheduler Configuration to allow oversubscription.`);
       }
     }
   }
+  if (hasAutoPromote && !allAutoPromote) out.push('auto_promote must be true for all groups to enable automatic promotion');
+  if (opts.deprecations && isObj(job.Periodic) && str(job.Periodic.Spec) !== '') out.push('cron is deprecated and may be removed in a future release. Use crons instead');
   return out;
 }
 

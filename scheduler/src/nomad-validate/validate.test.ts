@@ -214,6 +214,9 @@ const cases: Case[] = [
   { name: 'group script check without a task', make: aServiceJob, mutate: (j) => { g(j).Services[0].Checks.push({ Name: 'script', Type: 'script', Command: '/bin/check', Interval: SECOND, Timeout: SECOND }); }, path: '/Job/TaskGroups/0/Services/0/Checks/1/TaskName', message: 'Service [web]->web-app or Check script must specify task parameter' },
   { name: 'nomad service with Connect', make: aServiceJob, mutate: (j) => { g(j).Services[0].Provider = 'nomad'; g(j).Services[0].Connect = { Native: true }; }, path: '/Job/TaskGroups/0/Services/0/Connect', message: 'provider nomad cannot include Connect' },
   { name: 'template wait min above max', make: aServiceJob, mutate: (j) => { t(j).Templates = [{ EmbeddedTmpl: 'x', DestPath: 'local/x', Wait: { Min: 10 * SECOND, Max: SECOND } }]; }, path: '/Job/TaskGroups/0/Tasks/0/Templates/0/Wait', message: 'wait min must be less than max' },
+  { name: 'stop_after_client_disconnect on a system job', make: aServiceJob, mutate: (j) => { j.Type = 'system'; g(j).Count = 1; delete g(j).Update; g(j).StopAfterClientDisconnect = SECOND; }, path: '/Job/TaskGroups/0/StopAfterClientDisconnect', message: 'stop_after_client_disconnect can only be set in batch and service jobs' },
+  { name: 'negative stop_after_client_disconnect', make: aServiceJob, mutate: (j) => { g(j).StopAfterClientDisconnect = -1; }, path: '/Job/TaskGroups/0/StopAfterClientDisconnect', message: 'stop_after_client_disconnect must be a positive value' },
+  { name: 'spread on a system job', make: aServiceJob, mutate: (j) => { j.Type = 'system'; g(j).Count = 1; delete g(j).Update; j.Spreads = [{ Attribute: '${node.datacenter}', Weight: 50 }]; }, path: '/Job/Spreads', message: 'System jobs may not have a spread block' },
   { name: 'volume mount with an invalid SELinux label', make: aHostVolumeJob, mutate: (j) => { t(j).VolumeMounts[0].SELinuxLabel = 'x'; }, path: '/Job/TaskGroups/0/Tasks/0/VolumeMounts/0/SELinuxLabel', message: 'invalid SELinux label' },
   { name: 'artifact with an unknown mode', make: aServiceJob, mutate: (j) => { t(j).Artifacts = [{ GetterSource: 'https://x/y', GetterMode: 'tree' }]; }, path: '/Job/TaskGroups/0/Tasks/0/Artifacts/0/GetterMode', message: 'invalid artifact mode "tree"' },
   { name: 'dispatch payload escaping the task dir', make: aServiceJob, mutate: (j) => { t(j).DispatchPayload = { File: '../../../../etc/x' }; }, path: '/Job/TaskGroups/0/Tasks/0/DispatchPayload/File', message: 'destination escapes allocation directory' },
@@ -278,11 +281,22 @@ test('validateJobUpdate ports Nomad\'s job-update checks', () => {
 
 test('jobWarnings returns Nomad\'s register warnings', () => {
   const j = aServiceJob();
-  j.TaskGroups[0].Count = 1;
   j.TaskGroups[0].Update.MaxParallel = 3;
   j.TaskGroups[0].Tasks[0].Resources.MemoryMaxMB = 512;
   const w = jobWarnings(j);
-  assert.ok(w.some((x) => x.includes('Update max parallel count is greater than task group count (3 > 1)')), w.join('\n'));
+  assert.ok(w.some((x) => x.startsWith('Group "web" has warnings: 1 error occurred:') && x.includes('Update max parallel count is greater than task group count (3 > 2)')), w.join('\n'));
+  const cron = jobWarnings(aBatchJob(), { deprecations: true });
+  assert.deepEqual(cron, ['cron is deprecated and may be removed in a future release. Use crons instead']);
+  assert.deepEqual(jobWarnings(aBatchJob()), []);
+  const crons = aBatchJob();
+  crons.Periodic.Specs = [crons.Periodic.Spec];
+  delete crons.Periodic.Spec;
+  assert.deepEqual(jobWarnings(crons, { deprecations: true }), []);
+  assert.deepEqual(validateJob(crons), [], 'crons (Specs) validate like cron');
+  const mixed = aServiceJob();
+  mixed.TaskGroups.push({ ...structuredClone(mixed.TaskGroups[0]), Name: 'api' });
+  mixed.TaskGroups[1].Update.AutoPromote = false;
+  assert.ok(jobWarnings(mixed).includes('auto_promote must be true for all groups to enable automatic promotion'));
   assert.ok(w.some((x) => x.includes('Memory oversubscription is not enabled; Task "web.app" memory_max value will be ignored')), w.join('\n'));
   assert.equal(jobWarnings(j, { memoryOversubscription: true }).filter((x) => x.includes('oversubscription')).length, 0);
 });
