@@ -7,7 +7,12 @@ import type { DataSource } from 'typeorm';
 import type { NomadClient } from '@drover/scheduler/nomad/index.ts';
 import type { AccessChecker } from '../core/access.ts';
 import type { AnyRoute } from '../http/route.ts';
-import type { EventBus } from '../platform/coordination/types.ts';
+import type { Clock } from '../core/clock.ts';
+import { systemClock } from '../core/clock.ts';
+import { metricsRoutes } from '../metrics/routes.ts';
+import { MetricsSampler } from '../metrics/sampler.ts';
+import { MetricsService } from '../metrics/service.ts';
+import type { EventBus, Lock } from '../platform/coordination/types.ts';
 import { EventsHub } from './hub.ts';
 import { eventRoutes } from './routes.ts';
 import { EventsService } from './service.ts';
@@ -29,6 +34,12 @@ export interface RuntimeDeps {
   logger: Logger;
   /** bus is the EventBus carrying deployment and service events. */
   bus: EventBus;
+  /** locks elects the metrics sampler among replicas. */
+  locks: Lock;
+  /** clock stamps samples (default: the system clock). */
+  clock?: Clock;
+  /** metricsIntervalMs is the sampling interval (default 10 s). */
+  metricsIntervalMs?: number;
   /** logSession tunes log sessions (bounds, polling); tests shorten them. */
   logSession?: LogSessionOptions;
   /** sse tunes event streams (heartbeat interval, per-client buffer bound). */
@@ -45,14 +56,28 @@ export function createRuntimeServices(deps: RuntimeDeps) {
   const logs = new LogsService({ targets, nomad: deps.nomad, hub, ...(deps.logSession ? { session: deps.logSession } : {}) });
   const eventsHub = new EventsHub(deps.bus, { logger: deps.logger.child({ component: 'events' }) });
   const events = new EventsService({ dataSource: deps.dataSource, access: deps.access, hub: eventsHub });
+  const clock = deps.clock ?? systemClock;
+  const sampler = new MetricsSampler({
+    dataSource: deps.dataSource, nomad: deps.nomad, targets, locks: deps.locks, clock, logger: deps.logger.child({ component: 'metrics' }),
+    ...(deps.metricsIntervalMs ? { intervalMs: deps.metricsIntervalMs } : {}),
+  });
+  const metrics = new MetricsService({ dataSource: deps.dataSource, targets, clock });
   return {
     targets,
     logs,
     events,
+    /** sampler samples allocation stats (started by `start`). */
+    sampler,
+    metrics,
+    /** start begins the background work (metrics sampling, webhook delivery). */
+    start(): void {
+      sampler.start();
+    },
     sse: deps.sse ?? {},
     /** close stops upstream streams and background loops. */
     async close(): Promise<void> {
       hub.close();
+      await sampler.stop();
       await eventsHub.close();
     },
   };
@@ -60,5 +85,5 @@ export function createRuntimeServices(deps: RuntimeDeps) {
 
 /** runtimeRoutes declares the runtime routes over the services. */
 export function runtimeRoutes(s: RuntimeServices): AnyRoute[] {
-  return [...logRoutes(s.logs, s.sse), ...eventRoutes(s.events, s.sse)];
+  return [...logRoutes(s.logs, s.sse), ...eventRoutes(s.events, s.sse), ...metricsRoutes(s.metrics)];
 }
