@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -61,7 +62,7 @@ describe('embedded Postgres', { concurrency: true }, () => {
     }
   });
 
-  test('a restart reuses the data and the port', async () => {
+  test('a restart reuses the data and the port, and moves to a free port when another program took it', async () => {
     const dir = dataDir();
     try {
       const first = await startEmbeddedPostgres({ dataDir: dir, ...fast });
@@ -75,6 +76,22 @@ describe('embedded Postgres', { concurrency: true }, () => {
         assert.deepEqual(r.rows, [{ v: 'still here' }]);
       } finally {
         await sut.stop();
+      }
+      // Another program took the recorded port meanwhile: Drover moves to a free one and records it.
+      const squatter = createServer();
+      await new Promise<void>((res) => squatter.listen(first.port, '127.0.0.1', res));
+      try {
+        const moved = await startEmbeddedPostgres({ dataDir: dir, ...fast });
+        try {
+          assert.notEqual(moved.port, first.port);
+          assert.equal((JSON.parse(readFileSync(join(dir, 'postgres.json'), 'utf8')) as { port: number }).port, moved.port);
+          const r = await withClient(moved.url(), (c) => c.query<{ v: string }>('SELECT v FROM kept'));
+          assert.deepEqual(r.rows, [{ v: 'still here' }]);
+        } finally {
+          await moved.stop();
+        }
+      } finally {
+        squatter.close();
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
