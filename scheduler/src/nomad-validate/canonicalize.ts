@@ -18,8 +18,19 @@ export function arr(v: unknown): Obj[] {
   return Array.isArray(v) ? v.filter(isObj) : [];
 }
 
+/** copyJson deep-copies plain JSON data (objects, arrays, primitives); much faster than structuredClone for jobs. */
+export function copyJson<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(copyJson) as T;
+  if (v !== null && typeof v === 'object') {
+    const out: Obj = {};
+    for (const k in v) out[k] = copyJson((v as Obj)[k]);
+    return out as T;
+  }
+  return v;
+}
+
 function defaults(target: Obj, d: Obj): Obj {
-  for (const [k, v] of Object.entries(d)) if (target[k] === undefined || target[k] === null) target[k] = v;
+  for (const k in d) if (target[k] === undefined || target[k] === null) target[k] = d[k];
   return target;
 }
 
@@ -103,7 +114,7 @@ function canonicalizeGroup(tg: Obj, job: Obj): void {
  */
 export function canonicalizeJob(job: unknown): unknown {
   if (!isObj(job)) return job;
-  const j = structuredClone(job);
+  const j = copyJson(job);
   defaults(j, { Region: 'global', Namespace: 'default', Type: 'service', Priority: 50, AllAtOnce: false, NodePool: 'default' });
   if (j.Priority === 0) j.Priority = 50;
   if (!Array.isArray(j.Datacenters) || j.Datacenters.length === 0) j.Datacenters = ['*'];

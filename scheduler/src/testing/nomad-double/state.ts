@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { goDuration, MINUTE, SECOND } from '../../nomad-validate/duration.ts';
 import { nextCronTime, parseCron } from '../../nomad-validate/cron.ts';
 import { scenarioFromJob, type Scenario } from './scenarios.ts';
+import { copyJson } from '../../nomad-validate/canonicalize.ts';
 
 /** Obj is a loosely typed Nomad object (JSON). */
 export type Obj = Record<string, unknown>;
@@ -51,7 +52,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const arr = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
 const str = (v: unknown, d = ''): string => (typeof v === 'string' ? v : d);
 const num = (v: unknown, d = 0): number => (typeof v === 'number' ? v : d);
-const clone = <T>(v: T): T => structuredClone(v);
+const clone = <T>(v: T): T => copyJson(v);
 const key = (ns: string, id: string): string => `${ns}\u0000${id}`;
 
 interface JobEntry { versions: Obj[]; submissions: Map<number, Obj>; scaleEvents: Record<string, Obj[]> }
