@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { parseDocument } from 'yaml';
 import { loadManifest as sut, manifestSchema, parseManifestText, validateManifest } from './index.ts';
 import { parseValue } from './references.ts';
 import { parseDuration, parseSize } from './units.ts';
@@ -59,6 +60,38 @@ test('YAML and JSON give the same state; JSON files are parsed strictly', () => 
   assert.deepEqual(problems('project: a\nproject: b\n'), [{ path: 'project', reason: 'is not valid YAML: the key appears twice' }]);
   assert.deepEqual(problems('project: a\nservices:\n  web: { image: redis }\n  web: { image: nginx }\n').map((p) => p.path), ['services.web']);
   assert.match(problems('project: [a\n')[0]?.reason ?? '', /not valid YAML/);
+});
+
+test('YAML scalars are read by YAML 1.2 core rules, exactly as the yaml package reads them', () => {
+  const scalars = [
+    'yes', 'on', 'True', 'FALSE', 'tRue', '~', 'null', 'NULL', '', '0777', '00', '0o17', '0o8', '+0o7', '0x1F', '0xG', '-0x1', '0b11',
+    '+12', '-0', '1_000', '12:30', '.5', '-.5', '1.', '5e3', '1E+5', '1e', '.inf', '-.Inf', '.NaN', '2020-01-01', '9007199254740993',
+    '"3"', "'it''s'", '"\\x41\\u00e9"', '!!str 5', '!!int "3"',
+  ];
+  const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
+  for (const v of scalars) {
+    const text = `k: ${v}\nlist: [${v === '' ? '~' : v}]\n`;
+    const sut = parseManifestText(text);
+    assert.deepEqual(sut.problems, [], v);
+    assert.equal(json(sut.doc), json(parseDocument(text, { version: '1.2' }).toJS()), v);
+  }
+});
+
+test('YAML that js-yaml refuses or that may use aliases is read by the document model: keys named by path, aliases capped', () => {
+  assert.deepEqual(problems('project: a\nservices:\n  web:\n    image: redis\n    image: nginx\n').map((p) => p.path), ['services.web.image']);
+  assert.deepEqual(problems('project: a\n? [x, y]\n: z\n'), [{ path: '', reason: 'is not valid YAML: map keys must be plain text' }]);
+  assert.deepEqual(problems('project: a\n? { x: 1 }\n: z\n'), [{ path: '', reason: 'is not valid YAML: map keys must be plain text' }]);
+  assert.match(problems('project: a\n---\nproject: b\n')[0]?.reason ?? '', /not valid YAML/);
+  assert.match(problems('project: !!binary aGk=\n')[0]?.reason ?? '', /not valid YAML/);
+  // An alias is read (a flow key with a comma is plain text, not a complex key) ...
+  const aliased = parseManifestText('shared: &s { LOG_LEVEL: info, "a,b": 1 }\nother: *s\n');
+  assert.deepEqual(aliased.doc, { shared: { LOG_LEVEL: 'info', 'a,b': 1 }, other: { LOG_LEVEL: 'info', 'a,b': 1 } });
+  // ... but a billion laughs is refused as a problem, quickly.
+  const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+  for (let i = 1; i < 12; i++) lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+  const started = performance.now();
+  assert.match(problems(`${lines.join('\n')}\n`)[0]?.reason ?? '', /not valid YAML: .*alias/i);
+  assert.ok(performance.now() - started < 2000);
 });
 
 test('unknown keys are errors at every level, named with their path', () => {
