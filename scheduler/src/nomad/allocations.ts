@@ -119,11 +119,36 @@ export interface LogsOptions {
   idleTimeoutMs?: number;
 }
 
+/** AllocFileInfo is Nomad's `AllocFileInfo` (a file or directory of an allocation). */
+export interface AllocFileInfo {
+  /** Name is the base name. */
+  Name: string;
+  /** IsDir says it is a directory. */
+  IsDir: boolean;
+  /** Size is its size in bytes. */
+  Size: number;
+  /** FileMode is the mode string. */
+  FileMode: string;
+  /** ModTime is the modification time. */
+  ModTime: string;
+}
+
 /** AllocFS is the handle on the client file system endpoints (`/v1/client/fs/*`). */
 export class AllocFS {
   private readonly http: NomadHttp;
   constructor(http: NomadHttp) {
     this.http = http;
+  }
+
+  /** stat describes a file of an allocation's directory (GET /v1/client/fs/stat/:alloc?path=). */
+  stat(allocId: string, path: string, q: QueryOptions = {}): Promise<QueryResult<AllocFileInfo>> {
+    return this.http.query<AllocFileInfo>(`/v1/client/fs/stat/${seg(allocId)}`, q, { path });
+  }
+
+  /** cat streams a file of an allocation's directory (GET /v1/client/fs/cat/:alloc?path=); idleTimeoutMs bounds silence. */
+  async cat(allocId: string, path: string, q: QueryOptions = {}, idleTimeoutMs = 60_000): Promise<AsyncIterable<Uint8Array>> {
+    const res = await this.http.stream(`/v1/client/fs/cat/${seg(allocId)}`, q, { path }, idleTimeoutMs);
+    return res.body;
   }
 
   /**

@@ -1,0 +1,245 @@
+/**
+ * The lifecycle of a managed database on Nomad, safe for its data by construction: deploying creates the dynamic
+ * host volume only when it is missing and pins the job to the volume's node; removing deregisters the job and keeps
+ * the volume; redeploying (same major version) keeps the data in place; a major version change dumps the old
+ * database, creates a NEW volume for the new version and restores into it, keeping the old volume. The only code that
+ * deletes a volume is destroyVolume: owners and admins, with the database's name typed as confirmation, audited.
+ *
+ * It drives Nomad through the scheduler client directly (the deployment engine has no database hook yet).
+ */
+import { NomadClient } from '@drover/scheduler/nomad/index.ts';
+import type { Allocation } from '@drover/scheduler/nomad/index.ts';
+import { compile } from '@drover/scheduler/compiler/index.ts';
+import type { JobData } from '@drover/scheduler/compiler/index.ts';
+import type { Database, DesiredState } from '@drover/scheduler/compiler/model.ts';
+import type { JobRegisterRequest } from '@drover/scheduler/compiler/nomad-types.ts';
+import { ENGINES } from '@drover/scheduler/compiler/database.ts';
+import {
+  compileBackupJob, compileRestoreJob, hostVolumeCreateRequest, volumeCapacityWarning, DUMP_TASK,
+} from '@drover/scheduler/databases/jobs.ts';
+import type { BackupItemSource, BackupJobData, Destination } from '@drover/scheduler/databases/jobs.ts';
+import { DUMP_FILES } from '@drover/scheduler/databases/argv.ts';
+import type { Actor } from '../core/actor.ts';
+import type { AccessChecker } from '../core/access.ts';
+import type { AuditRecorder } from '../core/audit.ts';
+import { DomainError } from '../core/errors.ts';
+import { dumpTaskState, judgeBackup } from '../backups/outcome.ts';
+import type { BackupVerdict, FileDigest, TaskStateLike } from '../backups/outcome.ts';
+import { digestObject } from '../backups/s3.ts';
+import type { S3Credentials } from '../backups/s3.ts';
+import { createHash } from 'node:crypto';
+
+/** ItemResolver returns the value of one data item (a generated credential, a destination key…) from the secret store. */
+export type ItemResolver = (source: BackupItemSource) => Promise<string>;
+
+/** LifecycleDeps are the adapters the lifecycle drives. */
+export interface LifecycleDeps {
+  /** nomad is the scheduler client. */
+  nomad: NomadClient;
+  /** volumePlugin is the operator's dynamic host volume plugin (`mkdir` ignores sizes: a warning says so). */
+  volumePlugin: string;
+  /** resolve gives data item values; they go to Nomad Variables only, never into a job. */
+  resolve: ItemResolver;
+  /** access checks roles; audit records the destroy. */
+  access: AccessChecker;
+  /** audit records volume destruction. */
+  audit: AuditRecorder;
+  /** pollMs is how often batch jobs are polled (default 500). */
+  pollMs?: number;
+  /** batchTimeoutMs bounds a backup or restore (default 6 h). */
+  batchTimeoutMs?: number;
+}
+
+/** VolumeInfo is a database volume as Nomad reports it. */
+export interface VolumeInfo {
+  /** id is Nomad's volume ID (what a delete takes). */
+  id: string;
+  /** name is the `dv-…` name the job mounts. */
+  name: string;
+  /** nodeId is the node holding it. */
+  nodeId: string;
+  /** capacityBytes is what the plugin reported (0: not enforced). */
+  capacityBytes: number;
+  /** warning says when the size is not enforced. */
+  warning: string | null;
+}
+
+/** DeployResult is a deployed database. */
+export interface DeployResult {
+  /** jobId is the database's job. */
+  jobId: string;
+  /** database is the database as deployed (volume pinned to its node). */
+  database: Database;
+  /** volume is its data volume. */
+  volume: VolumeInfo;
+  /** warnings are the compiler's and the volume's warnings. */
+  warnings: string[];
+}
+
+/** BackupRun is the outcome of one backup job. */
+export interface BackupRun {
+  /** jobId is the backup job. */
+  jobId: string;
+  /** objectKey is where the dump went. */
+  objectKey: string;
+  /** verdict is the outcome with its reason. */
+  verdict: BackupVerdict;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function withDatabase(state: DesiredState, d: Database): DesiredState {
+  return { ...state, services: [], databases: [d] };
+}
+
+/** DatabaseLifecycle deploys, removes, upgrades and backs up databases without ever deleting data implicitly. */
+export class DatabaseLifecycle {
+  private readonly deps: LifecycleDeps;
+  constructor(deps: LifecycleDeps) {
+    this.deps = deps;
+  }
+
+  /** ensureVolume creates the database's volume when Nomad has none of that name in the namespace, else reads it. */
+  async ensureVolume(state: DesiredState, d: Database): Promise<VolumeInfo> {
+    const req = hostVolumeCreateRequest(state, d, this.deps.volumePlugin);
+    const ns = req.Volume.Namespace;
+    const existing = (await this.deps.nomad.hostVolumes.list({}, { namespace: ns })).data.find((v) => v.Name === req.Volume.Name);
+    let vol: { ID?: string; Name?: string; NodeID?: string; CapacityBytes?: number } | null;
+    if (existing?.ID) {
+      vol = (await this.deps.nomad.hostVolumes.get(existing.ID, { namespace: ns })).data;
+    } else {
+      vol = (await this.deps.nomad.hostVolumes.create(req.Volume as never)).data.volume;
+    }
+    if (!vol?.ID || !vol.NodeID) throw new DomainError('nomad/unavailable', 'Nomad did not report the volume it created');
+    const capacity = vol.CapacityBytes ?? 0;
+    return { id: vol.ID, name: req.Volume.Name, nodeId: vol.NodeID, capacityBytes: capacity, warning: volumeCapacityWarning(d.volume.sizeBytes, capacity, this.deps.volumePlugin) };
+  }
+
+  private async writeData(data: JobData | BackupJobData): Promise<void> {
+    if (data.backend !== 'nomad') throw new DomainError('database/invalid', 'the lifecycle writes Nomad Variables; Vault data is written by the deployment engine');
+    const items: Record<string, string> = {};
+    for (const [k, src] of Object.entries(data.items)) items[k] = await this.deps.resolve(src);
+    await this.deps.nomad.variables.upsert({ Path: data.path, Namespace: data.namespace, Items: items } as never, {}, { namespace: data.namespace });
+  }
+
+  private async register(req: JobRegisterRequest): Promise<void> {
+    await this.deps.nomad.jobs.register(req.Job as never, {}, { namespace: req.Namespace });
+  }
+
+  /** deploy creates the volume if missing, pins the job to its node, writes the credentials and registers the job. */
+  async deploy(state: DesiredState, d: Database): Promise<DeployResult> {
+    const volume = await this.ensureVolume(state, d);
+    const pinned: Database = { ...d, volume: { ...d.volume, nodeId: volume.nodeId } };
+    const result = compile(withDatabase(state, pinned));
+    const job = result.jobs[0];
+    if (!job) throw new Error('internal: no database job');
+    const data = result.variables[job.Job.ID];
+    if (data) await this.writeData(data);
+    await this.register(job);
+    return { jobId: job.Job.ID, database: pinned, volume, warnings: [...result.warnings, ...(volume.warning ? [volume.warning] : [])] };
+  }
+
+  /** remove stops the database's job. The volume, and the data on it, stay until destroyVolume. */
+  async remove(state: DesiredState, d: Database): Promise<void> {
+    const job = compile(withDatabase(state, d)).jobs[0];
+    if (!job) return;
+    await this.deps.nomad.jobs.deregister(job.Job.ID, { purge: false }, { namespace: job.Namespace });
+  }
+
+  /**
+   * changeVersion moves a database to another version. The same version (a redeploy: the image tag follows minor
+   * releases) keeps the data in place. Another major version: a backup of the old database, a NEW volume
+   * (`newVolumeId`), the job on the new version and volume, a restore into it. The old volume is kept and returned.
+   */
+  async changeVersion(state: DesiredState, d: Database, version: string, o: { newVolumeId: string; destination: Destination; backupId: string; restoreId: string; credentials: S3Credentials }): Promise<{ deployed: DeployResult; keptVolume: VolumeInfo | null; backup: BackupRun | null }> {
+    if (!ENGINES[d.engine].versions.includes(version)) {
+      throw new DomainError('database/invalid', `version ${version} is not supported`, { errors: [{ path: 'body.version', message: `must be one of ${ENGINES[d.engine].versions.join(', ')}` }] });
+    }
+    if (version === d.version) return { deployed: await this.deploy(state, d), keptVolume: null, backup: null };
+    const old = await this.ensureVolume(state, d);
+    const backup = await this.backup(state, d, { destination: o.destination, backupId: o.backupId, credentials: o.credentials });
+    if (backup.verdict.status !== 'succeeded') throw new DomainError('backup/failed', `the backup before the upgrade failed: ${backup.verdict.reason}`);
+    const next: Database = { ...d, version, volume: { id: o.newVolumeId, sizeBytes: d.volume.sizeBytes } };
+    const deployed = await this.deploy(state, next);
+    const restore = compileRestoreJob(withDatabase(state, deployed.database), deployed.database, { restoreId: o.restoreId, destination: o.destination, objectKey: backup.objectKey });
+    await this.writeData(restore.data);
+    await this.register(restore.request);
+    const alloc = await this.waitBatch(restore.request);
+    const restoreTask = dumpTaskState((alloc.TaskStates?.restore ?? undefined) as TaskStateLike | undefined);
+    if (restoreTask?.exitCode !== 0) throw new DomainError('backup/failed', 'the restore into the new version failed; the old volume is kept');
+    return { deployed, keptVolume: old, backup };
+  }
+
+  /**
+   * destroyVolume deletes a database's volume and its data: owners and admins only (`manage`), with the database's
+   * name typed as `confirmation`, audited. A volume a running allocation still claims is refused.
+   */
+  async destroyVolume(actor: Actor, scope: { teamId: string; projectId: string }, state: DesiredState, d: Database, confirmation: string): Promise<void> {
+    await this.deps.access.requireProject(actor, scope.teamId, scope.projectId, 'manage');
+    if (confirmation !== d.name) throw new DomainError('database/confirmation_mismatch', undefined, { errors: [{ path: 'body.confirmation', message: "must be the database's name" }] });
+    const vol = await this.ensureVolumeLookup(state, d);
+    if (!vol) return;
+    // Nomad lists the allocations that claim the volume: a running or pending one still mounts it.
+    const claims = (await this.deps.nomad.hostVolumes.get(vol.id, { namespace: vol.namespace })).data.Allocations ?? [];
+    if (claims.some((a) => a?.ClientStatus === 'running' || a?.ClientStatus === 'pending')) throw new DomainError('database/volume_in_use');
+    await this.deps.nomad.hostVolumes.delete(vol.id, { namespace: vol.namespace });
+    await this.deps.audit.record({ actor, teamId: scope.teamId, action: 'database.volume_destroyed', targetType: 'database', targetId: d.id, details: { volume: vol.name, engine: d.engine } });
+  }
+
+  private async ensureVolumeLookup(state: DesiredState, d: Database): Promise<{ id: string; name: string; namespace: string } | null> {
+    const req = hostVolumeCreateRequest(state, d, this.deps.volumePlugin);
+    const v = (await this.deps.nomad.hostVolumes.list({}, { namespace: req.Volume.Namespace })).data.find((x) => x.Name === req.Volume.Name);
+    return v?.ID ? { id: v.ID, name: req.Volume.Name, namespace: req.Volume.Namespace } : null;
+  }
+
+  /** waitBatch waits for the batch job's allocation to finish and returns it. */
+  private async waitBatch(req: JobRegisterRequest): Promise<Allocation> {
+    const deadline = Date.now() + (this.deps.batchTimeoutMs ?? 6 * 3600_000);
+    const q = { namespace: req.Namespace };
+    while (Date.now() < deadline) {
+      const allocs = (await this.deps.nomad.jobs.allocations(req.Job.ID, {}, q)).data;
+      const done = allocs.find((a) => a.ClientStatus === 'complete' || a.ClientStatus === 'failed' || a.ClientStatus === 'lost');
+      if (done?.ID) return (await this.deps.nomad.allocations.info(done.ID, q)).data;
+      await sleep(this.deps.pollMs ?? 500);
+    }
+    throw new DomainError('backup/failed', `job ${req.Job.ID} did not finish in time`);
+  }
+
+  /** digestAllocFile hashes a file of an allocation through Nomad's fs API (stat for presence, cat for the bytes). */
+  async digestAllocFile(allocId: string, path: string, namespace: string): Promise<FileDigest | null> {
+    try {
+      const info = (await this.deps.nomad.fs.stat(allocId, path, { namespace })).data;
+      if (info.IsDir) return null;
+    } catch {
+      return null;
+    }
+    const h = createHash('sha256');
+    let size = 0;
+    for await (const chunk of await this.deps.nomad.fs.cat(allocId, path, { namespace })) {
+      size += chunk.byteLength;
+      h.update(chunk);
+    }
+    return { size, sha256: h.digest('hex') };
+  }
+
+  /**
+   * backup runs an on-demand backup job and judges it: the dump task's own exit code, the dump file's size and
+   * SHA-256 read through Nomad's fs API, and the object read back from the destination.
+   */
+  async backup(state: DesiredState, d: Database, o: { destination: Destination; backupId: string; credentials: S3Credentials }): Promise<BackupRun> {
+    const job = compileBackupJob(withDatabase(state, d), d, { destination: o.destination, backupId: o.backupId });
+    await this.writeData(job.data);
+    await this.register(job.request);
+    const alloc = await this.waitBatch(job.request);
+    const verdict = await this.judge(alloc, job.request.Namespace, d, o.destination, job.objectKey, o.credentials);
+    return { jobId: job.request.Job.ID, objectKey: job.objectKey, verdict };
+  }
+
+  /** judge collects the evidence of a finished backup allocation and applies judgeBackup. */
+  async judge(alloc: Allocation, namespace: string, d: Database, destination: Destination, objectKey: string, credentials: S3Credentials): Promise<BackupVerdict> {
+    const dump = dumpTaskState(alloc.TaskStates?.[DUMP_TASK] as never);
+    const file = alloc.ID ? await this.digestAllocFile(alloc.ID, `alloc/data/${DUMP_FILES[d.engine]}`, namespace) : null;
+    const read = await digestObject({ endpoint: destination.endpoint, region: destination.region, bucket: destination.bucket, key: objectKey }, credentials);
+    return judgeBackup({ dump, file, object: read.ok ? read.digest : null, ...(read.ok ? {} : { objectError: read.error }) });
+  }
+}
