@@ -5,7 +5,7 @@
  * browser. Screenshots go to artifacts/screenshots/.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -51,6 +51,8 @@ export interface RunningServer {
   url: string;
   /** output is everything it printed so far (for failure messages). */
   output: () => string;
+  /** dataDir is the server's DROVER_DATA_DIR; mails land in `<dataDir>/outbox` (server/src/auth/mailer.ts). */
+  dataDir: string;
   /** stop sends SIGTERM, waits for exit, drops the database and the data directory. */
   stop: () => Promise<void>;
 }
@@ -98,7 +100,7 @@ export async function startServer(): Promise<RunningServer> {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { url, output: () => out, stop };
+  return { url, output: () => out, dataDir, stop };
 }
 
 /** Browser is one isolated Chromium with a fresh user-data directory. */
@@ -157,4 +159,25 @@ export async function a11yViolations(page: Page): Promise<A11yViolation[]> {
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => String(n.target[0])) }));
   });
   return out.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/**
+ * outboxLink reads the newest mail of `kind` (`password_reset`, `invitation`) to `to` from the server's outbox folder
+ * (`<data dir>/outbox/<time>-<kind>-<uuid>.eml`, written by the FileMailer) and returns the link it carries, waiting
+ * up to `timeoutMs` for it to appear.
+ */
+export async function outboxLink(server: RunningServer, kind: string, to: string, timeoutMs = 10_000): Promise<string> {
+  const dir = join(server.dataDir, 'outbox');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.includes(`-${kind}-`) && f.endsWith('.eml')).sort().reverse() : [];
+    for (const f of files) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      if (!text.split('\n').includes(`To: ${to}`)) continue;
+      const link = /https?:\/\/\S+#token=[A-Za-z0-9_-]+/.exec(text)?.[0];
+      if (link) return link;
+    }
+    if (Date.now() > deadline) throw new Error(`no ${kind} mail to ${to} in ${dir}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -8,7 +8,7 @@ import type { LayoutLoad } from './$types';
 export const ssr = false;
 export const prerender = false;
 
-const PUBLIC = ['/setup', '/login', '/invitations/accept'];
+const PUBLIC = ['/setup', '/login', '/invitations/accept', '/reset-password'];
 
 export const load: LayoutLoad = async ({ depends, url }) => {
   depends('app:session');
