@@ -78,7 +78,7 @@ export function installShutdown(options: ShutdownOptions): (reason: string) => P
       logger.error({ err: e }, 'platform close failed');
     }
     logger.info({ code }, 'stopped');
-    logger.flush();
+    await new Promise<void>((res) => logger.flush(() => res()));
     exit(code);
   })());
   const source = options.signalSource ?? process;

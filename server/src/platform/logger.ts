@@ -48,7 +48,11 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
   return out ?? value;
 }
 
-/** createLogger returns the process logger at `level`, writing JSON lines to `destination` (default stdout). */
+/**
+ * createLogger returns the process logger at `level`, writing JSON lines to `destination` (default: stdout through
+ * an asynchronous writer, so a request never blocks on a full pipe; `logger.flush(cb)` drains it and the
+ * buffer is flushed synchronously when the process exits).
+ */
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   const options = {
     level,
@@ -59,7 +63,13 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       log: (obj: Record<string, unknown>) => redactSecrets(obj) as Record<string, unknown>,
     },
   };
-  const logger = destination ? pino(options, destination) : pino(options);
+  let dest = destination;
+  if (!dest) {
+    const stdout = pino.destination({ dest: 1, sync: false });
+    process.once('exit', () => stdout.flushSync());
+    dest = stdout;
+  }
+  const logger = pino(options, dest);
   // Child bindings bypass formatters.log: censor them when the child is made (children inherit this method).
   const child = logger.child as unknown as (this: Logger, bindings: Record<string, unknown>, opts?: unknown) => Logger;
   (logger as { child: unknown }).child = function (this: Logger, bindings: Record<string, unknown>, opts?: unknown): Logger {
