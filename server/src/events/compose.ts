@@ -13,6 +13,14 @@ import { metricsRoutes } from '../metrics/routes.ts';
 import { MetricsSampler } from '../metrics/sampler.ts';
 import { MetricsService } from '../metrics/service.ts';
 import type { EventBus, Lock } from '../platform/coordination/types.ts';
+import type { AuditRecorder } from '../core/audit.ts';
+import type { DnsResolver } from '../domains/verification.ts';
+import { SystemDnsResolver } from '../domains/verification.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
+import { WebhookDelivery, type DeliveryOptions } from '../webhooks/delivery.ts';
+import { webhookRoutes } from '../webhooks/routes.ts';
+import { WebhooksService } from '../webhooks/service.ts';
+import { UrlGuard } from '../webhooks/url-guard.ts';
 import { EventsHub } from './hub.ts';
 import { eventRoutes } from './routes.ts';
 import { EventsService } from './service.ts';
@@ -40,6 +48,16 @@ export interface RuntimeDeps {
   clock?: Clock;
   /** metricsIntervalMs is the sampling interval (default 10 s). */
   metricsIntervalMs?: number;
+  /** audit records webhook changes. */
+  audit: AuditRecorder;
+  /** secrets keeps webhook signing secrets. */
+  secrets: SecretStore;
+  /** resolver resolves webhook hosts (default: the system's DNS). */
+  resolver?: DnsResolver;
+  /** allowLoopbackWebhooks lets webhooks target loopback — TESTS ONLY, set in code, never from configuration a tenant controls. */
+  allowLoopbackWebhooks?: boolean;
+  /** delivery tunes webhook retries and polling. */
+  delivery?: DeliveryOptions;
   /** logSession tunes log sessions (bounds, polling); tests shorten them. */
   logSession?: LogSessionOptions;
   /** sse tunes event streams (heartbeat interval, per-client buffer bound). */
@@ -62,6 +80,12 @@ export function createRuntimeServices(deps: RuntimeDeps) {
     ...(deps.metricsIntervalMs ? { intervalMs: deps.metricsIntervalMs } : {}),
   });
   const metrics = new MetricsService({ dataSource: deps.dataSource, targets, clock });
+  const guard = new UrlGuard(deps.resolver ?? new SystemDnsResolver(), { allowLoopback: deps.allowLoopbackWebhooks ?? false });
+  const webhooks = new WebhooksService({ dataSource: deps.dataSource, access: deps.access, audit: deps.audit, secrets: deps.secrets, guard, clock });
+  const delivery = new WebhookDelivery(
+    { dataSource: deps.dataSource, bus: deps.bus, secrets: deps.secrets, guard, clock, logger: deps.logger.child({ component: 'webhooks' }) },
+    deps.delivery,
+  );
   return {
     targets,
     logs,
@@ -69,15 +93,20 @@ export function createRuntimeServices(deps: RuntimeDeps) {
     /** sampler samples allocation stats (started by `start`). */
     sampler,
     metrics,
-    /** start begins the background work (metrics sampling, webhook delivery). */
-    start(): void {
+    webhooks,
+    /** delivery sends webhook events (started by `start`). */
+    delivery,
+    /** start begins the background work (metrics sampling, webhook delivery); a bus outage at start is retried by the caller. */
+    async start(): Promise<void> {
       sampler.start();
+      await delivery.start();
     },
     sse: deps.sse ?? {},
     /** close stops upstream streams and background loops. */
     async close(): Promise<void> {
       hub.close();
       await sampler.stop();
+      await delivery.stop();
       await eventsHub.close();
     },
   };
@@ -85,5 +114,5 @@ export function createRuntimeServices(deps: RuntimeDeps) {
 
 /** runtimeRoutes declares the runtime routes over the services. */
 export function runtimeRoutes(s: RuntimeServices): AnyRoute[] {
-  return [...logRoutes(s.logs, s.sse), ...eventRoutes(s.events, s.sse), ...metricsRoutes(s.metrics)];
+  return [...logRoutes(s.logs, s.sse), ...eventRoutes(s.events, s.sse), ...metricsRoutes(s.metrics), ...webhookRoutes(s.webhooks)];
 }

@@ -72,9 +72,9 @@ export async function startRuntimeKit(opts: { double?: NomadDoubleOptions; runti
   const nomad = new NomadClient({ address: double.url, retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20 } });
   const runtime = createRuntimeServices({
     dataSource: db.dataSource, access: services.access, nomad, logger, bus: coordination.events, locks: coordination.locks,
-    secrets: services.projectDomains.secrets,
+    secrets: services.projectDomains.secrets, audit: services.audit, allowLoopbackWebhooks: true,
     logSession: { pollMs: 200 }, sse: { heartbeatMs: 1_000 }, ...opts.runtime,
-  } as RuntimeDeps);
+  });
   // The routes a runtime test needs (the app's own route registry is not used, so other domains' work cannot break it).
   const { app: koa } = buildHttpApp({
     routes: [

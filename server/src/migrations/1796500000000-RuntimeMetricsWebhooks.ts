@@ -38,6 +38,7 @@ export class RuntimeMetricsWebhooks1796500000000 implements MigrationInterface {
     await q.query(`CREATE TABLE webhook_deliveries (
       id uuid PRIMARY KEY,
       webhook_id uuid NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+      dedupe_key varchar(64) NOT NULL,
       event_type varchar(64) NOT NULL,
       payload jsonb NOT NULL,
       state varchar(16) NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
@@ -46,7 +47,8 @@ export class RuntimeMetricsWebhooks1796500000000 implements MigrationInterface {
       last_status integer,
       last_error text,
       created_at timestamptz NOT NULL,
-      delivered_at timestamptz
+      delivered_at timestamptz,
+      CONSTRAINT webhook_deliveries_dedupe_uq UNIQUE (webhook_id, dedupe_key)
     )`);
     await q.query(`CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE state = 'pending'`);
   }
