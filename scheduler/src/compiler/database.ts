@@ -12,6 +12,8 @@ import {
   volumeMount, hour,
 } from './common.ts';
 import { MANAGED_TAG } from './traefik.ts';
+import { hostnameProblem } from './rules.ts';
+import { databaseTcpTags } from '../databases/public.ts';
 import type { DatabaseField, EnvLine, Segment } from './variables.ts';
 import { renderTemplates } from './variables.ts';
 import type { CompiledJob, Names } from './service.ts';
@@ -67,6 +69,13 @@ export function pinned(constraints: NomadConstraint[] | null, d: Database): Noma
   return [...(constraints ?? []), { LTarget: '${node.unique.id}', Operand: '=', RTarget: d.volume.nodeId }];
 }
 
+/** publicTags are the catalog tags of a database: managed, plus Traefik TCP routing when it is public. */
+function publicTags(d: Database): string[] {
+  if (!d.publicAccess) return [MANAGED_TAG];
+  const tags = databaseTcpTags(d.id, d.engine, d.publicAccess);
+  return [tags[0] ?? 'traefik.enable=true', MANAGED_TAG, ...tags.slice(1)];
+}
+
 /** checkDatabase applies the compiler's checks to a database. */
 export function checkDatabase(d: Database): void {
   const path = `databases.${d.name}`;
@@ -77,6 +86,13 @@ export function checkDatabase(d: Database): void {
   if (!spec) throw new CompileError(`${path}.engine`, 'must be postgres, mysql, redis or mongodb');
   if (!spec.versions.includes(d.version)) throw new CompileError(`${path}.version`, `must be one of ${spec.versions.join(', ')}`);
   if (!Number.isInteger(d.volume.sizeBytes) || d.volume.sizeBytes <= 0) throw new CompileError(`${path}.size`, 'must be positive');
+  if (d.publicAccess) {
+    const problem = hostnameProblem(d.publicAccess.hostname);
+    if (problem) throw new CompileError(`${path}.public.hostname`, problem);
+    for (const [k, v] of [['entrypoint', d.publicAccess.entrypoint], ['certResolver', d.publicAccess.certResolver]] as const) {
+      if (!/^[A-Za-z0-9_-]{0,64}$/.test(v) || (k === 'entrypoint' && v === '')) throw new CompileError(`${path}.public.${k}`, 'is not a Traefik name');
+    }
+  }
   if (d.volume.nodeId !== undefined && !NODE_ID_PATTERN.test(d.volume.nodeId)) throw new CompileError(`${path}.volume.nodeId`, 'is not a Nomad node ID');
   for (const [k, v] of Object.entries(d.resources)) {
     if (v !== undefined && (!Number.isInteger(v) || v <= 0)) throw new CompileError(`${path}.resources.${k}`, 'must be a positive integer');
@@ -215,7 +231,7 @@ export function compileDatabase(state: DesiredState, d: Database, warnings: stri
         Count: 1,
         Networks: [{ Mode: settings.networkMode, DynamicPorts: [{ Label: 'db', To: spec.port }] }],
         Services: [{
-          Name: job, PortLabel: 'db', Provider: settings.serviceProvider, AddressMode: 'auto', Tags: [MANAGED_TAG],
+          Name: job, PortLabel: 'db', Provider: settings.serviceProvider, AddressMode: 'auto', Tags: publicTags(d),
           CanaryTags: [MANAGED_TAG], Meta: meta, CanaryMeta: meta,
           Checks: [{ Name: 'drover-tcp', Type: 'tcp', Interval: sec(10), Timeout: sec(2), PortLabel: 'db' }],
         }],
