@@ -66,11 +66,11 @@ for (const [kind, make] of implementations) {
     test('rate limit allows `limit` hits per window, then refuses until it resets', async () => {
       const key = `login:${Math.random()}`;
       const hits = [];
-      for (let i = 0; i < 4; i++) hits.push(await sut.rateLimits.hit(key, 3, 300));
+      for (let i = 0; i < 4; i++) hits.push(await sut.rateLimits.hit(key, 3, 1_000));
       assert.deepEqual(hits.map((h) => [h.allowed, h.count, h.remaining]), [[true, 1, 2], [true, 2, 1], [true, 3, 0], [false, 4, 0]]);
-      assert.ok(hits[3]!.resetMs > 0 && hits[3]!.resetMs <= 300);
-      await sleep(350);
-      const fresh = await sut.rateLimits.hit(key, 3, 300);
+      assert.ok(hits[3]!.resetMs > 0 && hits[3]!.resetMs <= 1_000);
+      await sleep(1_100);
+      const fresh = await sut.rateLimits.hit(key, 3, 1_000);
       assert.deepEqual([fresh.allowed, fresh.count], [true, 1]);
     });
 
@@ -110,11 +110,10 @@ for (const [kind, make] of implementations) {
 
     test('lock extend keeps the lease past its first TTL', async () => {
       const key = `extend:${Math.random()}`;
-      const lease = await sut.locks.acquire(key, 200);
+      const lease = await sut.locks.acquire(key, 300);
       assert.ok(lease);
-      await sleep(100);
-      assert.equal(await sut.locks.extend(lease, 400), true);
-      await sleep(200);
+      assert.equal(await sut.locks.extend(lease, 3_000), true);
+      await sleep(500);
       assert.equal(await sut.locks.acquire(key, 1000), null, 'still held after the first TTL');
       assert.equal(await sut.locks.release(lease), true);
     });
