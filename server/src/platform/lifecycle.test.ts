@@ -42,7 +42,7 @@ describe('drainServer', () => {
     await assert.rejects(get(port, '/new'), /ECONNREFUSED/);
     assert.deepEqual(await inflight, { status: 200, body: 'done /slow' });
     assert.equal(await drained, true);
-    assert.ok(Date.now() - t0 < 2_000);
+    assert.ok(Date.now() - t0 < 4_000);
   });
 
   test('cuts the connections still open at the deadline', async () => {
@@ -51,7 +51,7 @@ describe('drainServer', () => {
     await arrived;
     const t0 = Date.now();
     assert.equal(await drainServer(server, 200), false);
-    assert.ok(Date.now() - t0 < 2_000);
+    assert.ok(Date.now() - t0 < 4_000);
     assert.ok((await inflight) instanceof Error);
   });
 });

@@ -148,7 +148,7 @@ describe('redis coordination during an outage', () => {
       await assert.rejects(sut.locks.acquire('k', 1000), CoordinationUnavailableError);
       await assert.rejects(sut.events.publish('c', 'm'), CoordinationUnavailableError);
       await assert.rejects(sut.events.subscribe('c', () => undefined), CoordinationUnavailableError);
-      assert.ok(Date.now() - t0 < 3_000, 'fails fast');
+      assert.ok(Date.now() - t0 < 5_000, 'fails fast (within the command timeouts)');
       const problem = await sut.cache.get('k').then(() => undefined, (e: unknown) => toProblem(e, '/api/x', 'req-1'));
       assert.equal(problem?.status, 503, 'an outage is a 503, never a 404 or a 500');
       assert.equal(problem?.code, 'coordination/unavailable');
