@@ -3,6 +3,7 @@
  */
 import { auditRoutes } from './audit/routes.ts';
 import { authRoutes } from './auth/routes.ts';
+import { clusterStatusRoutes } from './cluster-status/routes.ts';
 import { deploymentRoutes } from './deployments/routes.ts';
 import type { AnyRoute } from './http/route.ts';
 import { projectDomainRoutes } from './projects/compose.ts';
@@ -19,5 +20,6 @@ export function allRoutes(services: Services): AnyRoute[] {
     ...auditRoutes(services.auditLog),
     ...projectDomainRoutes(services.projectDomains),
     ...deploymentRoutes(services.deployments.service, () => services.deployments.worker.poke()),
+    ...clusterStatusRoutes(services.clusterStatus),
   ];
 }

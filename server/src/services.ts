@@ -16,6 +16,7 @@ import { RateLimiter, type AuthLimits } from './auth/rate-limit.ts';
 import { AuthService } from './auth/service.ts';
 import { SessionStore } from './auth/sessions.ts';
 import type { ChallengeFetcher, DnsResolver } from './domains/verification.ts';
+import { createClusterStatus } from './cluster-status/compose.ts';
 import { createDeploymentEngine, type DeploymentEngineDeps } from './deployments/engine.ts';
 import { createProjectDomainServices } from './projects/compose.ts';
 import type { SecretStore } from './secrets/secret-store.ts';
@@ -75,6 +76,10 @@ export function createServices(deps: ServiceDeps) {
     ...(deps.resolver ? { resolver: deps.resolver } : {}),
     ...(deps.fetcher ? { fetcher: deps.fetcher } : {}),
   });
+  const deployments = createDeploymentEngine({
+    dataSource, config: deps.config, secrets: projectDomains.secrets, access, audit, clock, bus: deps.coordination.events,
+    logger: deps.logger, ...deps.deployments,
+  });
   const authService = new AuthService({ dataSource, clock, audit, sessions, teams, limiter, mailer, publicUrl, ...argon2 });
   return {
     /** audit records mutations (every domain records through it, in its own transaction). */
@@ -90,9 +95,8 @@ export function createServices(deps: ServiceDeps) {
     /** projectDomains are projects, environments, services, variables (SecretStore) and domains. */
     projectDomains,
     /** deployments is the deployment engine (API service, worker, reconciler); main.ts starts it. */
-    deployments: createDeploymentEngine({
-      dataSource, config: deps.config, secrets: projectDomains.secrets, access, audit, clock, bus: deps.coordination.events,
-      logger: deps.logger, ...deps.deployments,
-    }),
+    deployments,
+    /** clusterStatus probes Nomad (through the engine's client), Consul and Vault for the status screen. */
+    clusterStatus: createClusterStatus({ dataSource, nomad: deployments.nomad, config: deps.config }),
   };
 }

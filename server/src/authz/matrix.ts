@@ -116,6 +116,8 @@ export const MATRIX: Readonly<Record<string, MatrixRow>> = Object.freeze({
   stopService: { grid: NOT_DEPLOYED, anonymous: 'U', otherTeam: 'N', why: 'the walked service was never deployed; stopping a running one is proven in deployments.test.ts' },
   removeServiceDeployment: { grid: DEPLOY, anonymous: 'U', otherTeam: 'N' },
   listServiceRuns: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
+  // cluster status: any signed-in member of a team, any role and any token scope (no tenant data in the answer)
+  getClusterStatus: { grid: ALL, anonymous: 'U', otherTeam: 'A' },
   // the public HTTP ownership challenge answers a pending domain's token to anyone (the token is what it proves)
   answerDomainChallenge: { grid: ALL, anonymous: 'A', otherTeam: 'A' },
 });
