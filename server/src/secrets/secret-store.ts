@@ -11,7 +11,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 
 /** SecretOwnerKind names what owns a group of secret values. */
-export type SecretOwnerKind = 'service' | 'environment' | 'registry' | 'webhook';
+export type SecretOwnerKind = 'service' | 'environment' | 'registry' | 'webhook' | 'database' | 'backup_dest';
 
 /** SecretOwner identifies one group of values: the team and the owning object (a service, environment…). */
 export interface SecretOwner {
