@@ -81,9 +81,11 @@ export class DatabaseCredentials {
   resolver(teamId: string): (source: BackupItemSource) => Promise<string> {
     return async (source) => {
       if (source.kind === 'literal') return source.value;
-      const owner = source.kind === 'database' ? databaseOwner(teamId, source.databaseId) : source.kind === 'destination' ? destinationOwner(teamId, source.destinationId) : null;
-      if (!owner) throw new DomainError('database/invalid', `a database job has no ${source.kind} item`);
-      const field = source.field;
+      let owner: SecretOwner;
+      let field: string;
+      if (source.kind === 'database') [owner, field] = [databaseOwner(teamId, source.databaseId), source.field];
+      else if (source.kind === 'destination') [owner, field] = [destinationOwner(teamId, source.destinationId), source.field];
+      else throw new DomainError('database/invalid', `a database job has no ${source.kind} item`);
       const v = (await this.store.read(owner, [field])).get(field);
       if (v === undefined) throw new DomainError('database/invalid', `the ${field} credential is missing`, { errors: [{ path: `credentials.${field}`, message: 'is missing' }] });
       return v;
