@@ -47,10 +47,19 @@ const app = createApp(platform, { draining: platform.draining });
 const server = createServer({ keepAliveTimeout: 5_000 }, app.koa.callback());
 // The deployment worker and reconciler run beside the API; on shutdown they stop before the platform closes.
 app.services.deployments.start();
+// Metrics sampling and webhook delivery; a Redis outage at start is logged and retried.
+const startRuntime = (): void => {
+  app.services.runtime.start().catch((err: unknown) => {
+    platform.logger.warn({ err }, 'runtime background work could not start; retrying in 5 s');
+    setTimeout(startRuntime, 5_000).unref();
+  });
+};
+startRuntime();
 const shutdownTarget = {
   startDraining: () => platform.startDraining(),
   close: async () => {
     await app.services.deployments.stop();
+    await app.services.runtime.close();
     await platform.close();
   },
 };

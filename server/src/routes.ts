@@ -5,6 +5,7 @@ import { auditRoutes } from './audit/routes.ts';
 import { authRoutes } from './auth/routes.ts';
 import { clusterStatusRoutes } from './cluster-status/routes.ts';
 import { deploymentRoutes } from './deployments/routes.ts';
+import { runtimeRoutes } from './events/compose.ts';
 import type { AnyRoute } from './http/route.ts';
 import { projectDomainRoutes } from './projects/compose.ts';
 import type { Services } from './services.ts';
@@ -20,6 +21,7 @@ export function allRoutes(services: Services): AnyRoute[] {
     ...auditRoutes(services.auditLog),
     ...projectDomainRoutes(services.projectDomains),
     ...deploymentRoutes(services.deployments.service, () => services.deployments.worker.poke()),
+    ...runtimeRoutes(services.runtime),
     ...clusterStatusRoutes(services.clusterStatus),
   ];
 }

@@ -18,6 +18,8 @@ import { SessionStore } from './auth/sessions.ts';
 import type { ChallengeFetcher, DnsResolver } from './domains/verification.ts';
 import { createClusterStatus } from './cluster-status/compose.ts';
 import { createDeploymentEngine, type DeploymentEngineDeps } from './deployments/engine.ts';
+import { createNomadClient } from './cluster/nomad.ts';
+import { createRuntimeServices, type RuntimeDeps } from './events/compose.ts';
 import { createProjectDomainServices } from './projects/compose.ts';
 import type { SecretStore } from './secrets/secret-store.ts';
 import { TeamAccess } from './teams/access.ts';
@@ -50,6 +52,8 @@ export interface ServiceDeps {
   resolver?: DnsResolver;
   /** fetcher replaces the HTTP challenge fetcher of domain verification. */
   fetcher?: ChallengeFetcher;
+  /** runtime tunes logs, metrics, events and webhooks (tests: webhook resolver, the test-only loopback override, timings). */
+  runtime?: Pick<RuntimeDeps, 'resolver' | 'allowLoopbackWebhooks' | 'delivery' | 'logSession' | 'sse' | 'metricsIntervalMs'>;
   /** deployments tunes the deployment engine (tests: worker and reconciler timings, a Nomad client). */
   deployments?: Pick<DeploymentEngineDeps, 'nomad' | 'worker' | 'reconciler'>;
 }
@@ -94,6 +98,12 @@ export function createServices(deps: ServiceDeps) {
     auditLog: new AuditService(dataSource, access),
     /** projectDomains are projects, environments, services, variables (SecretStore) and domains. */
     projectDomains,
+    /** runtime is live logs, service metrics, team event streams and webhooks; main.ts starts their background work. */
+    runtime: createRuntimeServices({
+      dataSource, access, audit, clock, secrets: projectDomains.secrets, logger: deps.logger,
+      nomad: deps.deployments?.nomad ?? createNomadClient(deps.config.nomad),
+      bus: deps.coordination.events, locks: deps.coordination.locks, ...deps.runtime,
+    }),
     /** deployments is the deployment engine (API service, worker, reconciler); main.ts starts it. */
     deployments,
     /** clusterStatus probes Nomad (through the engine's client), Consul and Vault for the status screen. */

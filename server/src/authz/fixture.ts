@@ -195,6 +195,16 @@ export const CREATORS: Readonly<Record<string, Creator>> = {
       return d.id as string;
     },
   },
+  webhookId: {
+    needs: ['projectId'],
+    async create({ f, ids }) {
+      const description = marker('wh');
+      const w = await ok(f.founder.session.post(`/api/projects/${ids.projectId}/webhooks`, { url: 'https://93.184.216.34/drover-hook', description }), 'create webhook');
+      f.leaks.add(w.id).add(description);
+      f.projectLeaks.add(w.id).add(description);
+      return w.id as string;
+    },
+  },
   deploymentId: {
     needs: ['projectId'],
     // A queued deployment of a service in an environment of its own (so deploying the world's service or environment
@@ -269,6 +279,7 @@ export const EXAMPLES: Readonly<Record<string, (c: ExampleContext) => unknown>> 
   putSharedVariables: () => ({ variables: { EXAMPLE_SHARED: `v-${randomBytes(4).toString('hex')}` } }),
   addDomain: () => ({ hostname: `${marker('d')}.example.test` }),
   createServiceDeployment: () => ({ reason: 'matrix walk' }),
+  createWebhook: () => ({ url: 'https://93.184.216.34/drover-hook', events: ['deployment.healthy'], description: 'matrix walk' }),
   createEnvironmentDeployment: () => ({ reason: 'matrix walk' }),
   rollbackDeployment: () => ({ reason: 'matrix walk' }),
   scaleService: () => ({ replicas: 2 }),

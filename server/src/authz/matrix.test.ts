@@ -15,7 +15,7 @@ import { Credentials, expectedOutcome, MATRIX, OUTCOME_STATUS, type Credential, 
 const ISSUERS = new Set(['getSession', 'login', 'completeSetup', 'acceptInvitation', 'createToken', 'revealServiceVariable', 'revealSharedVariable']);
 
 /** PROJECT_BOUND are the path parameters that name a project or something inside one. */
-const PROJECT_BOUND = new Set(['projectId', 'environmentId', 'serviceId', 'variableKey', 'domainId']);
+const PROJECT_BOUND = new Set(['projectId', 'environmentId', 'serviceId', 'variableKey', 'domainId', 'webhookId']);
 
 interface Operation {
   id: string;

@@ -118,6 +118,14 @@ export const MATRIX: Readonly<Record<string, MatrixRow>> = Object.freeze({
   listServiceRuns: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
   // cluster status: any signed-in member of a team, any role and any token scope (no tenant data in the answer)
   getClusterStatus: { grid: ALL, anonymous: 'U', otherTeam: 'A' },
+  // runtime: live logs and metrics of a service, the team's event stream (read for every role and scope; the SSE
+  // operations are walked up to their headers); webhooks are written like other project resources
+  streamServiceLogs: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
+  getServiceMetrics: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
+  streamTeamEvents: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
+  createWebhook: { grid: WRITE, anonymous: 'U', otherTeam: 'N' },
+  listWebhooks: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
+  deleteWebhook: { grid: WRITE, anonymous: 'U', otherTeam: 'N' },
   // the public HTTP ownership challenge answers a pending domain's token to anyone (the token is what it proves)
   answerDomainChallenge: { grid: ALL, anonymous: 'A', otherTeam: 'A' },
 });

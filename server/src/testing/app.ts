@@ -199,6 +199,14 @@ export function rawRequest(url: string, method: string, headers: Record<string, 
   return new Promise((resolvePromise, reject) => {
     const req = httpRequest(url, { method, headers: { ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) } }, (res) => {
       const chunks: Buffer[] = [];
+      if (String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+        // An event stream never ends: its answer is the status and headers; the connection is closed at once.
+        res.destroy();
+        const out = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') out.set(k, v);
+        resolvePromise({ status: res.statusCode ?? 0, headers: out, text: '' });
+        return;
+      }
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
       res.on('end', () => {
