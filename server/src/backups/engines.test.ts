@@ -14,7 +14,7 @@ import {
   countArgv, downloadArgv, dumpArgv, interpolate, parseCounts, rcloneEnv, redisRestoreSteps, restoreArgv, uploadArgv,
 } from '@drover/scheduler/databases/argv.ts';
 import type { DatabaseEngine } from '@drover/scheduler/compiler/model.ts';
-import { judgeBackup as sut } from './outcome.ts';
+import { judgeBackup as sut, judgeVerification } from './outcome.ts';
 import type { FileDigest } from './outcome.ts';
 import { digestObject } from './s3.ts';
 import { run, runOk, start, startMariaDB, startPostgres, startRedis, startS3 } from './testing/engines.ts';
@@ -87,8 +87,15 @@ test('Postgres: pg_dump -Fc → rclone → verified; restored into a new databas
     const snapshot = (db: string) => pg.psql('SELECT md5(string_agg(c::text, \',\' ORDER BY id)) FROM customers c UNION ALL SELECT md5(string_agg(o::text, \',\' ORDER BY id)) FROM orders o', db);
     assert.equal(await snapshot('restored'), await snapshot('app'));
     // Verification records the counts it found.
-    const counts = parseCounts('postgres', await runOk(interpolate(countArgv('postgres'), target), target));
-    assert.deepEqual(counts, source);
+    const check = await run(interpolate(countArgv('postgres'), target), target);
+    const verification = judgeVerification({ state: 'dead', failed: check.code !== 0, exitCode: check.code }, check.stdout, (o) => parseCounts('postgres', o));
+    assert.equal(verification.status, 'succeeded', verification.reason ?? '');
+    assert.deepEqual(verification.counts, source);
+    // An empty restore (the scratch database without the dump) is not a verified backup.
+    await pg.psql('CREATE DATABASE scratch_empty', 'postgres');
+    const empty = { ...pg.env, PGDATABASE: 'scratch_empty' };
+    const none = await run(interpolate(countArgv('postgres'), empty), empty);
+    assert.equal(judgeVerification({ state: 'dead', failed: false, exitCode: none.code }, none.stdout, (o) => parseCounts('postgres', o)).status, 'failed');
 
     // An object truncated after upload, then one altered in place, fail verification.
     const bytes = readFileSync(good.file);
@@ -152,8 +159,9 @@ test('MariaDB (MySQL stand-in): mysqldump --single-transaction → rclone → ve
     await runOk(interpolate(restoreArgv('mysql', file), target), target);
     const snapshot = (name: string) => db.sql('SELECT MD5(GROUP_CONCAT(id, email ORDER BY id)) FROM a_users UNION ALL SELECT MD5(GROUP_CONCAT(id, user_id, payload ORDER BY id)) FROM b_events', name);
     assert.equal(await snapshot('app_restored'), await snapshot('app'));
-    const counts = parseCounts('mysql', await runOk(interpolate(countArgv('mysql'), target), target));
-    assert.deepEqual(counts, { a_users: 300, b_events: 5000 });
+    const check = await run(interpolate(countArgv('mysql'), target), target);
+    const verification = judgeVerification({ state: 'dead', failed: check.code !== 0, exitCode: check.code }, check.stdout, (o) => parseCounts('mysql', o));
+    assert.deepEqual(verification.counts, { a_users: 300, b_events: 5000 });
 
     // Killed mid-dump: b_events is write-locked, mysqldump has written a_users and waits; the server is killed.
     const locker = start(['mariadb', '--no-defaults', `--socket=${db.socket}`, '-u', 'root', 'app']);
@@ -205,8 +213,10 @@ test('Redis: redis-cli --rdb → rclone → verified; stop, move the AOF aside (
       assert.equal((await restored.cli('GET', 'stale')).trim(), '');
       assert.equal((await restored.cli('HGET', 'user:1', 'name')).trim(), 'Ada');
       assert.ok(existsSync(join(target.dir, 'appendonlydir.before-r1')), 'the previous data is kept');
-      const counts = parseCounts('redis', await runOk(interpolate(countArgv('redis'), restored.env), restored.env));
-      assert.deepEqual(counts, { db0: sourceCount });
+      const check = await run(interpolate(countArgv('redis'), restored.env), restored.env);
+      const verification = judgeVerification({ state: 'dead', failed: check.code !== 0, exitCode: check.code }, check.stdout, (o) => parseCounts('redis', o));
+      assert.equal(verification.status, 'succeeded', verification.reason ?? '');
+      assert.deepEqual(verification.counts, { db0: sourceCount });
       // A restart keeps the restored data (it became the new AOF base).
       await restored.cli('SET', 'after', '1');
     } finally {

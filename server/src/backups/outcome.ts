@@ -70,3 +70,28 @@ export function dumpTaskState(t: TaskStateLike | undefined): DumpTaskState | nul
   const last = terminated.at(-1);
   return { state: t.State ?? 'pending', failed: t.Failed === true, exitCode: last && typeof last.ExitCode === 'number' ? last.ExitCode : null };
 }
+
+/** DEFAULT_VERIFY_SCHEDULE is when restore verifications run unless the schedule says otherwise: weekly, Sunday 04:00 UTC. */
+export const DEFAULT_VERIFY_SCHEDULE = '0 4 * * 0';
+
+/** VerificationVerdict is a restore verification's outcome with the counts it found (recorded next to the backup). */
+export type VerificationVerdict = { status: 'succeeded'; reason: null; counts: Record<string, number> } | { status: 'failed'; reason: string; counts: Record<string, number> | null };
+
+/**
+ * judgeVerification decides a restore verification from the `check` task's own state and its stdout (the counts
+ * printed by countArgv, parsed by `parse`): it succeeds only when the check exited 0, its output parses, and the
+ * restored data is not empty unless the source was (`expectEmpty`).
+ */
+export function judgeVerification(check: DumpTaskState | null, stdout: string, parse: (out: string) => Record<string, number>, expectEmpty = false): VerificationVerdict {
+  if (!check) return { status: 'failed', reason: 'the check task did not run', counts: null };
+  if (check.state !== 'dead' || check.exitCode === null) return { status: 'failed', reason: 'the check task did not finish', counts: null };
+  if (check.exitCode !== 0 || check.failed) return { status: 'failed', reason: `the check task exited with code ${check.exitCode}`, counts: null };
+  let counts: Record<string, number>;
+  try {
+    counts = parse(stdout);
+  } catch (e) {
+    return { status: 'failed', reason: `the check output is not understood: ${(e as Error).message}`, counts: null };
+  }
+  if (Object.keys(counts).length === 0 && !expectEmpty) return { status: 'failed', reason: 'the restored database is empty', counts };
+  return { status: 'succeeded', reason: null, counts };
+}
