@@ -71,9 +71,33 @@ export function problemMiddleware(log: ErrorLogger) {
   };
 }
 
+/** PG_OUTAGE_SQLSTATES are the Postgres error classes that mean the database is unreachable or going away
+ * (08: connection exception; 57P01–57P03: admin/crash shutdown, cannot connect now; 53300: too many connections). */
+const PG_OUTAGE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+/** NET_OUTAGE_CODES are the socket errors of a connection that cannot be made or was cut. */
+const NET_OUTAGE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
+
+/**
+ * isDatabaseOutage tells whether an error thrown by TypeORM or pg means Postgres is unreachable (as opposed to a
+ * query that failed): socket errors, SQLSTATE class 08 and shutdown codes, and pg's pool/connection messages. An
+ * outage is answered 503 `database/unavailable`, never 500 and never "not found".
+ */
+export function isDatabaseOutage(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && (code.startsWith('08') || PG_OUTAGE_SQLSTATES.has(code) || NET_OUTAGE_CODES.has(code))) return true;
+    if (typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/.test(message)) {
+      return true;
+    }
+    e = (e as { driverError?: unknown; cause?: unknown }).driverError ?? (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** toProblem maps any thrown value to a problem body. */
 export function toProblem(err: unknown, instance: string, requestId: string): Problem {
   if (err instanceof DomainError) return problemFor(err.code, err.message, instance, requestId, err.errors);
+  if (isDatabaseOutage(err)) return problemFor('database/unavailable', 'The database is unavailable', instance, requestId);
   const status = typeof err === 'object' && err !== null && 'status' in err ? Number((err as { status: unknown }).status) : 500;
   if (status === 413) return problemFor('request/too_large', 'The request body is too large', instance, requestId);
   if (status === 415) return problemFor('request/unsupported_media_type', 'The request body must be application/json', instance, requestId);
