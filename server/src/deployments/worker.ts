@@ -26,9 +26,9 @@ export const NOMAD_VARIABLE_LIMIT = 64 * 1024;
 export interface WorkerOptions {
   /** leaseMs is how long a claim lasts without a heartbeat (default 15 s). */
   leaseMs?: number;
-  /** pollMs is the pause between claims when the queue is empty (default 500 ms). */
+  /** pollMs is the pause between claims when the queue is empty (default 1 s; a local queueing wakes the loops at once). */
   pollMs?: number;
-  /** concurrency is how many deployments one worker runs at once (default 8). */
+  /** concurrency is how many deployments one worker runs at once (default 256: following one is mostly waiting on Nomad). */
   concurrency?: number;
   /** history is how many healthy deployments keep their variable sets for rollback (default 10). */
   history?: number;
@@ -87,13 +87,13 @@ export class DeploymentWorker {
   private running = false;
   private loops: Promise<void>[] = [];
   private stopping = new AbortController();
-  private wake: (() => void) | null = null;
+  private readonly wakers = new Set<() => void>();
 
   constructor(d: WorkerDeps, o: WorkerOptions = {}) {
     this.d = d;
     this.leaseMs = o.leaseMs ?? 15_000;
-    this.pollMs = o.pollMs ?? 500;
-    this.concurrency = o.concurrency ?? 8;
+    this.pollMs = o.pollMs ?? 1_000;
+    this.concurrency = o.concurrency ?? 256;
     this.history = o.history ?? 10;
     this.deadlineMs = o.progressDeadlineMs ?? 15 * 60_000;
     this.owner = o.owner ?? `worker-${randomUUID()}`;
@@ -103,26 +103,47 @@ export class DeploymentWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    for (let i = 0; i < this.concurrency; i++) this.loops.push(this.loop());
+    this.loops.push(this.loop());
   }
 
-  /** poke makes idle loops look for work now (after a deployment was queued). */
+  /** poke makes the idle dispatcher look for work now (after a deployment was queued). */
   poke(): void {
-    this.wake?.();
+    this.poked = true;
+    for (const w of this.wakers) w();
   }
 
-  /** stop ends the loops; deployments in flight keep their lease and are resumed by whoever claims them next. */
+  private poked = false;
+
+  /** stop ends the dispatcher and waits for the runs in flight to notice; their leases let the next claimer resume them. */
   async stop(): Promise<void> {
     this.running = false;
     this.stopping.abort();
     await Promise.allSettled(this.loops);
+    await Promise.allSettled([...this.active]);
     this.loops = [];
     this.stopping = new AbortController();
   }
 
+  private readonly active = new Set<Promise<void>>();
+
+  private idle(ms: number): Promise<void> {
+    return new Promise<void>((r) => {
+      const done = () => { clearTimeout(t); this.wakers.delete(done); r(); };
+      const t = setTimeout(done, ms);
+      this.wakers.add(done);
+      this.stopping.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** loop is the dispatcher: one claim at a time, each claimed deployment run concurrently up to `concurrency`. */
   private async loop(): Promise<void> {
     while (this.running) {
+      if (this.active.size >= this.concurrency) {
+        await Promise.race([...this.active, this.idle(this.pollMs)]);
+        continue;
+      }
       let row: DeploymentRow | null = null;
+      this.poked = false;
       try {
         row = await this.d.store.claim(this.owner, this.leaseMs);
       } catch (e) {
@@ -130,14 +151,12 @@ export class DeploymentWorker {
         this.d.logger.warn({ err: e }, 'deployment claim failed');
       }
       if (!row) {
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, this.pollMs);
-          this.wake = () => { clearTimeout(t); r(); };
-          this.stopping.signal.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true });
-        });
+        // Work queued while this claim ran is claimed at once; otherwise wait for a poke or the poll interval.
+        if (!this.poked) await this.idle(this.pollMs);
         continue;
       }
-      await this.runOne(row);
+      const run = this.runOne(row).finally(() => { this.active.delete(run); this.poke(); });
+      this.active.add(run);
     }
   }
 
@@ -420,7 +439,8 @@ export class DeploymentWorker {
       if (st === 'running' && canaries.length > 0 && canaries.every((g) => (g?.HealthyAllocs ?? 0) >= (g?.DesiredCanaries ?? 0)) && this.autoPromote(row)) {
         await this.d.nomad.deployments.promote(depId, 'all', { namespace: ns }).then(
           () => this.event(row, 'promoted', 'every canary is healthy: promoted'),
-          (e: unknown) => { if (!(e instanceof NomadUnexpectedResponseError && e.status < 500)) throw e; },
+          // Lost races (the deployment finished or was promoted meanwhile) are answered 4xx or "terminal deployment".
+          (e: unknown) => { if (!(e instanceof NomadUnexpectedResponseError && (e.status < 500 || /terminal|no canaries/i.test(e.body)))) throw e; },
         );
       }
     }
