@@ -88,6 +88,34 @@ describe('webhooks: delivery (loopback targets allowed by the test-only override
     await rx.close();
   });
 
+  it('every replica hears an event, but each webhook gets one durable delivery (dedupe key)', { timeout: 30_000 }, async () => {
+    const { target } = await kit.deployService();
+    const created = await kit.client.post(`/api/projects/${target.projectId}/webhooks`, { url: 'http://127.0.0.1:9/never', events: ['service.drift'] });
+    assert.equal(created.status, 201);
+    const e = { type: 'service.drift', teamId: target.teamId, serviceId: target.serviceId, reason: 'image differs', at: new Date().toISOString() };
+    assert.equal(await kit.runtime.delivery.enqueue(e), 1);
+    assert.equal(await kit.runtime.delivery.enqueue(e), 0, 'a second replica enqueuing the same event adds nothing');
+    const other = { ...e, at: new Date(Date.now() + 1).toISOString() };
+    assert.equal(await kit.runtime.delivery.enqueue(other), 1, 'a later event is a new delivery');
+  });
+
+  it('a delivery claimed by a replica that crashed is sent by another once its lease expires', { timeout: 30_000 }, async () => {
+    const rx = await receiver(() => ({ status: 204 }));
+    const { target } = await kit.deployService();
+    const created = await kit.client.post(`/api/projects/${target.projectId}/webhooks`, { url: `${rx.url}/hook` });
+    const db = kit.app.db.dataSource;
+    // The state a crash leaves: claimed (attempt counted, lease set), never answered.
+    await db.query(`INSERT INTO webhook_deliveries (id, webhook_id, dedupe_key, event_type, payload, state, attempts, next_attempt_at, created_at)
+      VALUES (gen_random_uuid(), $1, 'crashed', 'service.stopped', '{"type":"service.stopped"}', 'pending', 1, now() + interval '1 second', now())`, [created.body.id]);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(rx.hits.length, 0, 'not retried while the lease holds');
+    await until(() => rx.hits.length === 1, 10_000);
+    await until(async () => ((await db.query('SELECT state FROM webhook_deliveries WHERE webhook_id = $1', [created.body.id])) as { state: string }[])[0]?.state === 'delivered');
+    const [row] = (await db.query('SELECT attempts FROM webhook_deliveries WHERE webhook_id = $1', [created.body.id])) as { attempts: number }[];
+    assert.equal(row?.attempts, 2);
+    await rx.close();
+  });
+
   it('delete removes the webhook and its deliveries; others get 404', { timeout: 30_000 }, async () => {
     const { target } = await kit.deployService();
     const created = await kit.client.post(`/api/projects/${target.projectId}/webhooks`, { url: 'http://127.0.0.1:9/x', description: 'temp' });
