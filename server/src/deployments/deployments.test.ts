@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startNomadDouble, type NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
 import { Client, setupOwner, startTestApp, type TestApp } from '../testing/app.ts';
+import type { DeploymentBusEvent } from './events.ts';
 
 const TOKEN = 'double-token-for-tests';
 let nomad: NomadDouble;
@@ -89,10 +90,14 @@ describe('deployments', () => {
   it('deploys a service to healthy with its variables written as data before the job', async () => {
     const sid = await service({ image: 'ghcr.io/acme/web:1.0', port: 8080 });
     await ok(owner.request('PUT', `/api/services/${sid}/variables`, { variables: { GREETING: 'hello {{ env "X" }}${attr.unique.hostname}' } }));
+    const seen: DeploymentBusEvent[] = [];
+    const unsubscribe = await sut.services.deployments.subscribe((e) => seen.push(e));
     const d = await deploy(sid);
     assert.equal(d.state, 'queued');
     const done = await waitFor(d.id, ['healthy', 'failed']);
     assert.equal(done.state, 'healthy', done.reason);
+    await unsubscribe();
+    assert.deepEqual(seen.filter((e) => e.deploymentId === d.id).map((e) => e.type), ['deployment.queued', 'deployment.deploying', 'deployment.healthy']);
     const job = nomad.control.job(done.jobId, done.namespace) as { Meta: Record<string, string> } | undefined;
     assert.equal(job?.Meta['drover.deployment'], d.id);
     const items = await itemsOf(done);
@@ -228,6 +233,21 @@ describe('deployments', () => {
       assert.ok(Date.now() < until, `the run finished: ${JSON.stringify(runs.items)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
+  });
+
+  it('turning a service into a cron service purges its job and registers it anew (Nomad cannot change it in place)', async () => {
+    const sid = await service({ image: 'ghcr.io/acme/worker:1' });
+    const first = await waitFor((await deploy(sid)).id, ['healthy', 'failed']);
+    assert.equal(first.state, 'healthy', first.reason);
+    await ok(owner.request('PATCH', `/api/services/${sid}`, { cron: '*/5 * * * *' }));
+    const second = await waitFor((await deploy(sid)).id, ['healthy', 'failed']);
+    assert.equal(second.state, 'healthy', second.reason);
+    const events = await ok(owner.get(`/api/deployments/${second.id}/events`));
+    assert.ok(events.items.some((e: { kind: string }) => e.kind === 'purged'), 'the old job was purged');
+    const job = (await sut.services.deployments.nomad.jobs.info(second.jobId, { namespace: second.namespace })).data;
+    assert.deepEqual((job.Periodic as { Specs?: string[] } | null)?.Specs, ['*/5 * * * *'], JSON.stringify(job.Periodic));
+    assert.equal(job.Meta?.['drover.deployment'], second.id);
+    no400s();
   });
 
   it('scales, restarts and removes a service, keeping its volume', async () => {

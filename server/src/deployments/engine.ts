@@ -12,6 +12,7 @@ import type { Clock } from '../core/clock.ts';
 import { secretKeyBytes, type Config } from '../platform/config.ts';
 import type { EventBus } from '../platform/coordination/types.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
+import { subscribeDeploymentEvents, type DeploymentBusEvent } from './events.ts';
 import { Reconciler, type ReconcilerOptions } from './reconciler.ts';
 import { DeploymentsService } from './service.ts';
 import { DeploymentStore } from './store.ts';
@@ -66,6 +67,8 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
     reconciler,
     /** nomad is the client the engine uses. */
     nomad,
+    /** subscribe calls `handler` for every later deployment/service event (of `teamIds` only, when given); for SSE and webhooks. */
+    subscribe: (handler: (e: DeploymentBusEvent) => void, teamIds?: ReadonlySet<string>) => subscribeDeploymentEvents(d.bus, handler, teamIds),
     /** start starts the worker and the reconciler. */
     start(): void {
       worker.start();

@@ -57,6 +57,7 @@ export class Reconciler {
   private readonly o: Required<ReconcilerOptions>;
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<unknown> | null = null;
+  private aborter = new AbortController();
 
   constructor(d: { dataSource: DataSource; store: DeploymentStore; nomad: NomadClient; bus: EventBus; logger: Logger }, o: ReconcilerOptions = {}) {
     this.db = d.dataSource;
@@ -81,7 +82,9 @@ export class Reconciler {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.aborter.abort();
     await this.current;
+    this.aborter = new AbortController();
   }
 
   /** reconcileOnce runs one pass if this replica wins the advisory lock. */
@@ -105,7 +108,7 @@ export class Reconciler {
   }
 
   private async pass(report: ReconcileReport): Promise<void> {
-    const jobs = (await this.nomad.jobs.list({ namespace: '*' })).data;
+    const jobs = (await this.nomad.jobs.list({ namespace: '*', signal: this.aborter.signal })).data;
     const known = new Set(((await this.db.query('SELECT id FROM deployments')) as { id: string }[]).map((r) => r.id));
     const runtimes = new Map((await this.store.allRuntimes()).map((r) => [`${r.namespace}\0${r.jobId}`, r]));
     const seen = new Set<string>();
