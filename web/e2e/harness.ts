@@ -57,8 +57,11 @@ export interface RunningServer {
   stop: () => Promise<void>;
 }
 
-/** startServer starts `node server/src/main.ts` on a fresh, empty database (the server migrates it at boot). */
-export async function startServer(): Promise<RunningServer> {
+/**
+ * startServer starts `node server/src/main.ts` on a fresh, empty database (the server migrates it at boot). `env` adds
+ * configuration (e.g. NOMAD_ADDR of a Nomad double); without it Nomad is the unreachable default.
+ */
+export async function startServer(opts: { env?: Record<string, string> } = {}): Promise<RunningServer> {
   const db: TestDatabase = await createTestDatabase({ empty: true, poolSize: 1 });
   await db.dataSource.destroy();
   const dataDir = mkdtempSync(join(tmpdir(), 'drover-e2e-'));
@@ -67,7 +70,7 @@ export async function startServer(): Promise<RunningServer> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8',
     DATABASE_URL: db.url, DROVER_DATA_DIR: dataDir, DROVER_PORT: String(port), DROVER_HOST: '127.0.0.1',
-    DROVER_PUBLIC_URL: url, DROVER_LOG_LEVEL: 'warn',
+    DROVER_PUBLIC_URL: url, DROVER_LOG_LEVEL: 'warn', ...opts.env,
   };
   const child: ChildProcess = spawn(process.execPath, [join(root, 'server', 'src', 'main.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { formatDotenv, parseDotenv } from '../src/lib/dotenv.ts';
 import { layoutGraph, type GraphEdge } from '../src/lib/graph.ts';
 import { parseReferences } from '../src/lib/refs.ts';
+import { color256, parseAnsi, segmentCss, stripAnsi } from '../src/lib/ansi.ts';
 
 const box = { width: 180, height: 56, gapX: 80, gapY: 20 };
 
@@ -93,4 +94,26 @@ test('referencedTargets reads listed references (objects or strings) and referen
   assert.deepEqual(referencedTargets({ key: 'A', references: [{ target: 'api', name: 'PRIVATE_URL' }, 'db.DATABASE_URL', { target: 'shared', name: 'X' }] }), ['api', 'db']);
   assert.deepEqual(referencedTargets({ key: 'B', value: 'http://${{ web.PRIVATE_HOST }}:${{ shared.PORT }}' }), ['web']);
   assert.deepEqual(referencedTargets({ key: 'C' }), []);
+});
+
+test('parseAnsi: SGR colours and weights become styled segments; other escapes and control characters are dropped', () => {
+  const { segments, end } = parseAnsi('a \x1b[1;31mred\x1b[0m b \x1b[38;5;208mx\x1b[38;2;1;2;3my\x1b]0;title\x07\x1b[2Jz\x00\x1b[39m!');
+  assert.deepEqual(segments.map((s) => s.text), ['a ', 'red', ' b ', 'x', 'y', 'z', '!']);
+  assert.equal(segments[1]?.fg, '#ff7b72');
+  assert.equal(segments[1]?.bold, true);
+  assert.equal(segments[2]?.fg, null);
+  assert.equal(segments[3]?.fg, color256(208));
+  assert.equal(segments[4]?.fg, 'rgb(1,2,3)');
+  assert.equal(segments[5]?.fg, 'rgb(1,2,3)', 'a screen clear does not reset the style');
+  assert.equal(end.fg, null);
+  // A style carries over to the next line until reset; malformed colour parameters give the default.
+  assert.equal(parseAnsi('\x1b[32mgo').end.fg, '#3fb950');
+  assert.equal(parseAnsi('next', parseAnsi('\x1b[32mgo').end).segments[0]?.fg, '#3fb950');
+  assert.equal(parseAnsi('\x1b[38;5;999mq').segments[0]?.fg, null);
+  assert.equal(stripAnsi('<b>\x1b[4mhi\x1b[24m</b>'), '<b>hi</b>');
+  // The inline style only ever holds colours from the tables or rgb() of bytes, whatever the text says.
+  assert.equal(segmentCss({ fg: '#3fb950', bg: null, bold: true, dim: false, italic: false, underline: true }), 'color:#3fb950;font-weight:700;text-decoration:underline');
+  assert.equal(color256(232), 'rgb(8,8,8)');
+  assert.equal(color256(16), 'rgb(0,0,0)');
+  assert.equal(color256(231), 'rgb(255,255,255)');
 });

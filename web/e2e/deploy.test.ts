@@ -1,0 +1,173 @@
+/**
+ * Deployments end to end, in Debian's Chromium against the real server with NOMAD_ADDR on the Nomad test double
+ * (started here, in process, so the test can write to an allocation's logs): setup → project → a service → deploy →
+ * healthy, live over the team event stream → live logs streaming, ANSI colours rendered as styled text (never HTML) →
+ * metrics charts → deploy again → roll back to the first deployment → a failing image (`scenario-pull-fail`) shows
+ * its reason → the cluster status shows Nomad reachable with its nodes → webhooks in project settings. Screenshots
+ * of the new screens go to artifacts/screenshots/ and each is checked with axe.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { startNomadDouble, type NomadDouble } from '../../scheduler/src/testing/nomad-double/index.ts';
+import { a11yViolations, ensureBuild, launchBrowser, screenshot, startServer, type Browser, type RunningServer } from './harness.ts';
+
+async function shot(page: Page, name: string): Promise<void> {
+  await screenshot(page, name);
+  assert.deepEqual(await a11yViolations(page), [], `accessibility violations on ${name}`);
+}
+
+let nomad: NomadDouble;
+let server: RunningServer;
+let browser: Browser;
+
+before(async () => {
+  ensureBuild();
+  nomad = await startNomadDouble({ stepMs: 50, nodes: 3 });
+  server = await startServer({ env: { NOMAD_ADDR: nomad.url } });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await nomad?.close();
+});
+
+test('deploy → healthy with logs streaming → roll back; a failing image shows its reason; cluster status', async (t) => {
+  const page = browser.page;
+  page.setDefaultTimeout(20_000);
+  const base = server.url;
+  let projectUrl = '';
+  let serviceUrl = '';
+
+  await t.test('setup, a project and a service', async () => {
+    await page.goto(`${base}/`);
+    await page.waitForURL(`${base}/setup`);
+    await page.getByLabel('Your name').fill('Dee Ployer');
+    await page.getByLabel('Email').fill('deploy@example.com');
+    await page.getByLabel('Password').fill('correct horse battery staple');
+    await page.getByLabel('Team name').fill('Acme');
+    await page.getByRole('button', { name: 'Create owner' }).click();
+    await page.waitForURL(/\/teams\/[0-9a-f-]{36}$/);
+    await page.getByLabel('Slug').fill('shop');
+    await page.getByLabel('Display name').fill('Shop');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.waitForURL(/\/projects\/[0-9a-f-]{36}\/environments\/[0-9a-f-]{36}$/);
+    projectUrl = page.url();
+    const form = page.getByRole('form', { name: 'Add a service' });
+    await form.getByLabel('Slug', { exact: true }).fill('api');
+    await form.getByLabel('Image').fill('ghcr.io/acme/api:1.0');
+    await form.getByLabel(/^Port/).fill('8080');
+    await form.getByRole('button', { name: 'Add service' }).click();
+    await page.waitForURL(/\/services\/[0-9a-f-]{36}/);
+    serviceUrl = page.url().split('?')[0] ?? '';
+  });
+
+  await t.test('deploy: the state turns healthy live, without a reload', async () => {
+    await page.goto(`${serviceUrl}?tab=deployments`);
+    await page.getByTestId('live').filter({ hasText: 'live' }).waitFor();
+    await page.getByLabel('Note').fill('first release');
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    const first = page.getByTestId('deployment').first();
+    await first.getByTestId('deployment-state').filter({ hasText: 'healthy' }).waitFor({ timeout: 30_000 });
+    await first.getByRole('button', { name: 'Details' }).click();
+    await first.getByTestId('timeline').locator('li').nth(1).waitFor();
+    await shot(page, '20-service-deployments');
+  });
+
+  await t.test('logs stream live, with ANSI colours as styled text', async () => {
+    await page.goto(`${serviceUrl}?tab=logs`);
+    const logs = page.getByTestId('logs');
+    await logs.getByText('listening on').first().waitFor();
+    await page.getByTestId('logs-state').filter({ hasText: 'open' }).waitFor();
+    // New output while the page is open arrives without a reload; its colour codes become a styled span.
+    const running = [...nomad.control.state.allocs.values()].map((e) => e.alloc as { ID: string; ClientStatus?: string; TaskStates?: Record<string, unknown> })
+      .filter((a) => a.ClientStatus === 'running');
+    assert.ok(running.length > 0, 'a running allocation');
+    const alloc = running[0]!;
+    const task = Object.keys(alloc.TaskStates ?? {})[0] ?? 'api';
+    nomad.control.appendLog(alloc.ID, task, 'stdout', 'plain \x1b[1;31mred alert\x1b[0m <b>not bold</b>\n');
+    const red = logs.locator('span', { hasText: 'red alert' });
+    await red.waitFor();
+    assert.match((await red.getAttribute('style')) ?? '', /color: rgb\(255, 123, 114\)/);
+    assert.match((await red.getAttribute('style')) ?? '', /font-weight: 700/);
+    assert.equal(await logs.locator('b').count(), 0, 'raw text never becomes HTML');
+    await logs.getByText('<b>not bold</b>').waitFor();
+    // Search filters lines; pause stops following.
+    await page.getByLabel('Search').fill('red alert');
+    assert.equal(await logs.locator('.line').count(), 1);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.getByRole('button', { name: 'Follow' }).waitFor();
+    await page.getByLabel('Search').fill('');
+    await shot(page, '21-service-logs');
+  });
+
+  await t.test('metrics: CPU, memory and network charts', async () => {
+    await page.goto(`${serviceUrl}?tab=metrics`);
+    const charts = page.getByTestId('metrics');
+    await charts.locator('figure').nth(2).waitFor();
+    assert.equal(await charts.locator('svg').count(), 3);
+    await shot(page, '22-service-metrics');
+  });
+
+  await t.test('deploy again, then roll back to the first deployment', async () => {
+    await page.goto(`${serviceUrl}?tab=deployments`);
+    await page.getByTestId('live').filter({ hasText: 'live' }).waitFor();
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    const list = page.getByTestId('deployment');
+    await list.nth(1).waitFor();
+    await list.first().getByTestId('deployment-state').filter({ hasText: 'healthy' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: /^Roll back to the deployment of/ }).first().click();
+    await page.getByRole('status').filter({ hasText: 'Rollback queued.' }).waitFor();
+    await list.nth(2).waitFor();
+    const newest = list.first();
+    assert.match((await newest.textContent()) ?? '', /rollback/);
+    await newest.getByTestId('deployment-state').filter({ hasText: 'healthy' }).waitFor({ timeout: 30_000 });
+  });
+
+  await t.test('a failing image shows why', async () => {
+    await page.goto(projectUrl);
+    const form = page.getByRole('form', { name: 'Add a service' });
+    await form.getByLabel('Slug', { exact: true }).fill('broken');
+    await form.getByLabel('Image').fill('ghcr.io/acme/scenario-pull-fail:1');
+    await form.getByLabel(/^Port/).fill('8080');
+    await form.getByRole('button', { name: 'Add service' }).click();
+    await page.waitForURL(/\/services\/[0-9a-f-]{36}/);
+    await page.goto(`${page.url().split('?')[0]}?tab=deployments`);
+    await page.getByTestId('live').filter({ hasText: 'live' }).waitFor();
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    const d = page.getByTestId('deployment').first();
+    await d.getByTestId('deployment-state').filter({ hasText: 'failed' }).waitFor({ timeout: 60_000 });
+    const failure = d.getByTestId('deployment-failure');
+    await failure.waitFor();
+    assert.match((await failure.textContent()) ?? '', /pull|image/i);
+    await shot(page, '23-deployment-failed');
+  });
+
+  await t.test('cluster status shows Nomad reachable and its nodes', async () => {
+    await page.getByRole('link', { name: 'Cluster' }).click();
+    await page.waitForURL(`${base}/cluster`);
+    assert.equal(await page.getByTestId('status-nomad').textContent(), 'reachable');
+    assert.equal(await page.getByTestId('status-consul').textContent(), 'not configured');
+    assert.equal(await page.getByTestId('status-vault').textContent(), 'not configured');
+    assert.equal(await page.getByTestId('nodes').locator('tbody tr').count(), 3);
+    await shot(page, '24-cluster-status');
+  });
+
+  await t.test('project settings: a webhook to a private address is refused, a public one is added', async () => {
+    await page.goto(projectUrl);
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+    const form = page.getByRole('form', { name: 'Add webhook' });
+    await form.getByLabel('URL').fill('http://127.0.0.1:9/hook');
+    await form.getByRole('button', { name: 'Add webhook' }).click();
+    await form.getByRole('alert').waitFor();
+    await form.getByLabel('URL').fill('https://93.184.216.34/drover-hook');
+    await form.getByLabel('Note').fill('deploy notices');
+    await form.getByRole('button', { name: 'Add webhook' }).click();
+    await page.getByTestId('webhook-secret').waitFor();
+    await page.getByTestId('webhooks').getByText('deploy notices').waitFor();
+    await shot(page, '25-project-webhooks');
+  });
+});
