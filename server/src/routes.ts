@@ -4,6 +4,7 @@
 import { auditRoutes } from './audit/routes.ts';
 import { authRoutes } from './auth/routes.ts';
 import { clusterStatusRoutes } from './cluster-status/routes.ts';
+import { databaseRoutes } from './databases/routes.ts';
 import { deploymentRoutes } from './deployments/routes.ts';
 import { runtimeRoutes } from './events/compose.ts';
 import type { AnyRoute } from './http/route.ts';
@@ -20,6 +21,7 @@ export function allRoutes(services: Services): AnyRoute[] {
     ...teamRoutes(services.teams, services.invitations, services.auth.service.cookieSecure),
     ...auditRoutes(services.auditLog),
     ...projectDomainRoutes(services.projectDomains),
+    ...databaseRoutes(services.databases),
     ...deploymentRoutes(services.deployments.service, () => services.deployments.worker.poke()),
     ...runtimeRoutes(services.runtime),
     ...clusterStatusRoutes(services.clusterStatus),

@@ -185,6 +185,17 @@ export const CREATORS: Readonly<Record<string, Creator>> = {
       return key;
     },
   },
+  databaseId: {
+    needs: ['environmentId'],
+    async create({ f, ids }) {
+      const name = marker('db').slice(0, 30);
+      const d = await ok(f.founder.session.post(`/api/environments/${ids.environmentId}/databases`, { name, engine: 'postgres', version: '17' }), 'create database');
+      f.leaks.add(d.id).add(name);
+      f.projectLeaks.add(d.id).add(name);
+      DATABASE_NAMES.set(d.id as string, name);
+      return d.id as string;
+    },
+  },
   domainId: {
     needs: ['serviceId'],
     async create({ f, ids }) {
@@ -231,9 +242,13 @@ export const CREATORS: Readonly<Record<string, Creator>> = {
   },
 };
 
+/** DATABASE_NAMES are the names of the databases the creator made (destroying a volume is confirmed by typing it). */
+const DATABASE_NAMES = new Map<string, string>();
+
 /** HEADERS adds request headers to an operation's calls, by operationId. */
 export const HEADERS: Readonly<Record<string, (c: ExampleContext) => Record<string, string>>> = {
   answerDomainChallenge: ({ f, ids }) => ({ host: f.hosts.get(ids.token ?? '') ?? 'unknown.example.test' }),
+  destroyDatabaseVolume: ({ ids }) => ({ 'drover-confirm': DATABASE_NAMES.get(ids.databaseId ?? '') ?? 'unknown' }),
 };
 
 /** ExampleContext is what an example body builder gets. */
@@ -278,6 +293,8 @@ export const EXAMPLES: Readonly<Record<string, (c: ExampleContext) => unknown>> 
   putServiceVariables: () => ({ variables: { EXAMPLE_SET: `v-${randomBytes(4).toString('hex')}`, EXAMPLE_GONE: null } }),
   putSharedVariables: () => ({ variables: { EXAMPLE_SHARED: `v-${randomBytes(4).toString('hex')}` } }),
   addDomain: () => ({ hostname: `${marker('d')}.example.test` }),
+  createDatabase: () => ({ name: marker('db').slice(0, 30), engine: 'redis', sizeGiB: 2 }),
+  updateDatabase: () => ({ version: '16' }),
   createServiceDeployment: () => ({ reason: 'matrix walk' }),
   createWebhook: () => ({ url: 'https://93.184.216.34/drover-hook', events: ['deployment.healthy'], description: 'matrix walk' }),
   createEnvironmentDeployment: () => ({ reason: 'matrix walk' }),

@@ -50,6 +50,7 @@ export const ErrorCodes = {
   'deployment/not_deployed': { status: 409, title: 'The service has no deployment to act on' },
   'database/not_found': { status: 404, title: 'No such database' },
   'database/invalid': { status: 422, title: 'The database is invalid' },
+  'database/name_taken': { status: 409, title: 'A service or database of this environment has this name' },
   'database/confirmation_mismatch': { status: 422, title: "Type the database's name to confirm destroying its volume" },
   'database/volume_in_use': { status: 409, title: 'The volume is still mounted by the database' },
   'backup/not_found': { status: 404, title: 'No such backup' },

@@ -1,0 +1,58 @@
+/**
+ * The `databases` table: managed databases of an environment. A removed database keeps its row and its volume.
+ */
+import { EntitySchema } from 'typeorm';
+
+/** DatabaseRow is one row of `databases`. */
+export interface DatabaseRow {
+  /** id is the database's UUID. */
+  id: string;
+  /** teamId is the owning team. */
+  teamId: string;
+  /** projectId is the owning project. */
+  projectId: string;
+  /** environmentId is the environment it belongs to. */
+  environmentId: string;
+  /** name is its immutable slug (referenced as `${{ name.VAR }}`). */
+  name: string;
+  /** engine is postgres, mysql, redis or mongodb. */
+  engine: 'postgres' | 'mysql' | 'redis' | 'mongodb';
+  /** version is the major version. */
+  version: string;
+  /** sizeBytes is the requested volume size (bigint, read as a string by pg). */
+  sizeBytes: string;
+  /** volumeId is the ID of its current data volume. */
+  volumeId: string;
+  /** previousVolumeIds are the volumes earlier major versions used; they are kept. */
+  previousVolumeIds: string[];
+  /** removedAt is when it was removed (its volume kept); null while live. */
+  removedAt: Date | null;
+  /** volumeDestroyedAt is when its volume was destroyed by an explicit, confirmed act. */
+  volumeDestroyedAt: Date | null;
+  /** createdAt is the creation time. */
+  createdAt: Date;
+  /** updatedAt is the last change time. */
+  updatedAt: Date;
+}
+
+/** DatabaseEntity maps DatabaseRow to `databases`. */
+export const DatabaseEntity = new EntitySchema<DatabaseRow>({
+  name: 'Database',
+  tableName: 'databases',
+  columns: {
+    id: { type: 'uuid', primary: true },
+    teamId: { type: 'uuid', name: 'team_id' },
+    projectId: { type: 'uuid', name: 'project_id' },
+    environmentId: { type: 'uuid', name: 'environment_id' },
+    name: { type: 'varchar', length: 30 },
+    engine: { type: 'varchar', length: 16 },
+    version: { type: 'varchar', length: 8 },
+    sizeBytes: { type: 'bigint', name: 'size_bytes' },
+    volumeId: { type: 'uuid', name: 'volume_id' },
+    previousVolumeIds: { type: 'uuid', array: true, name: 'previous_volume_ids' },
+    removedAt: { type: 'timestamptz', name: 'removed_at', nullable: true },
+    volumeDestroyedAt: { type: 'timestamptz', name: 'volume_destroyed_at', nullable: true },
+    createdAt: { type: 'timestamptz', name: 'created_at' },
+    updatedAt: { type: 'timestamptz', name: 'updated_at' },
+  },
+});

@@ -1,0 +1,129 @@
+/**
+ * Database routes: `POST/GET /api/environments/:environmentId/databases`, `GET/PATCH/DELETE /api/databases/:databaseId`,
+ * `POST /api/databases/:databaseId/credentials/reveal` (audited) and `DELETE /api/databases/:databaseId/volume`
+ * (owners and admins, the database's name typed in the `Drover-Confirm` header; the only way a volume is deleted).
+ */
+import { z } from 'zod';
+import { ENGINES } from '@drover/scheduler/compiler/database.ts';
+import { PageQuery, pageSchema } from '../core/pagination.ts';
+import { slugSchema } from '../core/slugs.ts';
+import { defineRoute, type AnyRoute } from '../http/route.ts';
+import type { DatabaseRow } from './database.entity.ts';
+import type { DatabasesService } from './service.ts';
+
+/** DatabaseSchema is the API form of a database. */
+export const DatabaseSchema = z.object({
+  id: z.uuid(),
+  projectId: z.uuid(),
+  environmentId: z.uuid(),
+  name: z.string().describe('Immutable slug, referenced as ${{ name.VAR }}'),
+  engine: z.enum(['postgres', 'mysql', 'redis', 'mongodb']).describe('mongodb is experimental: not yet tested against a real server'),
+  version: z.string().describe('Major version'),
+  sizeBytes: z.number().int().describe('Requested volume size (the mkdir volume plugin does not enforce it)'),
+  status: z.enum(['live', 'removed', 'volume_destroyed']).describe('removed: the job is stopped, the volume and its data are kept'),
+  keptVolumes: z.number().int().describe('Volumes of earlier major versions, kept until destroyed'),
+  variables: z.array(z.string()).describe('Connection variables it provides to references'),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+}).meta({ id: 'Database' });
+
+const VARIABLES: Record<DatabaseRow['engine'], string[]> = {
+  postgres: ['DATABASE_URL', 'HOST', 'PORT', 'USER', 'PASSWORD', 'NAME', 'POSTGRES_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE'],
+  mysql: ['DATABASE_URL', 'HOST', 'PORT', 'USER', 'PASSWORD', 'NAME', 'MYSQL_URL', 'MYSQLHOST', 'MYSQLPORT', 'MYSQLUSER', 'MYSQLPASSWORD', 'MYSQLDATABASE'],
+  redis: ['DATABASE_URL', 'HOST', 'PORT', 'USER', 'PASSWORD', 'REDIS_URL', 'REDISHOST', 'REDISPORT', 'REDISUSER', 'REDISPASSWORD'],
+  mongodb: ['DATABASE_URL', 'HOST', 'PORT', 'USER', 'PASSWORD', 'MONGO_URL', 'MONGOHOST', 'MONGOPORT', 'MONGOUSER', 'MONGOPASSWORD'],
+};
+
+/** toDatabase maps a row to DatabaseSchema. */
+export function toDatabase(r: DatabaseRow): z.infer<typeof DatabaseSchema> {
+  return {
+    id: r.id, projectId: r.projectId, environmentId: r.environmentId, name: r.name, engine: r.engine, version: r.version,
+    sizeBytes: Number(r.sizeBytes), status: r.volumeDestroyedAt ? 'volume_destroyed' : r.removedAt ? 'removed' : 'live',
+    keptVolumes: r.volumeDestroyedAt ? 0 : r.previousVolumeIds.length, variables: VARIABLES[r.engine],
+    createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(),
+  };
+}
+
+/** CreateDatabaseBody is the body of POST /api/environments/:environmentId/databases. */
+export const CreateDatabaseBody = z.object({
+  name: slugSchema,
+  engine: z.enum(['postgres', 'mysql', 'redis', 'mongodb']),
+  version: z.string().max(8).optional().describe(`A supported major version (postgres ${ENGINES.postgres.versions.join('/')}, mysql ${ENGINES.mysql.versions.join('/')}, redis ${ENGINES.redis.versions.join('/')}, mongodb ${ENGINES.mongodb.versions.join('/')}); default the newest`),
+  sizeGiB: z.number().int().min(1).max(4096).optional().describe('Volume size in GiB (default 1)'),
+}).strict().meta({ id: 'CreateDatabase' });
+
+/** UpdateDatabaseBody changes the version; another major version is a dump and restore into a new volume. */
+export const UpdateDatabaseBody = z.object({ version: z.string().min(1).max(8) }).strict().meta({ id: 'UpdateDatabase' });
+
+/** DatabaseCredentialsSchema is a reveal's answer. */
+export const DatabaseCredentialsSchema = z.object({
+  user: z.string(),
+  password: z.string(),
+  name: z.string().nullable(),
+  catalogService: z.string().describe('The service name HOST and PORT are read from at run time'),
+}).meta({ id: 'DatabaseCredentials' });
+
+const EnvParams = z.object({ environmentId: z.string().max(64) });
+const DbParams = z.object({ databaseId: z.string().max(64) });
+
+/** databaseRoutes declares the database operations. */
+export function databaseRoutes(svc: DatabasesService): AnyRoute[] {
+  return [
+    defineRoute({
+      operationId: 'createDatabase', method: 'post', path: '/api/environments/:environmentId/databases', summary: 'Create a managed database (credentials generated)',
+      tags: ['databases'], auth: 'user', params: EnvParams, body: CreateDatabaseBody, status: 201, errors: [409, 422],
+      responses: { 201: { description: 'The database', schema: DatabaseSchema } },
+      handler: async ({ actor, params, body }) => toDatabase(await svc.create(actor!, params.environmentId, body)),
+    }),
+    defineRoute({
+      operationId: 'listDatabases', method: 'get', path: '/api/environments/:environmentId/databases', summary: "List an environment's databases (removed ones too)",
+      tags: ['databases'], auth: 'user', params: EnvParams, query: PageQuery, status: 200,
+      responses: { 200: { description: 'A page of databases', schema: pageSchema(DatabaseSchema) } },
+      handler: async ({ actor, params, query }) => {
+        const page = await svc.list(actor!, params.environmentId, query);
+        return { items: page.items.map(toDatabase), nextCursor: page.nextCursor };
+      },
+    }),
+    defineRoute({
+      operationId: 'getDatabase', method: 'get', path: '/api/databases/:databaseId', summary: 'Get a database',
+      tags: ['databases'], auth: 'user', params: DbParams, status: 200,
+      responses: { 200: { description: 'The database', schema: DatabaseSchema } },
+      handler: async ({ actor, params }) => toDatabase(await svc.get(actor!, params.databaseId)),
+    }),
+    defineRoute({
+      operationId: 'updateDatabase', method: 'patch', path: '/api/databases/:databaseId', summary: 'Change the version (another major: dump and restore into a new volume, the old one kept)',
+      tags: ['databases'], auth: 'user', params: DbParams, body: UpdateDatabaseBody, status: 200, errors: [422],
+      responses: { 200: { description: 'The database', schema: DatabaseSchema } },
+      handler: async ({ actor, params, body }) => toDatabase((await svc.changeVersion(actor!, params.databaseId, body.version)).row),
+    }),
+    defineRoute({
+      operationId: 'deleteDatabase', method: 'delete', path: '/api/databases/:databaseId', summary: 'Remove a database; its volume and data are kept',
+      tags: ['databases'], auth: 'user', params: DbParams, status: 204,
+      responses: { 204: { description: 'Removed (volume kept)' } },
+      handler: async ({ actor, params }) => {
+        await svc.remove(actor!, params.databaseId);
+      },
+    }),
+    defineRoute({
+      operationId: 'revealDatabaseCredentials', method: 'post', path: '/api/databases/:databaseId/credentials/reveal',
+      summary: 'Reveal the generated credentials (needs the reveal permission; audited)',
+      tags: ['databases'], auth: 'user', params: DbParams, status: 200,
+      responses: { 200: { description: 'The credentials', schema: DatabaseCredentialsSchema } },
+      handler: async ({ actor, params, ctx }) => {
+        const row = await svc.get(actor!, params.databaseId);
+        const v = await svc.revealCredentials(actor!, params.databaseId);
+        ctx.set('Cache-Control', 'no-store');
+        return { user: row.engine === 'redis' ? 'default' : (v.get('USER') ?? ''), password: v.get('PASSWORD') ?? '', name: v.get('NAME') ?? null, catalogService: await svc.catalogName(row) };
+      },
+    }),
+    defineRoute({
+      operationId: 'destroyDatabaseVolume', method: 'delete', path: '/api/databases/:databaseId/volume',
+      summary: "Destroy a database's volumes and data (owners and admins; the database's name typed in the Drover-Confirm header; audited)",
+      tags: ['databases'], auth: 'user', params: DbParams, status: 204, errors: [409, 422],
+      responses: { 204: { description: 'Destroyed' } },
+      handler: async ({ actor, params, ctx }) => {
+        await svc.destroyVolume(actor!, params.databaseId, ctx.get('drover-confirm'));
+      },
+    }),
+  ];
+}
