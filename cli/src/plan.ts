@@ -31,7 +31,7 @@ export function summarize(req: JobRegisterRequest): string[] {
   const j = req.Job;
   const g = j.TaskGroups[0];
   const t = g?.Tasks[0];
-  const lines = [`job ${j.ID}  (${j.Type}${j.Periodic ? `, cron "${j.Periodic.Spec}" ${j.Periodic.TimeZone}` : ''})  namespace ${req.Namespace}`];
+  const lines = [`job ${j.ID}  (${j.Type}${j.Periodic ? `, cron "${(j.Periodic.Specs ?? (j.Periodic.Spec ? [j.Periodic.Spec] : [])).join('", "')}" ${j.Periodic.TimeZone}` : ''})  namespace ${req.Namespace}`];
   if (t) {
     const what = t.Driver === 'docker' ? `image ${String(t.Config.image)}` : `${t.Driver} ${t.Artifacts?.[0]?.GetterSource ?? ''}`;
     lines.push(`  ${what}  count ${g?.Count ?? 0}  cpu ${t.Resources.CPU} MHz  memory ${t.Resources.MemoryMB} MiB${t.Resources.MemoryMaxMB ? ` (max ${t.Resources.MemoryMaxMB})` : ''}`);

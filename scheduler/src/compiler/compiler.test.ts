@@ -92,7 +92,7 @@ test('cron: a batch job with a periodic cron spec, its time zone, no overlap and
   const j = jobOf(sut(variants()[0]!.state).jobs, 'nightly-report');
   assert.equal(j.Job.Type, 'batch');
   assert.equal(j.Job.Update, null);
-  assert.deepEqual(j.Job.Periodic, { Enabled: true, Spec: '0 3 * * *', SpecType: 'cron', ProhibitOverlap: true, TimeZone: 'Europe/Berlin' });
+  assert.deepEqual(j.Job.Periodic, { Enabled: true, Specs: ['0 3 * * *'], SpecType: 'cron', ProhibitOverlap: true, TimeZone: 'Europe/Berlin' });
   assert.equal(j.Job.TaskGroups[0]?.Services, null);
   assert.equal(j.Job.TaskGroups[0]?.RestartPolicy.Mode, 'fail');
 });

@@ -61,8 +61,12 @@ export interface NomadTaskGroup {
   Tasks: NomadTask[]; RestartPolicy: NomadRestartPolicy; ReschedulePolicy: NomadReschedulePolicy;
   Volumes: Record<string, NomadVolumeRequest> | null; Meta: Record<string, string>;
 }
-/** NomadPeriodic is `api.PeriodicConfig`. */
-export interface NomadPeriodic { Enabled: boolean; Spec: string; SpecType: string; ProhibitOverlap: boolean; TimeZone: string }
+/**
+ * NomadPeriodic is `api.PeriodicConfig`. The compiler emits `Specs` (HCL `crons`, Nomad ≥ 1.6); `Spec` (HCL `cron`) is
+ * deprecated — Nomad answers a registration using it with "cron is deprecated … Use crons instead" — and may not be
+ * set together with `Specs`.
+ */
+export interface NomadPeriodic { Enabled: boolean; Specs?: string[]; /** Spec is deprecated: use Specs. */ Spec?: string; SpecType: string; ProhibitOverlap: boolean; TimeZone: string }
 /** NomadConstraint is `api.Constraint`. */
 export interface NomadConstraint { LTarget: string; Operand: string; RTarget: string }
 /** NomadJob is `api.Job`. */

@@ -247,7 +247,7 @@ export function compileService(state: DesiredState, s: Service, resolver: Resolv
       Meta: jobMeta(state, 'drover.service', s.id),
       Update: s.cron ? null : updateStrategy({ stateful, replicas: s.replicas, checks: hasPort }),
       Periodic: s.cron
-        ? { Enabled: true, Spec: s.cron.schedule.trim().split(/[ \t]+/).join(' '), SpecType: 'cron', ProhibitOverlap: true, TimeZone: s.cron.timezone }
+        ? { Enabled: true, Specs: [s.cron.schedule.trim().split(/[ \t]+/).join(' ')], SpecType: 'cron', ProhibitOverlap: true, TimeZone: s.cron.timezone }
         : null,
       TaskGroups: [{
         Name: GROUP,

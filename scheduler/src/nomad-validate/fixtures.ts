@@ -31,11 +31,11 @@ export function aServiceJob(id = 'web-app'): Fixture {
   };
 }
 
-/** aBatchJob returns a valid periodic batch job (cron every five minutes, UTC, no overlap). */
+/** aBatchJob returns a valid periodic batch job (`crons` = `Specs`: every five minutes, UTC, no overlap). */
 export function aBatchJob(id = 'nightly'): Fixture {
   return {
     ID: id, Name: id, Type: 'batch', Namespace: 'default', Region: 'global', Datacenters: ['dc1'],
-    Periodic: { Enabled: true, SpecType: 'cron', Spec: '*/5 * * * *', TimeZone: 'UTC', ProhibitOverlap: true },
+    Periodic: { Enabled: true, SpecType: 'cron', Specs: ['*/5 * * * *'], TimeZone: 'UTC', ProhibitOverlap: true },
     TaskGroups: [{
       Name: 'run', Count: 1,
       Tasks: [{ Name: 'run', Driver: 'docker', Config: { image: 'busybox:1', command: 'true' }, Resources: { CPU: 100, MemoryMB: 64 } }],

@@ -57,10 +57,10 @@ export function validateJobUpdate(existing: unknown, next: unknown): JobValidati
 /**
  * jobWarnings returns the warnings Nomad's register endpoint would return for a job (after canonicalization):
  * update MaxParallel above a group count > 1; `MemoryMaxMB` when memory oversubscription is off on the cluster;
- * auto_promote on only some groups; with `deprecations: true` also deprecation notices (`cron` instead of `crons`),
- * which Nomad returns too (the double does) but callers may filter.
+ * auto_promote on only some groups; `Periodic.Spec` (HCL `cron`, deprecated since Nomad 1.6: "cron is deprecated … Use
+ * crons instead") where `Periodic.Specs` is the current field. Nothing Drover compiles triggers a warning by default.
  */
-export function jobWarnings(job: unknown, opts: { memoryOversubscription?: boolean; deprecations?: boolean } = {}): string[] {
+export function jobWarnings(job: unknown, opts: { memoryOversubscription?: boolean } = {}): string[] {
   const j = canonicalizeJob(job);
   return isObj(j) ? jobWarningsOf(j, opts) : [];
 }

@@ -257,11 +257,14 @@ function validatePeriodic(pc: Obj, p: string, add: Add): void {
   if (!validTimeZone(tz)) add(`${p}/TimeZone`, `Invalid time zone "${tz}": unknown time zone ${tz}`);
   const type = str(pc.SpecType, 'cron');
   if (type === 'cron') {
-    for (const s of specs) {
+    const located: [string, string][] = [];
+    if (typeof pc.Spec === 'string' && pc.Spec !== '') located.push([`${p}/Spec`, pc.Spec]);
+    if (Array.isArray(pc.Specs)) pc.Specs.forEach((s, i) => { if (typeof s === 'string') located.push([`${p}/Specs/${i}`, s]); });
+    for (const [at, s] of located) {
       try {
         parseCron(s);
       } catch (e) {
-        add(`${p}/${pc.Spec === s ? 'Spec' : 'Specs'}`, `Invalid cron spec "${s}": ${(e as Error).message}`);
+        add(at, `Invalid cron spec "${s}": ${(e as Error).message}`);
       }
     }
   } else if (type !== '_internal_test') add(`${p}/SpecType`, `Unknown periodic specification type "${type}"`);
@@ -769,10 +772,10 @@ export function validateJobRules(job: Obj, root = '/Job'): JobValidationError[] 
 /**
  * jobWarningsOf ports the warnings Nomad returns on register (`Job.Warnings`, `TaskGroup.Warnings`, the memory
  * oversubscription hook): update MaxParallel above a group count > 1, deprecated `mbits`, auto_promote on some
- * groups only, `memory_max` without memory oversubscription, and with `deprecations` the deprecated `cron` (Spec)
- * instead of `crons` (Specs) that Nomad ≥ 1.6 reports.
+ * groups only, `memory_max` without memory oversubscription, and the deprecated `cron` (`Periodic.Spec`) instead of
+ * `crons` (`Periodic.Specs`) that Nomad ≥ 1.6 reports on every registration using it.
  */
-export function jobWarningsOf(job: Obj, opts: { memoryOversubscription?: boolean; deprecations?: boolean } = {}): string[] {
+export function jobWarningsOf(job: Obj, opts: { memoryOversubscription?: boolean } = {}): string[] {
   const out: string[] = [];
   let hasAutoPromote = false;
   let allAutoPromote = true;
@@ -793,7 +796,7 @@ export function jobWarningsOf(job: Obj, opts: { memoryOversubscription?: boolean
     }
   }
   if (hasAutoPromote && !allAutoPromote) out.push('auto_promote must be true for all groups to enable automatic promotion');
-  if (opts.deprecations && isObj(job.Periodic) && str(job.Periodic.Spec) !== '') out.push('cron is deprecated and may be removed in a future release. Use crons instead');
+  if (isObj(job.Periodic) && str(job.Periodic.Spec) !== '') out.push('cron is deprecated and may be removed in a future release. Use crons instead');
   return out;
 }
 

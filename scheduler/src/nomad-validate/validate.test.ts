@@ -69,12 +69,13 @@ const cases: Case[] = [
   { name: 'group without a name', make: aServiceJob, mutate: (j) => { delete g(j).Name; }, path: '/Job/TaskGroups/0/Name', message: 'Job task group 1 missing name' },
   { name: 'system job with count 2', make: aServiceJob, mutate: (j) => { j.Type = 'system'; delete g(j).Update; }, path: '/Job/TaskGroups/0/Count', message: 'Count cannot exceed 1 with system scheduler' },
   { name: 'periodic on a service job', make: aServiceJob, mutate: (j) => { j.Periodic = { Spec: '* * * * *' }; }, path: '/Job/Periodic', message: 'Periodic can only be used with "batch" or "sysbatch" scheduler' },
-  { name: 'periodic with an invalid cron', make: aBatchJob, mutate: (j) => { j.Periodic.Spec = '61 * * * *'; }, path: '/Job/Periodic/Spec', message: 'Invalid cron spec "61 * * * *"' },
-  { name: 'periodic with four fields', make: aBatchJob, mutate: (j) => { j.Periodic.Spec = '* * * *'; }, path: '/Job/Periodic/Spec', message: 'Invalid cron spec' },
-  { name: 'periodic without spec', make: aBatchJob, mutate: (j) => { j.Periodic.Spec = ''; }, path: '/Job/Periodic/Spec', message: 'Must specify a spec' },
+  { name: 'periodic with an invalid cron', make: aBatchJob, mutate: (j) => { j.Periodic.Specs = ['61 * * * *']; }, path: '/Job/Periodic/Specs/0', message: 'Invalid cron spec "61 * * * *"' },
+  { name: 'periodic with four fields', make: aBatchJob, mutate: (j) => { j.Periodic.Specs = ['0 * * * *', '* * * *']; }, path: '/Job/Periodic/Specs/1', message: 'Invalid cron spec' },
+  { name: 'periodic with an invalid deprecated cron', make: aBatchJob, mutate: (j) => { delete j.Periodic.Specs; j.Periodic.Spec = '61 * * * *'; }, path: '/Job/Periodic/Spec', message: 'Invalid cron spec "61 * * * *"' },
+  { name: 'periodic without spec', make: aBatchJob, mutate: (j) => { j.Periodic.Specs = []; }, path: '/Job/Periodic/Spec', message: 'Must specify a spec' },
   { name: 'periodic with a bad timezone', make: aBatchJob, mutate: (j) => { j.Periodic.TimeZone = 'Mars/Olympus'; }, path: '/Job/Periodic/TimeZone', message: 'Invalid time zone "Mars/Olympus"' },
   { name: 'periodic with an unknown spec type', make: aBatchJob, mutate: (j) => { j.Periodic.SpecType = 'every'; }, path: '/Job/Periodic/SpecType', message: 'Unknown periodic specification type "every"' },
-  { name: 'periodic with both cron and crons', make: aBatchJob, mutate: (j) => { j.Periodic.Specs = ['0 * * * *']; }, path: '/Job/Periodic/Specs', message: 'Only cron or crons may be used' },
+  { name: 'periodic with both cron and crons', make: aBatchJob, mutate: (j) => { j.Periodic.Spec = '0 * * * *'; }, path: '/Job/Periodic/Specs', message: 'Only cron or crons may be used' },
   { name: 'parameterized service job', make: aServiceJob, mutate: (j) => { j.ParameterizedJob = {}; }, path: '/Job/ParameterizedJob', message: 'Parameterized job can only be used with "batch"' },
   { name: 'parameterized with bad payload', make: aBatchJob, mutate: (j) => { delete j.Periodic; j.ParameterizedJob = { Payload: 'maybe' }; }, path: '/Job/ParameterizedJob/Payload', message: 'Unknown payload requirement: "maybe"' },
   { name: 'parameterized meta not disjoint', make: aBatchJob, mutate: (j) => { delete j.Periodic; j.ParameterizedJob = { MetaRequired: ['a'], MetaOptional: ['a'] }; }, path: '/Job/ParameterizedJob', message: 'should be disjoint' },
@@ -285,13 +286,13 @@ test('jobWarnings returns Nomad\'s register warnings', () => {
   j.TaskGroups[0].Tasks[0].Resources.MemoryMaxMB = 512;
   const w = jobWarnings(j);
   assert.ok(w.some((x) => x.startsWith('Group "web" has warnings: 1 error occurred:') && x.includes('Update max parallel count is greater than task group count (3 > 2)')), w.join('\n'));
-  const cron = jobWarnings(aBatchJob(), { deprecations: true });
-  assert.deepEqual(cron, ['cron is deprecated and may be removed in a future release. Use crons instead']);
-  assert.deepEqual(jobWarnings(aBatchJob()), []);
+  const cron = aBatchJob();
+  cron.Periodic.Spec = cron.Periodic.Specs[0];
+  delete cron.Periodic.Specs;
+  assert.deepEqual(jobWarnings(cron), ['cron is deprecated and may be removed in a future release. Use crons instead'], 'Nomad warns on every use of cron (Spec)');
+  assert.deepEqual(validateJob(cron), [], 'the deprecated cron (Spec) still validates');
   const crons = aBatchJob();
-  crons.Periodic.Specs = [crons.Periodic.Spec];
-  delete crons.Periodic.Spec;
-  assert.deepEqual(jobWarnings(crons, { deprecations: true }), []);
+  assert.deepEqual(jobWarnings(crons), [], 'crons (Specs) give no warning');
   assert.deepEqual(validateJob(crons), [], 'crons (Specs) validate like cron');
   const mixed = aServiceJob();
   mixed.TaskGroups.push({ ...structuredClone(mixed.TaskGroups[0]), Name: 'api' });

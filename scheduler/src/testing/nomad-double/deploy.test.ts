@@ -333,7 +333,13 @@ test('periodic jobs launch children on force and on the fast clock; batch allocs
     const r = await register(d, aBatchJob('cron'));
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.EvalID, '', 'registering a periodic job creates no evaluation');
-    assert.match(r.json.Warnings, /cron is deprecated and may be removed in a future release\. Use crons instead/);
+    assert.equal(r.json.Warnings, '', 'crons (Specs) draw no warning');
+    const old = aBatchJob('old-cron');
+    old.Periodic.Spec = old.Periodic.Specs[0];
+    delete old.Periodic.Specs;
+    const w = await register(d, old);
+    assert.equal(w.status, 200, w.text);
+    assert.match(w.json.Warnings, /cron is deprecated and may be removed in a future release\. Use crons instead/);
     const f = await api(d.url, 'PUT', '/v1/job/cron/periodic/force');
     assert.equal(f.status, 200, f.text);
     assert.ok(f.json.EvalID);

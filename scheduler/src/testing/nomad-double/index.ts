@@ -51,7 +51,7 @@ export interface NomadDoubleControl {
   setScenario(jobId: string, scenario: Scenario, namespace?: string): void;
   /** setFaults replaces the injected faults (empty object = none). */
   setFaults(faults: Faults): void;
-  /** resetIndex renumbers every index from 1, as a snapshot restore would (indexes go backwards). */
+  /** resetIndex moves the index below every index a read reported, as a restore of an older snapshot would; it grows again with the next write. */
   resetIndex(): void;
   /** volumeDeletes lists every host volume delete request received (tests assert none happened). */
   volumeDeletes(): VolumeDelete[];

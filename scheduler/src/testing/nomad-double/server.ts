@@ -455,7 +455,7 @@ export class NomadDoubleServer {
     const ns = str(job.Namespace);
     const existing = this.state.currentJob(ns, str(job.ID));
     const canonical = this.validateRegistration(job, existing);
-    const warnings = jobWarnings(canonical, { memoryOversubscription: this.state.memoryOversubscription, deprecations: true });
+    const warnings = jobWarnings(canonical, { memoryOversubscription: this.state.memoryOversubscription });
     const r = this.state.register(canonical, { enforceIndex: body.EnforceIndex === true, jobModifyIndex: num(body.JobModifyIndex), submission: isObj(body.Submission) ? body.Submission : null, preserveCounts: body.PreserveCounts === true });
     this.write(ctx, { ...r, Warnings: warnings.length ? multiError(warnings) : '' });
   }
@@ -515,7 +515,7 @@ export class NomadDoubleServer {
           for (const [k, label] of Object.entries(names)) if (num(u[k]) > 0) m[label] = num(u[k]);
           updates[g] = m;
         }
-        const warnings = jobWarnings(canonical, { memoryOversubscription: this.state.memoryOversubscription, deprecations: true });
+        const warnings = jobWarnings(canonical, { memoryOversubscription: this.state.memoryOversubscription });
         return this.send(ctx.res, 200, {
           Annotations: { DesiredTGUpdates: annotations, PreemptedAllocs: null },
           Diff: body.Diff === true ? diffJobs(existing, canonical, updates) : null,

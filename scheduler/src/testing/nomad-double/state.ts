@@ -91,6 +91,12 @@ export class NomadState {
   /** replacing maps an alloc-stop evaluation to the allocation it replaces (PreviousAllocation). */
   private readonly replacing = new Map<string, AllocEntry>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** progressBy holds, per deployment and group, the real time its progress deadline passes (see armDeadline). */
+  private readonly progressBy = new Map<string, Map<string, number>>();
+  /** watching holds the deployments whose progress watcher runs. */
+  private readonly watching = new Set<string>();
+  /** placing counts, per deployment, promotions whose placements are still to run. */
+  private readonly placing = new Map<string, number>();
   private readonly stepMs: number;
   private readonly eventBuffer: number;
   private closed = false;
@@ -140,6 +146,17 @@ export class NomadState {
     this.timers.add(t);
   }
 
+  /** afterMs runs fn after `ms` real milliseconds (cancelled by close). */
+  private afterMs(ms: number, fn: () => void): void {
+    if (this.closed) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (this.closed) return;
+      fn();
+    }, Math.max(0, ms));
+    this.timers.add(t);
+  }
+
   /** close cancels every pending transition. */
   close(): void {
     this.closed = true;
@@ -149,23 +166,39 @@ export class NomadState {
   }
 
   /**
-   * resetIndex simulates a snapshot restore: every index in the state is renumbered from 1, so the indexes
-   * clients hold are now ahead of the cluster's (blocking queries must reset to 0).
+   * resetIndex simulates a restore of an older snapshot: the Raft index goes back to just below the lowest index any
+   * table has reported since the start (so every read a client made above index 1 now answers a lower
+   * X-Nomad-Index — blocking queries must reset to 0), every object index is mapped into that range keeping its
+   * order, the event buffer is dropped, and later writes grow the index again from there.
    */
   resetIndex(): void {
-    let i = 1;
-    const renumber = (o: Obj): void => {
-      i++;
-      for (const k of ['CreateIndex', 'ModifyIndex', 'JobModifyIndex', 'AllocModifyIndex', 'JobCreateIndex', 'JobSpecModifyIndex']) if (typeof o[k] === 'number') o[k] = i;
+    const old = this.index;
+    const seen = [...this.tables.values()].filter((v) => v > 1);
+    const target = Math.max(1, Math.min(old, ...seen) - 1);
+    const f = (v: number): number => (v <= 1 ? v : Math.max(1, Math.ceil((v * target) / old)));
+    const INDEX_KEYS = ['CreateIndex', 'ModifyIndex', 'JobModifyIndex', 'AllocModifyIndex', 'JobCreateIndex', 'JobSpecModifyIndex', 'SnapshotIndex', 'EvalCreateIndex'];
+    const renumber = (o: Obj | null | undefined): void => {
+      if (!o) return;
+      for (const k of INDEX_KEYS) if (typeof o[k] === 'number') o[k] = f(o[k]);
     };
-    for (const e of this.jobs.values()) e.versions.forEach(renumber);
+    for (const e of this.jobs.values()) {
+      e.versions.forEach(renumber);
+      for (const events of Object.values(e.scaleEvents)) events.forEach(renumber);
+    }
     for (const o of this.evals.values()) renumber(o);
-    for (const a of this.allocs.values()) renumber(a.alloc);
+    for (const a of this.allocs.values()) {
+      renumber(a.alloc);
+      renumber(isObj(a.alloc.Job) ? a.alloc.Job : undefined);
+      renumber(isObj(a.alloc.DeploymentStatus) ? a.alloc.DeploymentStatus : undefined);
+    }
     for (const o of this.deployments.values()) renumber(o);
     for (const o of this.volumes.values()) renumber(o);
     for (const o of this.vars.values()) renumber(o);
-    this.index = i;
-    for (const t of this.tables.keys()) this.tables.set(t, i);
+    for (const o of this.namespaces.values()) renumber(o);
+    for (const o of this.policies.values()) renumber(o);
+    for (const o of this.nodes) renumber(o);
+    this.index = target;
+    for (const [t, v] of this.tables) this.tables.set(t, f(v));
     this.events.length = 0;
     this.emitter.emit('change');
   }
@@ -374,7 +407,17 @@ export class NomadState {
       const update = isObj(group.Update) && num(group.Update.MaxParallel) > 0 && job.Type === 'service' ? group.Update : undefined;
       const destructive = older.length > 0;
       const canaries = update && destructive ? num(update.Canary) : 0;
-      const toPlace = canaries > 0 ? Math.min(canaries, count) : Math.max(0, count - sameVersion.length);
+      // A rolling update (update block, no canary) replaces at most MaxParallel old allocations per pass (stop the old
+      // one, place its successor); the deployment watcher continues as new ones turn healthy (rollOn). Placements
+      // beyond the old allocations (scale up) are not limited, as in Nomad's reconciler.
+      let rolling: AllocEntry[] | undefined;
+      let toPlace = canaries > 0 ? Math.min(canaries, count) : Math.max(0, count - sameVersion.length);
+      if (update && canaries === 0 && destructive) {
+        const replaceable = Math.min(older.length, toPlace);
+        rolling = older.slice(0, Math.min(Math.max(1, num(update.MaxParallel)), replaceable));
+        for (const a of older.slice(replaceable)) this.stopAlloc(a, 'alloc not needed due to job update');
+        toPlace = rolling.length + (toPlace - replaceable);
+      }
       // Scale down: stop the extra allocations of the current version.
       if (sameVersion.length > count) for (const a of sameVersion.slice(count)) this.stopAlloc(a, 'alloc not needed due to job update');
       if (count === 0) for (const a of older) this.stopAlloc(a, 'alloc not needed due to job update');
@@ -388,9 +431,10 @@ export class NomadState {
         const states = deployment.TaskGroups as Record<string, Obj>;
         states[gname] = {
           AutoRevert: update.AutoRevert === true, AutoPromote: undefined, DesiredCanaries: canaries, DesiredTotal: count, PlacedAllocs: 0, HealthyAllocs: 0, UnhealthyAllocs: 0,
-          PlacedCanaries: canaries > 0 ? [] : null, Promoted: false, ProgressDeadline: num(update.ProgressDeadline), RequireProgressBy: new Date(Date.now() + this.scaledDeadline(update)).toISOString(),
+          PlacedCanaries: canaries > 0 ? [] : null, Promoted: false, ProgressDeadline: num(update.ProgressDeadline), RequireProgressBy: ZERO_TIME,
         };
         delete states[gname].AutoPromote;
+        this.armDeadline(deployment, gname);
       }
       for (const a of inPlace) {
         if (deployment && update) {
@@ -409,7 +453,8 @@ export class NomadState {
       }
       const replaced = this.replacing.get(str(ev.ID));
       this.replacing.delete(str(ev.ID));
-      for (let i = 0; i < toPlace; i++) this.placeAlloc(job, group, ev, deployment, canaries > 0, older[i] ?? (i === 0 && replaced?.alloc.TaskGroup === gname ? replaced : undefined));
+      for (const a of rolling ?? []) this.stopAlloc(a, 'alloc is being updated due to job update');
+      for (let i = 0; i < toPlace; i++) this.placeAlloc(job, group, ev, deployment, canaries > 0, (rolling ? rolling[i] : older[i]) ?? (i === 0 && replaced?.alloc.TaskGroup === gname ? replaced : undefined));
       queued[gname] = 0;
       if (!update && destructive) for (const a of older) this.stopAlloc(a, 'alloc is being updated due to job update');
     }
@@ -428,9 +473,33 @@ export class NomadState {
     if (!deployment && job.Type === 'service' && Object.keys(failed).length === 0 && this.liveAllocs(ns, jobId).length > 0) this.after(1, () => this.markStableIfRunning(job));
   }
 
-  private scaledDeadline(update: Obj): number {
-    // Deadlines are scaled: one simulated minute of deadline is one step, with at least 4 steps.
-    return Math.max(4, Math.round(num(update.ProgressDeadline, 10 * MINUTE) / MINUTE)) * this.stepMs;
+  /**
+   * deadlineMs is the real time a progress deadline lasts on the double's fast clock: one simulated minute of
+   * deadline is one step (at least 4), plus 2 steps of slack. The deadline is a duration in nanoseconds, as in the API.
+   */
+  private deadlineMs(progressDeadlineNs: number): number {
+    return (Math.max(4, Math.round(progressDeadlineNs / MINUTE)) + 2) * this.stepMs;
+  }
+
+  /**
+   * armDeadline (re)starts a group's progress deadline from now, as Nomad does when the group's first allocation is
+   * placed, whenever one of its allocations turns healthy, and when its canaries are promoted. `ProgressDeadline`
+   * 0 means no deadline (`RequireProgressBy` stays Go's zero time).
+   */
+  private armDeadline(d: Obj, group: string): void {
+    const s = (d.TaskGroups as Record<string, Obj>)[group];
+    if (!s) return;
+    const pd = num(s.ProgressDeadline);
+    let perGroup = this.progressBy.get(str(d.ID));
+    if (!perGroup) this.progressBy.set(str(d.ID), (perGroup = new Map()));
+    if (pd <= 0) {
+      perGroup.delete(group);
+      s.RequireProgressBy = ZERO_TIME;
+      return;
+    }
+    const due = Date.now() + this.deadlineMs(pd);
+    perGroup.set(group, Math.max(due, perGroup.get(group) ?? 0));
+    s.RequireProgressBy = new Date(perGroup.get(group) ?? due).toISOString();
   }
 
   private createBlockedEval(job: Obj, prev: Obj): Obj {
@@ -469,21 +538,52 @@ export class NomadState {
     this.publishDeployment(d);
   }
 
+  /** groupDone ports the deployment watcher's `doneGroups`: promoted (when it has canaries) and enough healthy allocations. */
+  private groupDone(s: Obj): boolean {
+    if (num(s.DesiredCanaries) > 0 && !s.Promoted) return false;
+    return num(s.HealthyAllocs) >= num(s.DesiredTotal);
+  }
+
+  /**
+   * watchProgress ports the deployment watcher's progress deadline: one timer per deployment, set to the earliest
+   * `RequireProgressBy` of the groups that are not done; when it passes the deployment fails "due to progress
+   * deadline". Groups waiting for promotion with every canary healthy do not fail. Simulated time only advances with
+   * the simulation: allocations still on their way to a health verdict keep the deployment alive (a busy test
+   * process delays timers), and the timer re-arms while deadlines move.
+   */
   private watchProgress(d: Obj): void {
-    const groups = Object.values(d.TaskGroups as Record<string, Obj>);
-    const deadline = Math.max(4, ...groups.map((g) => Math.round(num(g.ProgressDeadline, 10 * MINUTE) / MINUTE)));
-    const steps = deadline + 2;
-    this.after(steps, () => {
-      if (d.Status !== 'running') return;
-      const stuck = groups.some((g) => num(g.HealthyAllocs) < num(g.DesiredTotal) && !(num(g.DesiredCanaries) > 0 && !g.Promoted && num(g.HealthyAllocs) >= num(g.DesiredCanaries)));
-      // Simulated time only advances with the simulation: allocations still on their way to a health verdict
-      // (placed, not failed, health undecided) extend the deadline, so a busy test process cannot fail a deploy.
-      const progressing = [...this.allocs.values()].some((a) => a.alloc.DeploymentID === d.ID && a.alloc.DesiredStatus === 'run'
+    const id = str(d.ID);
+    if (this.watching.has(id)) return;
+    this.watching.add(id);
+    const check = (): void => {
+      if (this.closed || d.Status !== 'running') {
+        this.watching.delete(id);
+        this.progressBy.delete(id);
+        return;
+      }
+      const states = d.TaskGroups as Record<string, Obj>;
+      const perGroup = this.progressBy.get(id) ?? new Map<string, number>();
+      const pending = Object.entries(states).filter(([name, s]) => !this.groupDone(s) && perGroup.has(name)
+        && !(num(s.DesiredCanaries) > 0 && !s.Promoted && num(s.HealthyAllocs) >= num(s.DesiredCanaries)));
+      const next = Math.min(...pending.map(([name]) => perGroup.get(name) ?? Infinity));
+      const now = Date.now();
+      // A timer that fires more than a step late means the process was busy: transitions due before it have not
+      // run yet, so simulated time has not reached the deadline.
+      const late = now - expected > this.stepMs;
+      const progressing = late || (this.placing.get(id) ?? 0) > 0 || [...this.allocs.values()].some((a) => a.alloc.DeploymentID === id && a.alloc.DesiredStatus === 'run'
         && !['failed', 'lost', 'complete'].includes(str(a.alloc.ClientStatus)) && (a.alloc.DeploymentStatus as Obj | null)?.Healthy === null);
-      const waitingPromotion = groups.some((g) => num(g.DesiredCanaries) > 0 && !g.Promoted && num(g.HealthyAllocs) >= num(g.DesiredCanaries));
-      if (stuck && !progressing && !waitingPromotion) this.failDeployment(d, 'Failed due to progress deadline');
-      else this.watchProgress(d);
-    });
+      if (Number.isFinite(next) && next <= now && !progressing) {
+        this.watching.delete(id);
+        this.progressBy.delete(id);
+        this.failDeployment(d, 'Failed due to progress deadline');
+        return;
+      }
+      const wait = Number.isFinite(next) ? Math.max(this.stepMs, next - now) : this.stepMs * 4;
+      expected = now + wait;
+      this.afterMs(wait, check);
+    };
+    let expected = Date.now() + this.stepMs;
+    this.afterMs(this.stepMs, check);
   }
 
   /** failDeployment fails a running deployment and, when its groups auto-revert, registers the last stable version again. */
@@ -509,6 +609,46 @@ export class NomadState {
     return result;
   }
 
+  /**
+   * rollOn is the deployment watcher's next step of a rolling update (no canaries): one step later, while fewer than
+   * MaxParallel of the deployment's allocations await a health verdict, it stops old allocations of the group and
+   * places their successors (with an evaluation triggered by `deployment-watcher`, as Nomad records it).
+   */
+  private rollOn(d: Obj, gname: string): void {
+    const ns = str(d.Namespace), jobId = str(d.JobID);
+    const s = (d.TaskGroups as Record<string, Obj>)[gname];
+    if (!s || num(s.DesiredCanaries) > 0) return;
+    const pick = (): { job: Obj; group: Obj; old: AllocEntry[] } | undefined => {
+      const job = this.currentJob(ns, jobId);
+      if (!job || d.Status !== 'running' || num(job.Version) !== num(d.JobVersion)) return undefined;
+      const group = arr(job.TaskGroups).find((g) => g.Name === gname);
+      if (!group || !isObj(group.Update)) return undefined;
+      const live = this.liveAllocs(ns, jobId, gname);
+      const mine = live.filter((a) => a.alloc.DeploymentID === d.ID);
+      const inflight = mine.filter((a) => (a.alloc.DeploymentStatus as Obj | null)?.Healthy !== true).length;
+      const old = live.filter((a) => a.alloc.DeploymentID !== d.ID && groupChanged(a.alloc.Job as Obj, job, gname));
+      const room = Math.min(Math.max(1, num(group.Update.MaxParallel)) - inflight, old.length, num(group.Count) - mine.length);
+      return room > 0 ? { job, group, old: old.slice(0, room) } : undefined;
+    };
+    const first = pick();
+    if (!first) return;
+    const ev = this.createEval(first.job, 'deployment-watcher', { DeploymentID: d.ID });
+    this.placing.set(str(d.ID), (this.placing.get(str(d.ID)) ?? 0) + 1);
+    this.after(1, () => {
+      const left = (this.placing.get(str(d.ID)) ?? 1) - 1;
+      if (left > 0) this.placing.set(str(d.ID), left);
+      else this.placing.delete(str(d.ID));
+      const next = pick();
+      if (!next) return;
+      for (const a of next.old) {
+        this.stopAlloc(a, 'alloc is being updated due to job update');
+        this.placeAlloc(next.job, next.group, ev, d, false, a);
+      }
+      d.ModifyIndex = this.bump('deployment');
+      this.publishDeployment(d);
+    });
+  }
+
   /** promote promotes the canaries of a deployment (all groups or the named ones) and places the rest. */
   promote(d: Obj, groups: string[] | 'all'): Obj {
     if (d.Status !== 'running') throw new DoubleError(500, `can't promote terminal deployment`);
@@ -529,12 +669,17 @@ export class NomadState {
       const s = states[n];
       if (!s) continue;
       s.Promoted = true;
+      this.armDeadline(d, n);
     }
     d.ModifyIndex = this.bump('deployment');
     this.publish('Deployment', 'DeploymentPromotion', str(d.ID), str(d.Namespace), { Deployment: d }, [str(d.JobID)]);
     const ev = job ? this.createEval(job, 'deployment-watcher', { DeploymentID: d.ID }) : undefined;
     if (job) {
+      this.placing.set(str(d.ID), (this.placing.get(str(d.ID)) ?? 0) + 1);
       this.after(1, () => {
+        const left = (this.placing.get(str(d.ID)) ?? 1) - 1;
+        if (left > 0) this.placing.set(str(d.ID), left);
+        else this.placing.delete(str(d.ID));
         for (const n of withCanaries) {
           const group = arr(job.TaskGroups).find((g) => g.Name === n);
           const s = states[n];
@@ -742,8 +887,11 @@ export class NomadState {
     if (!d || d.Status !== 'running') return;
     const s = (d.TaskGroups as Record<string, Obj>)[str(a.alloc.TaskGroup)];
     if (!s) return;
-    if (healthy) s.HealthyAllocs = num(s.HealthyAllocs) + 1;
-    else s.UnhealthyAllocs = num(s.UnhealthyAllocs) + 1;
+    if (healthy) {
+      s.HealthyAllocs = num(s.HealthyAllocs) + 1;
+      this.armDeadline(d, str(a.alloc.TaskGroup));
+      this.rollOn(d, str(a.alloc.TaskGroup));
+    } else s.UnhealthyAllocs = num(s.UnhealthyAllocs) + 1;
     d.ModifyIndex = this.bump('deployment');
     this.publish('Deployment', 'DeploymentAllocHealth', str(d.ID), str(d.Namespace), { Deployment: d }, [str(d.JobID)]);
     if (!healthy) {
@@ -941,13 +1089,7 @@ export class NomadState {
     for (const [k, e] of this.jobs) {
       const job = e.versions[e.versions.length - 1];
       if (!job || !isObj(job.Periodic) || job.Periodic.Enabled === false || job.Stop) continue;
-      const spec = str(job.Periodic.Spec) || str((job.Periodic.Specs as string[] | undefined)?.[0]);
-      let next: Date | undefined;
-      try {
-        next = nextCronTime(parseCron(spec), new Date(last.get(k) ?? num(job.SubmitTime) / 1_000_000));
-      } catch {
-        continue;
-      }
+      const next = nextLaunch(job.Periodic, new Date(last.get(k) ?? num(job.SubmitTime) / 1_000_000));
       if (next && next.getTime() <= now.getTime()) {
         last.set(k, next.getTime());
         this.forcePeriodic(str(job.Namespace), str(job.ID));
@@ -1059,12 +1201,8 @@ export class NomadState {
   /** nextPeriodicLaunch returns the next launch of a periodic job as RFC 3339, or Go's zero time. */
   nextPeriodicLaunch(job: Obj): string {
     if (!isObj(job.Periodic)) return ZERO_TIME;
-    try {
-      const next = nextCronTime(parseCron(str(job.Periodic.Spec) || str((job.Periodic.Specs as string[] | undefined)?.[0])), new Date());
-      return next ? next.toISOString() : ZERO_TIME;
-    } catch {
-      return ZERO_TIME;
-    }
+    const next = nextLaunch(job.Periodic, new Date());
+    return next ? next.toISOString() : ZERO_TIME;
   }
 
   /** planFailures computes, without changing state, the placements a job would fail (FailedTGAllocs). */
@@ -1106,6 +1244,21 @@ export class NomadState {
   }
 }
 
+/** nextLaunch is the earliest next time of a periodic config's `Spec` (deprecated `cron`) or `Specs` (`crons`) after `from`. */
+function nextLaunch(pc: Obj, from: Date): Date | undefined {
+  const specs = [str(pc.Spec), ...(Array.isArray(pc.Specs) ? pc.Specs.map((x) => str(x)) : [])].filter((x) => x !== '');
+  let best: Date | undefined;
+  for (const spec of specs) {
+    try {
+      const next = nextCronTime(parseCron(spec), from);
+      if (next && (!best || next.getTime() < best.getTime())) best = next;
+    } catch {
+      // an invalid spec never launches (validation rejects it on register)
+    }
+  }
+  return best;
+}
+
 function nodeMemory(node: Obj): number {
   return num((node.NodeResources as { Memory?: { MemoryMB?: number } } | undefined)?.Memory?.MemoryMB);
 }
@@ -1114,12 +1267,30 @@ function groupMemory(group: Obj): number {
   return arr(group.Tasks).reduce((s, t) => s + num((t.Resources as Obj | undefined)?.MemoryMB, 300), 0);
 }
 
+/** combinedTaskMeta ports `Job.CombinedTaskMeta`: the job's Meta, overridden by the group's, then by the task's. */
+function combinedTaskMeta(job: Obj, group: Obj, task: Obj): Record<string, unknown> {
+  const m = (v: unknown): Obj => (isObj(v) ? v : {});
+  return { ...m(job.Meta), ...m(group.Meta), ...m(task.Meta) };
+}
+
+/**
+ * groupChanged ports the part of Nomad's `tasksUpdated` (scheduler/util.go) the double needs: a group needs new
+ * allocations when anything in it but Count, Update and Scaling differs, or when the combined job+group+task Meta
+ * of one of its tasks differs — so a change to job-level Meta alone is destructive, unless a group or task key
+ * with the same name hides it.
+ */
 function groupChanged(oldJob: Obj, newJob: Obj, name: string): boolean {
   const a = arr(oldJob.TaskGroups).find((g) => g.Name === name);
   const b = arr(newJob.TaskGroups).find((g) => g.Name === name);
   if (!a || !b) return true;
-  const strip = (g: Obj): string => JSON.stringify({ ...g, Count: 0, Update: null, Scaling: null });
-  return strip(a) !== strip(b);
+  const strip = (g: Obj): string => JSON.stringify(sortKeys({ ...g, Count: 0, Update: null, Scaling: null }));
+  if (strip(a) !== strip(b)) return true;
+  for (const tb of arr(b.Tasks)) {
+    const ta = arr(a.Tasks).find((t) => t.Name === tb.Name);
+    if (!ta) return true;
+    if (JSON.stringify(sortKeys(combinedTaskMeta(oldJob, a, ta))) !== JSON.stringify(sortKeys(combinedTaskMeta(newJob, b, tb)))) return true;
+  }
+  return false;
 }
 
 const SPEC_IGNORED = ['Status', 'StatusDescription', 'Stable', 'Version', 'CreateIndex', 'ModifyIndex', 'JobModifyIndex', 'SubmitTime'];
