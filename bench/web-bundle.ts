@@ -2,7 +2,9 @@
  * bench/web-bundle.ts (`npm run bench:web`): builds the dashboard and prints
  *   1. its initial JavaScript, gzipped: every script Chromium loads to show a page, gzip -9 per file (goal ≤ 100 kB);
  *   2. in Debian's Chromium, the time to render a project of 500 services on the canvas and in the list view:
- *      LCP (PerformanceObserver, goal ≤ 1 s) and the moment all 500 nodes/rows are in the DOM, median of 5 cold loads.
+ *      LCP (PerformanceObserver, goal ≤ 1 s) and the moment all 500 nodes/rows are in the DOM, median of 5 cold loads;
+ *   3. the same for a service page's deployments tab (50 deployments, the team event stream held open), with its
+ *      initial JavaScript.
  * The API is a mock served by this script (fixture JSON shaped like the OpenAPI document's schemas, with reference
  * edges between services); web/build is served as the Drover server serves it (files, index.html fallback).
  */
@@ -65,12 +67,40 @@ function api(url: URL): unknown {
     }))), url);
   }
   if (/^\/api\/services\/[0-9a-f-]{36}\/variables$/.test(p)) return page([], url);
+  const svc = /^\/api\/services\/([0-9a-f-]{36})(\/[a-z]+)?$/.exec(p);
+  const found = svc ? services.find((x) => x.id === svc[1]) : undefined;
+  if (svc && found) {
+    if (svc[2] === undefined) return found;
+    if (svc[2] === '/domains') return page([], url);
+    if (svc[2] === '/deployments') return page(deploymentsOf(found), url);
+    if (svc[2] === '/runs') return { items: [] };
+  }
   return undefined;
+}
+
+// The service page's deployments tab: 50 deployments of one service (healthy, failed with a reason, superseded).
+const DEPLOYS = 50;
+function deploymentsOf(s: (typeof services)[number]) {
+  return Array.from({ length: DEPLOYS }, (_, i) => ({
+    id: uuid(6, i), serviceId: s.id, environmentId: env.id, projectId: project.id, batchId: null,
+    state: i === 0 ? 'healthy' : i % 5 === 0 ? 'failed' : i % 2 ? 'superseded' : 'healthy', reason: i % 5 === 0 ? 'image pull failed: manifest unknown' : 'all allocations healthy',
+    trigger: 'manual', rollbackOf: null, createdBy: session.user.id, jobId: s.slug, namespace: 't-acme', image: s.image, artifactChecksum: null,
+    variableItems: 3, step: 'done', jobVersion: DEPLOYS - i, nomadDeploymentId: null, compileWarnings: [], nomadWarnings: [], planDiff: null,
+    failure: i % 5 === 0 ? { cause: 'image pull failed', events: ['Driver Failure: manifest unknown'], placement: {}, allocationId: null } : null,
+    outputTail: null, cancelRequested: false, createdAt: now, startedAt: now, finishedAt: now,
+  }));
 }
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json' };
 function serve(req: IncomingMessage, res: ServerResponse) {
   const url = new URL(req.url ?? '/', 'http://x');
+  if (/^\/api\/teams\/[0-9a-f-]{36}\/events$/.test(url.pathname)) {
+    // The team event stream: `ready`, then held open (the page follows it while shown).
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+    res.write('retry: 2000\nevent: ready\ndata: {}\n\n');
+    req.on('close', () => res.end());
+    return;
+  }
   if (url.pathname.startsWith('/api/')) {
     const body = api(url);
     res.writeHead(body === undefined ? 404 : 200, { 'content-type': body === undefined ? 'application/problem+json' : 'application/json' });
@@ -132,6 +162,7 @@ mkdirSync(join(root, 'artifacts', 'screenshots'), { recursive: true });
 const baseline = await measure('/login', 'form[aria-label="Sign in"]', 1);
 const canvas = await measure(canvasPath, '[data-node]', N);
 const list = await measure(`${canvasPath}?view=list`, 'table[aria-label="Services"] tbody tr', N);
+const servicePage = await measure(`/services/${services[1]?.id}?tab=deployments`, '[data-testid="deployment"]', DEPLOYS);
 // A picture of the laid-out canvas with its reference edges (artifacts/screenshots/bench-canvas.png).
 {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
@@ -161,7 +192,9 @@ walk(join(build, '_app'));
 const kb = (n: number) => `${(n / 1024).toFixed(1)} kB`;
 const ms = (n: number) => `${Math.round(n)} ms`;
 console.log(`initial JS (gzip -9) to show the project page: ${kb(canvas.jsGz)} in ${canvas.files} files (goal ≤ 100 kB; ratio ${(canvas.jsGz / 102400).toFixed(2)} of the goal)`);
+console.log(`initial JS (gzip -9) to show a service's deployments: ${kb(servicePage.jsGz)} in ${servicePage.files} files (goal ≤ 100 kB)`);
 console.log(`all JS of the build (gzip -9): ${kb(allGz)}`);
 console.log(`baseline, sign-in page: LCP ${ms(baseline.lcp)} (runs ${baseline.lcps.map(ms).join(', ')})`);
 console.log(`canvas, ${N} services: LCP ${ms(canvas.lcp)} (runs ${canvas.lcps.map(ms).join(', ')}; ${(canvas.lcp / baseline.lcp).toFixed(2)}× the baseline), all nodes in the DOM at ${ms(canvas.ready)} (goal LCP ≤ 1000 ms)`);
 console.log(`list,   ${N} services: LCP ${ms(list.lcp)} (runs ${list.lcps.map(ms).join(', ')}; ${(list.lcp / baseline.lcp).toFixed(2)}× the baseline), all rows in the DOM at ${ms(list.ready)}`);
+console.log(`service page, ${DEPLOYS} deployments: LCP ${ms(servicePage.lcp)} (runs ${servicePage.lcps.map(ms).join(', ')}; ${(servicePage.lcp / baseline.lcp).toFixed(2)}× the baseline), all deployments in the DOM at ${ms(servicePage.ready)}`);
