@@ -4,6 +4,7 @@
 import { auditRoutes } from './audit/routes.ts';
 import { authRoutes } from './auth/routes.ts';
 import { clusterStatusRoutes } from './cluster-status/routes.ts';
+import { backupRoutes } from './backups/routes.ts';
 import { databaseRoutes } from './databases/routes.ts';
 import { deploymentRoutes } from './deployments/routes.ts';
 import { runtimeRoutes } from './events/compose.ts';
@@ -22,6 +23,7 @@ export function allRoutes(services: Services): AnyRoute[] {
     ...auditRoutes(services.auditLog),
     ...projectDomainRoutes(services.projectDomains),
     ...databaseRoutes(services.databases),
+    ...backupRoutes(services.backups),
     ...deploymentRoutes(services.deployments.service, () => services.deployments.worker.poke()),
     ...runtimeRoutes(services.runtime),
     ...clusterStatusRoutes(services.clusterStatus),

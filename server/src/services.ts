@@ -17,6 +17,7 @@ import { AuthService } from './auth/service.ts';
 import { SessionStore } from './auth/sessions.ts';
 import type { ChallengeFetcher, DnsResolver } from './domains/verification.ts';
 import { createClusterStatus } from './cluster-status/compose.ts';
+import { BackupsService } from './backups/service.ts';
 import { DatabasesService } from './databases/service.ts';
 import { createDeploymentEngine, type DeploymentEngineDeps } from './deployments/engine.ts';
 import { createNomadClient } from './cluster/nomad.ts';
@@ -107,6 +108,8 @@ export function createServices(deps: ServiceDeps) {
     }),
     /** databases manages managed databases (credentials in the SecretStore; volumes are never deleted implicitly). */
     databases: new DatabasesService({ dataSource, clock, access, audit, secrets: projectDomains.secrets }),
+    /** backups manages backup destinations, schedules and backup records. */
+    backups: new BackupsService({ dataSource, clock, access, audit, secrets: projectDomains.secrets }),
     /** deployments is the deployment engine (API service, worker, reconciler); main.ts starts it. */
     deployments,
     /** clusterStatus probes Nomad (through the engine's client), Consul and Vault for the status screen. */

@@ -242,6 +242,15 @@ export const CREATORS: Readonly<Record<string, Creator>> = {
   },
 };
 
+/** destinationFor returns a backup destination of the first team, made once by the founder. */
+let destination: Promise<string> | undefined;
+async function destinationFor(f: Fixture): Promise<string> {
+  destination ??= ok(f.founder.session.post(`/api/teams/${f.world.teamId}/backup-destinations`, {
+    name: marker('dest'), endpoint: 'https://s3.example.test', bucket: 'drover-matrix', accessKeyId: 'AKIAEXAMPLE', secretAccessKey: `sk-${randomBytes(8).toString('hex')}`,
+  }), 'create destination').then((d: { id: string }) => d.id);
+  return destination;
+}
+
 /** DATABASE_NAMES are the names of the databases the creator made (destroying a volume is confirmed by typing it). */
 const DATABASE_NAMES = new Map<string, string>();
 
@@ -295,6 +304,9 @@ export const EXAMPLES: Readonly<Record<string, (c: ExampleContext) => unknown>> 
   addDomain: () => ({ hostname: `${marker('d')}.example.test` }),
   createDatabase: () => ({ name: marker('db').slice(0, 30), engine: 'redis', sizeGiB: 2 }),
   updateDatabase: () => ({ version: '16' }),
+  createBackupDestination: () => ({ name: marker('dest'), endpoint: 'https://s3.example.test', bucket: 'drover-matrix', accessKeyId: 'AKIAEXAMPLE', secretAccessKey: `sk-${randomBytes(8).toString('hex')}` }),
+  putBackupSchedule: async ({ f }) => ({ destinationId: await destinationFor(f), cron: '0 2 * * *', keep: 7 }),
+  createBackup: async ({ f }) => ({ destinationId: await destinationFor(f) }),
   createServiceDeployment: () => ({ reason: 'matrix walk' }),
   createWebhook: () => ({ url: 'https://93.184.216.34/drover-hook', events: ['deployment.healthy'], description: 'matrix walk' }),
   createEnvironmentDeployment: () => ({ reason: 'matrix walk' }),

@@ -105,6 +105,12 @@ export const MATRIX: Readonly<Record<string, MatrixRow>> = Object.freeze({
   deleteDatabase: { grid: WRITE, anonymous: 'U', otherTeam: 'N' },
   revealDatabaseCredentials: { grid: WRITE, anonymous: 'U', otherTeam: 'N' },
   destroyDatabaseVolume: { grid: MANAGE, anonymous: 'U', otherTeam: 'N' },
+  // backups: destinations are team settings (managers); schedules for writers; backing up now is a deploy
+  createBackupDestination: { grid: MANAGE, anonymous: 'U', otherTeam: 'N' },
+  listBackupDestinations: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
+  putBackupSchedule: { grid: WRITE, anonymous: 'U', otherTeam: 'N' },
+  createBackup: { grid: DEPLOY, anonymous: 'U', otherTeam: 'N' },
+  listBackups: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
   addDomain: { grid: WRITE, anonymous: 'U', otherTeam: 'N' },
   listDomains: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
   getDomain: { grid: ALL, anonymous: 'U', otherTeam: 'N' },

@@ -55,6 +55,8 @@ export const ErrorCodes = {
   'database/volume_in_use': { status: 409, title: 'The volume is still mounted by the database' },
   'backup/not_found': { status: 404, title: 'No such backup' },
   'backup/failed': { status: 422, title: 'The backup failed' },
+  'backup/invalid': { status: 422, title: 'The backup settings are invalid' },
+  'backup/conflict': { status: 409, title: 'A backup destination of this team has this name' },
   'audit/not_found': { status: 404, title: 'No such audit entry' },
   'webhook/not_found': { status: 404, title: 'No such webhook' },
   'webhook/invalid_url': { status: 422, title: 'The webhook URL is not allowed' },

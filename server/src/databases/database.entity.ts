@@ -29,6 +29,12 @@ export interface DatabaseRow {
   removedAt: Date | null;
   /** volumeDestroyedAt is when its volume was destroyed by an explicit, confirmed act. */
   volumeDestroyedAt: Date | null;
+  /** backupDestinationId is where scheduled backups go (null: no schedule). */
+  backupDestinationId?: string | null;
+  /** backupCron is the backup schedule (five-field cron, UTC). */
+  backupCron?: string | null;
+  /** backupKeep is how many scheduled backups are kept. */
+  backupKeep?: number | null;
   /** createdAt is the creation time. */
   createdAt: Date;
   /** updatedAt is the last change time. */
@@ -52,6 +58,9 @@ export const DatabaseEntity = new EntitySchema<DatabaseRow>({
     previousVolumeIds: { type: 'uuid', array: true, name: 'previous_volume_ids' },
     removedAt: { type: 'timestamptz', name: 'removed_at', nullable: true },
     volumeDestroyedAt: { type: 'timestamptz', name: 'volume_destroyed_at', nullable: true },
+    backupDestinationId: { type: 'uuid', name: 'backup_destination_id', nullable: true },
+    backupCron: { type: 'varchar', length: 100, name: 'backup_cron', nullable: true },
+    backupKeep: { type: 'integer', name: 'backup_keep', nullable: true },
     createdAt: { type: 'timestamptz', name: 'created_at' },
     updatedAt: { type: 'timestamptz', name: 'updated_at' },
   },

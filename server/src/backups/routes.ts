@@ -1,0 +1,100 @@
+/**
+ * Backup routes: team destinations (`/api/teams/:teamId/backup-destinations`, keys write-only), a database's schedule
+ * (`PUT /api/databases/:databaseId/backup-schedule`), on-demand backups and the backup records with their verdict.
+ */
+import { z } from 'zod';
+import { PageQuery, pageSchema } from '../core/pagination.ts';
+import { defineRoute, type AnyRoute } from '../http/route.ts';
+import type { BackupRow, DestinationRow } from './backup.entity.ts';
+import type { BackupsService } from './service.ts';
+
+/** DestinationSchema is the API form of a destination (its keys are never returned). */
+export const DestinationSchema = z.object({
+  id: z.uuid(), teamId: z.uuid(), name: z.string(), endpoint: z.string(), region: z.string(), bucket: z.string(),
+  createdAt: z.iso.datetime(),
+}).meta({ id: 'BackupDestination' });
+
+/** BackupSchema is the API form of a backup record. */
+export const BackupSchema = z.object({
+  id: z.uuid(), databaseId: z.uuid(), destinationId: z.uuid(),
+  trigger: z.enum(['manual', 'schedule', 'safety', 'upgrade']),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed']).describe('succeeded only when the dump task exited 0 and the object read back has the dump file’s size and SHA-256'),
+  reason: z.string().nullable(), objectKey: z.string().nullable(), sizeBytes: z.number().int().nullable(), sha256: z.string().nullable(),
+  createdAt: z.iso.datetime(), finishedAt: z.iso.datetime().nullable(),
+}).meta({ id: 'Backup' });
+
+const toDestination = (r: DestinationRow): z.infer<typeof DestinationSchema> => ({
+  id: r.id, teamId: r.teamId, name: r.name, endpoint: r.endpoint, region: r.region, bucket: r.bucket, createdAt: r.createdAt.toISOString(),
+});
+const toBackup = (r: BackupRow): z.infer<typeof BackupSchema> => ({
+  id: r.id, databaseId: r.databaseId, destinationId: r.destinationId, trigger: r.trigger, status: r.status, reason: r.reason, objectKey: r.objectKey,
+  sizeBytes: r.sizeBytes === null ? null : Number(r.sizeBytes), sha256: r.sha256, createdAt: r.createdAt.toISOString(), finishedAt: r.finishedAt?.toISOString() ?? null,
+});
+
+/** CreateDestinationBody is the body of POST /api/teams/:teamId/backup-destinations. */
+export const CreateDestinationBody = z.object({
+  name: z.string().min(1).max(64),
+  endpoint: z.string().max(512).describe('http(s) URL of the S3 API'),
+  region: z.string().max(32).optional(),
+  bucket: z.string().max(63),
+  accessKeyId: z.string().min(1).max(256),
+  secretAccessKey: z.string().min(1).max(256),
+}).strict().meta({ id: 'CreateBackupDestination' });
+
+/** ScheduleBody is the body of PUT /api/databases/:databaseId/backup-schedule: destination, five-field cron (UTC) and retention count. */
+export const ScheduleBody = z.object({
+  destinationId: z.uuid(),
+  cron: z.string().min(9).max(100).describe('Five-field cron, UTC'),
+  keep: z.number().int().min(1).max(365).describe('How many scheduled backups are kept'),
+}).strict().meta({ id: 'BackupSchedule' });
+
+/** CreateBackupBody is the body of POST /api/databases/:databaseId/backups. */
+export const CreateBackupBody = z.object({ destinationId: z.uuid() }).strict().meta({ id: 'CreateBackup' });
+
+const TeamParams = z.object({ teamId: z.string().max(64) });
+const DbParams = z.object({ databaseId: z.string().max(64) });
+
+/** backupRoutes declares the backup operations. */
+export function backupRoutes(svc: BackupsService): AnyRoute[] {
+  return [
+    defineRoute({
+      operationId: 'createBackupDestination', method: 'post', path: '/api/teams/:teamId/backup-destinations', summary: 'Add an S3-compatible backup destination (keys stored in the secret store)',
+      tags: ['backups'], auth: 'user', params: TeamParams, body: CreateDestinationBody, status: 201, errors: [409, 422],
+      responses: { 201: { description: 'The destination', schema: DestinationSchema } },
+      handler: async ({ actor, params, body }) => toDestination(await svc.createDestination(actor!, params.teamId, body)),
+    }),
+    defineRoute({
+      operationId: 'listBackupDestinations', method: 'get', path: '/api/teams/:teamId/backup-destinations', summary: "List a team's backup destinations",
+      tags: ['backups'], auth: 'user', params: TeamParams, query: PageQuery, status: 200,
+      responses: { 200: { description: 'A page of destinations', schema: pageSchema(DestinationSchema) } },
+      handler: async ({ actor, params, query }) => {
+        const page = await svc.listDestinations(actor!, params.teamId, query);
+        return { items: page.items.map(toDestination), nextCursor: page.nextCursor };
+      },
+    }),
+    defineRoute({
+      operationId: 'putBackupSchedule', method: 'put', path: '/api/databases/:databaseId/backup-schedule', summary: "Set a database's backup schedule (cron, retention count)",
+      tags: ['backups'], auth: 'user', params: DbParams, body: ScheduleBody, status: 200, errors: [422],
+      responses: { 200: { description: 'The schedule', schema: ScheduleBody } },
+      handler: async ({ actor, params, body }) => {
+        const r = await svc.setSchedule(actor!, params.databaseId, body);
+        return { destinationId: r.backupDestinationId ?? body.destinationId, cron: r.backupCron ?? body.cron, keep: r.backupKeep ?? body.keep };
+      },
+    }),
+    defineRoute({
+      operationId: 'createBackup', method: 'post', path: '/api/databases/:databaseId/backups', summary: 'Back a database up now',
+      tags: ['backups'], auth: 'user', params: DbParams, body: CreateBackupBody, status: 202, errors: [422],
+      responses: { 202: { description: 'The queued backup', schema: BackupSchema } },
+      handler: async ({ actor, params, body }) => toBackup(await svc.requestBackup(actor!, params.databaseId, body.destinationId)),
+    }),
+    defineRoute({
+      operationId: 'listBackups', method: 'get', path: '/api/databases/:databaseId/backups', summary: "List a database's backups with their verdicts",
+      tags: ['backups'], auth: 'user', params: DbParams, query: PageQuery, status: 200,
+      responses: { 200: { description: 'A page of backups', schema: pageSchema(BackupSchema) } },
+      handler: async ({ actor, params, query }) => {
+        const page = await svc.listBackups(actor!, params.databaseId, query);
+        return { items: page.items.map(toBackup), nextCursor: page.nextCursor };
+      },
+    }),
+  ];
+}
