@@ -3,7 +3,8 @@
  * (started here, in process, so the test can write to an allocation's logs): setup → project → a service → deploy →
  * healthy, live over the team event stream → live logs streaming, ANSI colours rendered as styled text (never HTML) →
  * metrics charts → deploy again → roll back to the first deployment → a failing image (`scenario-pull-fail`) shows
- * its reason → the cluster status shows Nomad reachable with its nodes → webhooks in project settings. Screenshots
+ * its reason → a database with its credentials revealed on demand → the cluster status shows Nomad reachable with
+ * its nodes → webhooks in project settings. Screenshots
  * of the new screens go to artifacts/screenshots/ and each is checked with axe.
  */
 import assert from 'node:assert/strict';
@@ -143,6 +144,24 @@ test('deploy → healthy with logs streaming → roll back; a failing image show
     await failure.waitFor();
     assert.match((await failure.textContent()) ?? '', /pull|image/i);
     await shot(page, '23-deployment-failed');
+  });
+
+  await t.test('a database: added from the environment, credentials hidden until revealed', async () => {
+    await page.goto(projectUrl);
+    const form = page.getByRole('form', { name: 'Add a database' });
+    await form.getByLabel('Database name').fill('maindb');
+    await form.getByLabel('Engine').selectOption('postgres');
+    await form.getByRole('button', { name: 'Add database' }).click();
+    await page.waitForURL(/\/databases\/[0-9a-f-]{36}$/);
+    await page.getByTestId('db-variables').getByText('${{ maindb.DATABASE_URL }}').waitFor();
+    assert.match((await page.getByTestId('db-password').textContent()) ?? '', /^•+$/);
+    await page.getByRole('button', { name: 'Reveal credentials' }).click();
+    await page.getByRole('button', { name: 'Hide' }).waitFor();
+    const password = (await page.getByTestId('db-password').textContent()) ?? '';
+    assert.ok(password.length >= 16 && !password.includes('•'), 'a generated password is shown');
+    await shot(page, '26-database');
+    await page.getByRole('button', { name: 'Hide' }).click();
+    assert.match((await page.getByTestId('db-password').textContent()) ?? '', /^•+$/);
   });
 
   await t.test('cluster status shows Nomad reachable and its nodes', async () => {
