@@ -173,7 +173,7 @@ export class DeploymentStore {
    * claim takes one deployment to work on: a queued one, or a deploying one whose lease expired (its replica
    * crashed). Deployments of a service run one at a time, oldest first. Returns null when there is none.
    */
-  async claim(owner: string, leaseMs: number): Promise<DeploymentRow | null> {
+  async claim(owner: string, leaseMs: number, deadlineMs = 15 * 60_000): Promise<DeploymentRow | null> {
     return this.db.transaction(async (m) => {
       const rows = (await m.query(
         `SELECT d.id FROM deployments d
@@ -188,12 +188,22 @@ export class DeploymentStore {
       if (!id) return null;
       await m.query(
         `UPDATE deployments SET lease_owner = $2, lease_expires_at = now() + ($3 || ' milliseconds')::interval, attempts = attempts + 1,
-           state = CASE WHEN state = 'queued' THEN 'deploying' ELSE state END, started_at = COALESCE(started_at, now()), updated_at = now()
+           state = CASE WHEN state = 'queued' THEN 'deploying' ELSE state END, started_at = COALESCE(started_at, now()), updated_at = now(),
+           deadline_at = COALESCE(deadline_at, now() + ($4 || ' milliseconds')::interval)
          WHERE id = $1`,
-        [id, owner, String(leaseMs)],
+        [id, owner, String(leaseMs), String(deadlineMs)],
       );
       return this.get(id, m);
     });
+  }
+
+  /** control reads what may change under a running deployment: its state, lease holder and the cancel/supersede requests. */
+  async control(id: string): Promise<{ state: DeploymentState; leaseOwner: string | null; cancelRequested: boolean; supersedeRequested: boolean } | null> {
+    const rows = (await this.db.query(
+      'SELECT state, lease_owner AS "leaseOwner", cancel_requested AS "cancelRequested", supersede_requested AS "supersedeRequested" FROM deployments WHERE id = $1',
+      [id],
+    )) as { state: DeploymentState; leaseOwner: string | null; cancelRequested: boolean; supersedeRequested: boolean }[];
+    return rows[0] ?? null;
   }
 
   /** renew extends a held lease; false when the lease was lost (another replica took over, or the row is terminal). */

@@ -145,7 +145,7 @@ export class DeploymentWorker {
       let row: DeploymentRow | null = null;
       this.poked = false;
       try {
-        row = await this.d.store.claim(this.owner, this.leaseMs);
+        row = await this.d.store.claim(this.owner, this.leaseMs, this.deadlineMs);
       } catch (e) {
         if (!this.running) return;
         this.d.logger.warn({ err: e }, 'deployment claim failed');
@@ -169,11 +169,7 @@ export class DeploymentWorker {
     const signal = AbortSignal.any([lease.signal, this.stopping.signal]);
     try {
       if (row.attempts > 1) await this.event(row, 'resumed', `resumed by ${this.owner} at step ${row.step} (attempt ${row.attempts})`);
-      if (!row.deadlineAt) {
-        row.deadlineAt = new Date(Date.now() + this.deadlineMs);
-        await this.d.store.update(row.id, { deadlineAt: row.deadlineAt });
-        await this.publish(row, 'deployment.deploying', 'deploying');
-      }
+      if (row.attempts === 1) await this.publish(row, 'deployment.deploying', 'deploying');
       await this.pipeline(row, signal);
     } catch (e) {
       if (signal.aborted || e instanceof LeaseLost) return;
@@ -214,7 +210,7 @@ export class DeploymentWorker {
 
   /** checkRequests stops the pipeline when the deployment was cancelled or superseded (before anything is registered). */
   private async requests(row: DeploymentRow): Promise<{ cancel: boolean; supersede: boolean }> {
-    const fresh = await this.d.store.get(row.id);
+    const fresh = await this.d.store.control(row.id);
     if (!fresh || fresh.leaseOwner !== this.owner || fresh.state !== 'deploying') throw new LeaseLost();
     row.cancelRequested = fresh.cancelRequested;
     row.supersedeRequested = fresh.supersedeRequested;
