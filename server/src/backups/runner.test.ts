@@ -1,0 +1,108 @@
+/**
+ * The backup runner end to end: a backup requested over the API is claimed, run as a Nomad batch job on the Nomad
+ * double, judged through Nomad's fs API and a real S3-compatible server, and its verdict recorded; a dump task that
+ * fails makes the record `failed` even though the object was uploaded.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NomadClient } from '@drover/scheduler/nomad/index.ts';
+import { startNomadDouble, type NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
+import { jobId, namespaceName } from '@drover/scheduler/compiler/names.ts';
+import { auxJobId } from '@drover/scheduler/databases/jobs.ts';
+import { planSettings } from '@drover/scheduler/manifest/to-state.ts';
+import { DUMP_FILES, rcloneEnv, uploadArgv } from '@drover/scheduler/databases/argv.ts';
+import { systemClock } from '../core/clock.ts';
+import { Client, setupOwner, startTestApp, type TestApp } from '../testing/app.ts';
+import { BackupRunner as Sut } from './runner.ts';
+import { runOk, startS3, type S3 } from './testing/engines.ts';
+
+describe('backup runner', () => {
+  let app: TestApp;
+  let owner: Client;
+  let double: NomadDouble;
+  let nomad: NomadClient;
+  let s3: S3;
+  let work: string;
+  let databaseId: string;
+  let destinationId: string;
+  let ns: string;
+
+  before(async () => {
+    app = await startTestApp();
+    const o = await setupOwner(app);
+    owner = o.client;
+    const team = (await owner.get(`/api/teams/${o.teamId}`)).body;
+    ns = namespaceName(team.slug, team.id);
+    double = await startNomadDouble({ namespaces: [ns], stepMs: 150 });
+    nomad = new NomadClient({ address: double.url, retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20 } });
+    s3 = await startS3();
+    work = mkdtempSync(join(tmpdir(), 'drover-runner-'));
+    const p = await owner.post(`/api/teams/${o.teamId}/projects`, { slug: 'shop' });
+    const env = (await owner.get(`/api/projects/${p.body.id}/environments`)).body.items[0].id;
+    databaseId = (await owner.post(`/api/environments/${env}/databases`, { name: 'main', engine: 'redis' })).body.id;
+    destinationId = (await owner.post(`/api/teams/${o.teamId}/backup-destinations`, {
+      name: 'local', endpoint: s3.endpoint, bucket: s3.bucket, accessKeyId: s3.credentials.accessKeyId, secretAccessKey: s3.credentials.secretAccessKey,
+    })).body.id;
+  });
+  after(async () => {
+    await double.close();
+    await s3.close();
+    await app.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const sut = (): Sut => new Sut({
+    dataSource: app.db.dataSource, nomad, settings: planSettings({ appsDomain: 'apps.example.test', secrets: { kind: 'nomad' }, nodePool: 'default', constraints: [] }),
+    volumePlugin: 'mkdir', secrets: app.services.projectDomains.secrets, access: app.services.access, audit: app.services.audit, clock: systemClock, pollMs: 20, batchTimeoutMs: 20_000,
+  });
+
+  /** stand in for the containers: upload with the job's rclone argv, and put the dump file in the allocation. */
+  async function play(backupId: string, bytes: Buffer): Promise<() => Promise<void>> {
+    const key = `drover/${ns}/${databaseId}/${backupId}/${DUMP_FILES.redis}`;
+    const file = join(work, `${backupId}.rdb`);
+    writeFileSync(file, bytes);
+    await runOk(uploadArgv(file, s3.bucket, key), { ...rcloneEnv(s3.endpoint, ''), ...s3.rcloneSecrets });
+    const done = (async () => {
+      for (let i = 0; i < 4000; i++) {
+        const jobs = (await nomad.jobs.list({ namespace: ns })).data.filter((j) => (j.ID ?? '').includes('-backup-') && (j.Meta as Record<string, string> | undefined)?.['drover.deployment'] === backupId);
+        const job = jobs[0];
+        if (job?.ID) {
+          const a = (await nomad.jobs.allocations(job.ID, {}, { namespace: ns })).data[0];
+          if (a?.ID) return double.control.writeFile(a.ID, `alloc/data/${DUMP_FILES.redis}`, bytes);
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      throw new Error('no backup allocation');
+    })();
+    return () => done;
+  }
+
+  it('records succeeded with the size and SHA-256 of the dump file, and failed when the dump task failed', async () => {
+    const good = (await owner.post(`/api/databases/${databaseId}/backups`, { destinationId })).body;
+    const bytes = randomBytes(120_000);
+    const played = await play(good.id, bytes);
+    assert.equal(await sut().runQueued(), 1);
+    await played();
+    const list = (await owner.get(`/api/databases/${databaseId}/backups`)).body.items;
+    const g = list.find((x: { id: string }) => x.id === good.id);
+    assert.equal(g.status, 'succeeded', g.reason);
+    assert.equal(g.sizeBytes, bytes.byteLength);
+    assert.match(g.sha256, /^[0-9a-f]{64}$/);
+    assert.equal(await sut().runQueued(), 0, 'nothing left queued');
+
+    // The dump task exits 1 (the double's crash scenario); the poststop uploader's object is there and even matches.
+    const bad = (await owner.post(`/api/databases/${databaseId}/backups`, { destinationId })).body;
+    double.control.setScenario(auxJobId(jobId('shop', 'production', 'main', databaseId), 'backup', bad.id), 'crash', ns);
+    const played2 = await play(bad.id, bytes);
+    assert.equal(await sut().runQueued(), 1);
+    await played2();
+    const b = (await owner.get(`/api/databases/${databaseId}/backups`)).body.items.find((x: { id: string }) => x.id === bad.id);
+    assert.equal(b.status, 'failed');
+    assert.match(b.reason, /dump task exited with code 1/);
+    assert.deepEqual(double.control.volumeDeletes(), []);
+  });
+});
