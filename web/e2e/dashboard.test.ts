@@ -2,7 +2,7 @@
  * The dashboard end to end, in Debian's Chromium against the real server (real Postgres, migrations at boot):
  * first-run setup → create a project → add services → set variables (one a reference) → reveal a value →
  * a refused and an accepted custom domain → duplicate the environment → pan the canvas by keyboard, dark theme →
- * invite a member as viewer → the viewer accepts the invitation, finds every mutation control disabled, and the
+ * invite a member as viewer → the viewer accepts the invitation, finds every mutation control (deploy too) disabled, and the
  * server refuses a mutation sent anyway. Screenshots of the main screens go to artifacts/screenshots/.
  */
 import assert from 'node:assert/strict';
@@ -230,6 +230,13 @@ test('setup → project → services → variables → reveal → invite a viewe
     assert.equal(await editor.getByRole('button', { name: 'Add variable' }).isDisabled(), true);
     assert.equal(await editor.getByRole('button', { name: 'Delete SECRET_TOKEN' }).isDisabled(), true);
     await shot(v, '09-viewer-service-dark');
+
+    // A viewer cannot deploy: every deployment control is disabled.
+    await v.goto(`${v.url().split('?')[0]}?tab=deployments`);
+    await v.getByRole('heading', { name: 'Deployments' }).waitFor();
+    for (const name of ['Deploy', 'Scale', 'Restart', 'Stop']) {
+      assert.equal(await v.getByRole('button', { name, exact: true }).isDisabled(), true, `${name} is disabled for a viewer`);
+    }
 
     // The controls are only a courtesy: the server itself refuses the viewer's mutation (403 problem+json).
     const serviceId = new URL(v.url()).pathname.split('/')[2]!;

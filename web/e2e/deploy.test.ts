@@ -153,6 +153,7 @@ test('deploy → healthy with logs streaming → roll back; a failing image show
     await form.getByLabel('Engine').selectOption('postgres');
     await form.getByRole('button', { name: 'Add database' }).click();
     await page.waitForURL(/\/databases\/[0-9a-f-]{36}$/);
+    const databaseId = new URL(page.url()).pathname.split('/')[2] ?? '';
     await page.getByTestId('db-variables').getByText('${{ maindb.DATABASE_URL }}').waitFor();
     assert.match((await page.getByTestId('db-password').textContent()) ?? '', /^•+$/);
     await page.getByRole('button', { name: 'Reveal credentials' }).click();
@@ -162,6 +163,22 @@ test('deploy → healthy with logs streaming → roll back; a failing image show
     await shot(page, '26-database');
     await page.getByRole('button', { name: 'Hide' }).click();
     assert.match((await page.getByTestId('db-password').textContent()) ?? '', /^•+$/);
+    // A service referencing the database is drawn with an edge to the database's node on the canvas.
+    const serviceId = new URL(serviceUrl).pathname.split('/')[2] ?? '';
+    const status = await page.evaluate(async (id) => {
+      const csrf = document.cookie.split('; ').find((c) => c.startsWith('drover_csrf='))?.split('=')[1] ?? '';
+      const r = await fetch(`/api/services/${id}/variables`, {
+        method: 'PUT', headers: { 'content-type': 'application/json', 'x-csrf-token': decodeURIComponent(csrf) },
+        body: JSON.stringify({ variables: { DB_URL: '${{ maindb.DATABASE_URL }}' } }),
+      });
+      return r.status;
+    }, serviceId);
+    assert.equal(status, 200);
+    await page.goto(projectUrl);
+    const canvas = page.getByTestId('canvas');
+    await canvas.locator('[data-node]').nth(2).waitFor();
+    await canvas.locator(`[data-edge="${serviceId}>${databaseId}"]`).waitFor({ state: 'attached' });
+    await shot(page, '27-canvas-with-database');
   });
 
   await t.test('cluster status shows Nomad reachable and its nodes', async () => {
