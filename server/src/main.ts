@@ -60,6 +60,7 @@ const shutdownTarget = {
   close: async () => {
     await app.services.deployments.stop();
     await app.services.runtime.close();
+    await app.services.deployments.closeNomad();
     await platform.close();
   },
 };

@@ -74,10 +74,16 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
       worker.start();
       reconciler.start();
     },
-    /** stop stops them (deployments in flight are resumed by the next claimer) and closes the Nomad client. */
+    /**
+     * stop stops them (deployments in flight are resumed by the next claimer). The Nomad client stays open: other
+     * domains share it; `closeNomad` closes it last.
+     */
     async stop(): Promise<void> {
       await worker.stop();
       await reconciler.stop();
+    },
+    /** closeNomad closes the Nomad client the engine built (not one that was passed in). */
+    async closeNomad(): Promise<void> {
       if (!d.nomad) await nomad.destroy();
     },
   };
