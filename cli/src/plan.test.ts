@@ -105,6 +105,7 @@ test('drover plan prints a readable summary; usage errors exit 2', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^job shop-production-web-[0-9a-f]{8} {2}\(service\)/m);
   assert.match(r.stdout, /6 job\(s\)/);
+  assert.match(r.stdout, /^job shop-production-[a-z0-9-]+-[0-9a-f]{8} {2}\(batch, cron "0 3 \* \* \*" Europe\/Berlin\)/m, 'the cron line reads Periodic.Specs');
   assert.equal(sut('plan').status, 2);
   assert.equal(sut('apply').status, 2);
   const missing = sut('plan', '-f', join(dir, 'nope.yaml'));

@@ -196,6 +196,9 @@ async function rollingUpdate(maxParallel: number): Promise<{ maxInflight: number
     assert.equal((await terminalDeployment(d, 'roll', 0)).Status, 'successful');
     const v1 = structuredClone(v0);
     v1.TaskGroups[0].Tasks[0].Config.image = 'nginx:1.28';
+    const plan = await api(d.url, 'PUT', '/v1/job/roll/plan', { Job: v1, Diff: true });
+    assert.equal(plan.json.Annotations.DesiredTGUpdates.web.DestructiveUpdate, maxParallel, 'the plan shows the first pass');
+    assert.equal(plan.json.Annotations.DesiredTGUpdates.web.Ignore, 4 - maxParallel);
     await register(d, v1);
     let maxInflight = 0;
     let sawMixed = false;

@@ -568,8 +568,10 @@ export class NomadState {
       const next = Math.min(...pending.map(([name]) => perGroup.get(name) ?? Infinity));
       const now = Date.now();
       // A timer that fires more than a step late means the process was busy: transitions due before it have not
-      // run yet, so simulated time has not reached the deadline.
-      const late = now - expected > this.stepMs;
+      // run yet, so simulated time has not reached the deadline (at most 5 checks in a row, so a process that stays
+      // loaded still reaches its deadlines).
+      const late = now - expected > this.stepMs && lateRuns < 5;
+      lateRuns = late ? lateRuns + 1 : 0;
       const progressing = late || (this.placing.get(id) ?? 0) > 0 || [...this.allocs.values()].some((a) => a.alloc.DeploymentID === id && a.alloc.DesiredStatus === 'run'
         && !['failed', 'lost', 'complete'].includes(str(a.alloc.ClientStatus)) && (a.alloc.DeploymentStatus as Obj | null)?.Healthy === null);
       if (Number.isFinite(next) && next <= now && !progressing) {
@@ -583,6 +585,7 @@ export class NomadState {
       this.afterMs(wait, check);
     };
     let expected = Date.now() + this.stepMs;
+    let lateRuns = 0;
     this.afterMs(this.stepMs, check);
   }
 
@@ -1234,7 +1237,12 @@ export class NomadState {
       } else if (canary > 0) {
         u.Ignore = live.length;
       } else {
-        u.DestructiveUpdate = Math.min(live.length, count);
+        // The plan shows the scheduler's first pass: with an update block at most MaxParallel destructive updates,
+        // the rest ignored until the deployment watcher gets to them.
+        const replace = Math.min(live.length, count);
+        const limit = isObj(g.Update) && num(g.Update.MaxParallel) > 0 && job.Type === 'service' ? num(g.Update.MaxParallel) : replace;
+        u.DestructiveUpdate = Math.min(limit, replace);
+        u.Ignore = replace - num(u.DestructiveUpdate);
         u.Place = Math.max(0, count - live.length);
         u.Stop = Math.max(0, live.length - count);
       }
