@@ -88,5 +88,9 @@ test('100 deployments across 10 teams converge under 20% Nomad faults, an index 
   assert.deepEqual([...registers].filter(([, n]) => n > 1), [], 'no deployment registered twice');
   assert.deepEqual(nomad.control.requests().filter((c) => c.status === 400).map((c) => c.path), []);
   const faults = nomad.control.requests().filter((c) => c.status >= 500).length;
-  console.log(`fault test: 100 deployments converged ${Date.now() - started} ms after the last was queued (${inFlight} then in flight); ${faults} faulted answers of ${nomad.control.requests().length} requests`);
+  const [ev] = (await sut.db.dataSource.query(
+    "SELECT count(*) FILTER (WHERE kind = 'step_error') AS retried, count(*) FILTER (WHERE kind = 'registered' AND message LIKE '%earlier attempt%') AS adopted FROM deployment_events",
+  )) as { retried: string; adopted: string }[];
+  assert.ok(Number(ev?.retried) > 0, 'faults made steps fail and be retried');
+  console.log(`fault test: 100 deployments converged ${Date.now() - started} ms after the last was queued (${inFlight} then in flight); ${faults} faulted answers of ${nomad.control.requests().length} requests; ${ev?.retried} step retries, ${ev?.adopted} registrations whose answer was lost found already made (not sent again)`);
 });
