@@ -160,6 +160,19 @@ test('deploy → healthy with logs streaming → roll back; a failing image show
     await page.getByRole('button', { name: 'Hide' }).waitFor();
     const password = (await page.getByTestId('db-password').textContent()) ?? '';
     assert.ok(password.length >= 16 && !password.includes('•'), 'a generated password is shown');
+    // Backups: an owner adds an S3 destination (keys write-only), backs up now, and sees the backup listed.
+    const dest = page.getByRole('form', { name: 'Add a backup destination' });
+    await dest.getByLabel('Destination name').fill('offsite');
+    await dest.getByLabel('Endpoint URL').fill('https://s3.example.test');
+    await dest.getByLabel('Bucket').fill('drover-e2e');
+    await dest.getByLabel('Access key ID').fill('AKIAEXAMPLE');
+    await dest.getByLabel('Secret access key').fill('not-a-real-secret-key');
+    await dest.getByRole('button', { name: 'Add destination' }).click();
+    await page.getByRole('button', { name: 'Back up now' }).click();
+    const backup = page.getByTestId('backup').first();
+    await backup.waitFor();
+    assert.match((await backup.getByTestId('backup-status').textContent()) ?? '', /^(queued|running|succeeded|failed)$/);
+    assert.ok(!(await page.content()).includes('not-a-real-secret-key'), 'the secret key is never shown back');
     await shot(page, '26-database');
     await page.getByRole('button', { name: 'Hide' }).click();
     assert.match((await page.getByTestId('db-password').textContent()) ?? '', /^•+$/);
