@@ -61,6 +61,7 @@ function api(url: URL): unknown {
   if (p === `/api/environments/${env.id}`) return env;
   if (p === `/api/environments/${env.id}/services`) return page(services, url);
   if (p === `/api/environments/${env.id}/variables`) return page([], url);
+  if (p === `/api/environments/${env.id}/databases`) return page([], url);
   if (p === `/api/environments/${env.id}/references`) {
     return page(services.flatMap((s, i) => refsOf(i).map((j) => ({
       key: `SVC_${j}_URL`, scope: 'service', serviceId: s.id, environmentId: env.id, createdAt: now, updatedAt: now, references: [{ target: `svc-${j}`, name: 'PRIVATE_URL' }],
