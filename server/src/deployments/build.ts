@@ -59,7 +59,8 @@ function toVariable(name: string, text: string, path: string): Variable {
 }
 
 function toService(s: ServiceSnapshot, appsDomain: string): Service {
-  const custom = s.hostnames.filter((h) => h !== appsDomain && !h.endsWith(`.${appsDomain}`));
+  // Custom domains keep their real IDs (the compiler names Traefik routers from them); the generated one is implicit.
+  const custom = s.domains.filter((d) => d.kind !== 'generated' && d.hostname !== appsDomain && !d.hostname.endsWith(`.${appsDomain}`));
   const c = s.service.config;
   const slug = s.service.slug;
   return {
@@ -74,7 +75,7 @@ function toService(s: ServiceSnapshot, appsDomain: string): Service {
     ...(c.artifact ? { command: c.artifact.command } : c.command ? { command: c.command } : {}),
     public: c.public,
     // Only routable hostnames reach the compiler: the generated one is implicit, custom ones are verified (or allowed).
-    domains: custom.map((hostname, i) => ({ id: s.service.id.replace(/.{4}$/, (i % 10000).toString(16).padStart(4, '0')), hostname, verified: true })),
+    domains: custom.map((d) => ({ id: d.id, hostname: d.hostname, verified: true })),
     ...(c.healthcheck ? { healthcheck: { path: c.healthcheck.path, intervalMs: parseDuration(c.healthcheck.interval) ?? 10_000, timeoutMs: parseDuration(c.healthcheck.timeout) ?? 2_000 } } : {}),
     replicas: c.replicas,
     resources: { cpu: c.resources.cpu, memoryMB: c.resources.memory, ...(c.resources.memory_max !== undefined ? { memoryMaxMB: c.resources.memory_max } : {}) },

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startNomadDouble, type NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
 import { Client, setupOwner, startTestApp, type TestApp } from '../testing/app.ts';
+import { loadEnvironmentSnapshot } from '../environments/snapshot.ts';
+import { clusterSettings, desiredState } from './build.ts';
 import type { DeploymentBusEvent } from './events.ts';
 
 const TOKEN = 'double-token-for-tests';
@@ -15,6 +17,7 @@ let nomad: NomadDouble;
 let sut: TestApp;
 let owner: Client;
 let envId: string;
+let teamId: string;
 let seq = 0;
 
 async function ok(p: Promise<{ status: number; body: unknown; text: string }>, status = 200): Promise<Record<string, any>> {
@@ -74,6 +77,7 @@ before(async () => {
   sut = await startTestApp({ env: { NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN } });
   const o = await setupOwner(sut);
   owner = o.client;
+  teamId = o.teamId;
   const p = await ok(owner.post(`/api/teams/${o.teamId}/projects`, { slug: 'shop' }), 201);
   const envs = await ok(owner.get(`/api/projects/${p.id}/environments`));
   envId = envs.items[0].id;
@@ -179,6 +183,32 @@ describe('deployments', () => {
     } finally {
       restartWorker();
     }
+  });
+
+  it('a deployment still queued when its service is deleted is dropped with the reason, never run', async () => {
+    const sid = await service({ image: 'ghcr.io/acme/web:3.1', port: 8080 });
+    await sut.services.deployments.worker.stop();
+    let d: Record<string, any>;
+    try {
+      d = await deploy(sid);
+      await ok(owner.request('DELETE', `/api/services/${sid}`, undefined), 204);
+    } finally {
+      restartWorker();
+    }
+    const done = await waitFor(d.id, ['cancelled', 'deploying', 'healthy', 'failed']);
+    assert.equal(done.state, 'cancelled');
+    assert.match(done.reason, /the service was deleted/);
+    assert.equal(nomad.control.job(done.jobId, done.namespace), undefined, 'nothing was registered');
+  });
+
+  it('compiles custom domains with their real domain IDs, the generated one left implicit', async () => {
+    const sid = await service({ image: 'ghcr.io/acme/web:3.2', port: 8080 });
+    const dom = await ok(owner.post(`/api/services/${sid}/domains`, { hostname: 'shop-ids.example.com' }), 201);
+    await sut.db.dataSource.query("UPDATE domains SET verification_status = 'verified', verified_at = now() WHERE id = $1", [dom.id]);
+    const snap = await loadEnvironmentSnapshot(sut.db.dataSource, sut.services.projectDomains.secrets, teamId, envId, { allowUnverifiedDomains: false });
+    const sut2 = desiredState({ id: teamId, slug: 'owner' }, snap, '00000000-0000-4000-8000-000000000001', clusterSettings('apps.example.test'));
+    const compiled = sut2.services.find((x) => x.id === sid);
+    assert.deepEqual(compiled?.domains, [{ id: dom.id, hostname: 'shop-ids.example.com', verified: true }]);
   });
 
   it('a newer deployment supersedes an older one in flight', async () => {

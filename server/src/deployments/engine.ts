@@ -23,7 +23,7 @@ export interface DeploymentEngineDeps {
   /** dataSource is the initialised DataSource. */
   dataSource: DataSource;
   /** config gives the Nomad settings, the management token, the secret key and the apps domain. */
-  config: Pick<Config, 'nomad' | 'nomadManagementToken' | 'secretKey' | 'appsDomain' | 'allowUnverifiedDomains'>;
+  config: Pick<Config, 'nomad' | 'nomadManagementToken' | 'secretKey' | 'appsDomain' | 'allowUnverifiedDomains'> & Partial<Pick<Config, 'deployments'>>;
   /** secrets is the SecretStore of variable values. */
   secrets: SecretStore;
   /** access decides what callers may do. */
@@ -38,9 +38,9 @@ export interface DeploymentEngineDeps {
   logger: Logger;
   /** nomad replaces the client built from the configuration. */
   nomad?: NomadClient;
-  /** worker tunes the worker. */
+  /** worker tunes the worker (overrides the configuration's progress deadline). */
   worker?: WorkerOptions;
-  /** reconciler tunes the reconciler. */
+  /** reconciler tunes the reconciler (overrides the configuration's interval and orphan removal). */
   reconciler?: ReconcilerOptions;
 }
 
@@ -50,8 +50,13 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
   const store = new DeploymentStore(d.dataSource);
   const secretKey = secretKeyBytes(d.config);
   const logger = d.logger.child({ component: 'deployments' });
-  const worker = new DeploymentWorker({ store, nomad, namespaces: new NamespaceProvisioner(nomad, d.config.nomadManagementToken), bus: d.bus, logger, secretKey }, d.worker);
-  const reconciler = new Reconciler({ dataSource: d.dataSource, store, nomad, bus: d.bus, logger }, d.reconciler);
+  const tuned = d.config.deployments;
+  const workerOptions: WorkerOptions = { ...(tuned ? { progressDeadlineMs: tuned.progressDeadlineMs } : {}), ...d.worker };
+  const reconcilerOptions: ReconcilerOptions = {
+    ...(tuned ? { removeOrphans: tuned.removeOrphans, intervalMs: tuned.reconcileIntervalMs } : {}), ...d.reconciler,
+  };
+  const worker = new DeploymentWorker({ store, nomad, namespaces: new NamespaceProvisioner(nomad, d.config.nomadManagementToken), bus: d.bus, logger, secretKey }, workerOptions);
+  const reconciler = new Reconciler({ dataSource: d.dataSource, store, nomad, bus: d.bus, logger }, reconcilerOptions);
   const service = new DeploymentsService({
     dataSource: d.dataSource, store, secrets: d.secrets, access: d.access, audit: d.audit, clock: d.clock, nomad, bus: d.bus, secretKey,
     appsDomain: d.config.appsDomain, allowUnverifiedDomains: d.config.allowUnverifiedDomains,

@@ -171,21 +171,32 @@ export class DeploymentStore {
 
   /**
    * claim takes one deployment to work on: a queued one, or a deploying one whose lease expired (its replica
-   * crashed). Deployments of a service run one at a time, oldest first. Returns null when there is none.
+   * crashed). Deployments of a service run one at a time, oldest first. Returns null when there is none. A queued
+   * deployment whose service was deleted meanwhile is cancelled with that reason instead and returned `cancelled`.
    */
   async claim(owner: string, leaseMs: number, deadlineMs = 15 * 60_000): Promise<DeploymentRow | null> {
     return this.db.transaction(async (m) => {
       const rows = (await m.query(
-        `SELECT d.id FROM deployments d
+        `SELECT d.id, d.state, EXISTS (SELECT 1 FROM services s WHERE s.id = d.service_id) AS live FROM deployments d
          WHERE (d.state = 'queued' OR (d.state = 'deploying' AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())))
            AND NOT EXISTS (SELECT 1 FROM deployments o WHERE o.service_id = d.service_id AND o.id <> d.id
                            AND o.state = 'deploying' AND o.lease_expires_at >= now())
            AND NOT EXISTS (SELECT 1 FROM deployments o WHERE o.service_id = d.service_id AND o.id <> d.id
                            AND o.state IN ('queued', 'deploying') AND (o.created_at, o.id) < (d.created_at, d.id))
          ORDER BY d.created_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED`,
-      )) as { id: string }[];
+      )) as { id: string; state: DeploymentState; live: boolean }[];
       const id = rows[0]?.id;
       if (!id) return null;
+      if (rows[0]?.state === 'queued' && !rows[0].live) {
+        // The service was deleted while its deployment waited: drop it rather than deploy a service that is gone.
+        const reason = 'cancelled before it started: the service was deleted';
+        await m.query(
+          `UPDATE deployments SET state = 'cancelled', reason = $2, step = 'done', finished_at = now(), updated_at = now() WHERE id = $1`,
+          [id, reason],
+        );
+        await this.addEvent(id, 'cancelled', reason, { cause: 'service_deleted' }, m);
+        return this.get(id, m);
+      }
       await m.query(
         `UPDATE deployments SET lease_owner = $2, lease_expires_at = now() + ($3 || ' milliseconds')::interval, attempts = attempts + 1,
            state = CASE WHEN state = 'queued' THEN 'deploying' ELSE state END, started_at = COALESCE(started_at, now()), updated_at = now(),

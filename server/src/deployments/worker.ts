@@ -155,6 +155,10 @@ export class DeploymentWorker {
         if (!this.poked) await this.idle(this.pollMs);
         continue;
       }
+      if (row.state === 'cancelled') {
+        await this.publish(row, 'deployment.cancelled', row.reason);
+        continue;
+      }
       const run = this.runOne(row).finally(() => { this.active.delete(run); this.poke(); });
       this.active.add(run);
     }

@@ -7,7 +7,7 @@
  */
 import type { DataSource } from 'typeorm';
 import { DomainError } from '../core/errors.ts';
-import { DomainEntity } from '../domains/domain.entity.ts';
+import { DomainEntity, type DomainKind } from '../domains/domain.entity.ts';
 import { ProjectEntity, type ProjectRow } from '../projects/project.entity.ts';
 import { environmentOwner, serviceOwners } from '../secrets/owners.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
@@ -24,6 +24,8 @@ export interface ServiceSnapshot {
   registry: { username: string; password: string } | null;
   /** hostnames are the hostnames that may be routed to the service now (empty when it is not public). */
   hostnames: string[];
+  /** domains are those routable hostnames with their domain IDs (the compiler names Traefik routers from the IDs). */
+  domains: { id: string; hostname: string; kind: DomainKind }[];
 }
 
 /** EnvironmentSnapshot is an environment as the deployment engine compiles it. */
@@ -53,20 +55,25 @@ export async function loadEnvironmentSnapshot(
     const domains = await tx.getRepository(DomainEntity).find({ where: { environmentId, teamId }, order: { createdAt: 'ASC', id: 'ASC' } });
     return { environment, project, services, domains };
   });
-  const shared = await secrets.read(environmentOwner(teamId, environmentId));
-  const services: ServiceSnapshot[] = [];
-  for (const s of rows.services) {
-    const [varsOwner, regOwner] = serviceOwners(teamId, s.id);
-    const reg = s.registryCredentials ? await secrets.read(regOwner) : new Map<string, string>();
-    const hostnames = !s.config.public ? [] : rows.domains
-      .filter((d) => d.serviceId === s.id && (d.kind === 'generated' || d.verificationStatus === 'verified' || options.allowUnverifiedDomains))
-      .map((d) => d.hostname);
-    services.push({
-      service: s,
-      variables: await secrets.read(varsOwner),
-      registry: reg.has('username') && reg.has('password') ? { username: reg.get('username') as string, password: reg.get('password') as string } : null,
-      hostnames,
-    });
-  }
+  // The values are read concurrently: one SecretStore round trip per owner, not one after another.
+  const [shared, services] = await Promise.all([
+    secrets.read(environmentOwner(teamId, environmentId)),
+    Promise.all(rows.services.map(async (s): Promise<ServiceSnapshot> => {
+      const [varsOwner, regOwner] = serviceOwners(teamId, s.id);
+      const [variables, reg] = await Promise.all([
+        secrets.read(varsOwner), s.registryCredentials ? secrets.read(regOwner) : Promise.resolve(new Map<string, string>()),
+      ]);
+      const domains = !s.config.public ? [] : rows.domains
+        .filter((d) => d.serviceId === s.id && (d.kind === 'generated' || d.verificationStatus === 'verified' || options.allowUnverifiedDomains))
+        .map((d) => ({ id: d.id, hostname: d.hostname, kind: d.kind }));
+      return {
+        service: s,
+        variables,
+        registry: reg.has('username') && reg.has('password') ? { username: reg.get('username') as string, password: reg.get('password') as string } : null,
+        hostnames: domains.map((d) => d.hostname),
+        domains,
+      };
+    })),
+  ]);
   return { project: rows.project, environment: rows.environment, shared, services };
 }

@@ -80,7 +80,9 @@ describe('loadConfig', () => {
       NOMAD_NAMESPACE: 'ns', NOMAD_REGION: 'eu', NOMAD_TLS_SERVER_NAME: 'server.global.nomad', NOMAD_SKIP_VERIFY: 'false',
       NOMAD_MGMT_TOKEN: 'mt', CONSUL_HTTP_ADDR: '127.0.0.1:8500', CONSUL_HTTP_TOKEN: 'ct', CONSUL_CACERT: '/ca.pem',
       VAULT_ADDR: 'https://vault:8200/', VAULT_TOKEN: 'vt', VAULT_CACERT: '/vca.pem', VAULT_KV_MOUNT: 'kv',
+      DROVER_REMOVE_ORPHANS: 'yes', DROVER_RECONCILE_INTERVAL: '2m', DROVER_DEPLOY_PROGRESS_DEADLINE: '1h',
     });
+    assert.deepEqual({ ...sut.deployments }, { removeOrphans: true, reconcileIntervalMs: 120_000, progressDeadlineMs: 3_600_000 });
     assert.equal(sut.port, 8080);
     assert.equal(sut.host, '::1');
     assert.equal(sut.publicUrl, 'https://drover.example.com');
@@ -112,6 +114,16 @@ describe('loadConfig', () => {
       'DROVER_PUBLIC_URL', 'DROVER_SECRET_KEY', 'DROVER_TRUST_PROXY', 'NODE_ENV', 'NOMAD_ADDR', 'REDIS_URL', 'VAULT_ADDR', 'VAULT_KV_MOUNT',
     ].sort());
     assert.ok(!JSON.stringify(sut).includes(secretish));
+  });
+
+  test('defaults the deployment engine settings and refuses durations out of range', () => {
+    assert.deepEqual({ ...loadConfig({ DROVER_SECRET_KEY: key }).deployments }, { removeOrphans: false, reconcileIntervalMs: 30_000, progressDeadlineMs: 900_000 });
+    const sut = issuesOf(() => loadConfig({
+      DROVER_SECRET_KEY: key, DROVER_REMOVE_ORPHANS: 'perhaps', DROVER_RECONCILE_INTERVAL: '10', DROVER_DEPLOY_PROGRESS_DEADLINE: '5s',
+    }));
+    assert.deepEqual(Object.keys(sut).sort(), ['DROVER_DEPLOY_PROGRESS_DEADLINE', 'DROVER_RECONCILE_INTERVAL', 'DROVER_REMOVE_ORPHANS']);
+    assert.match(sut.DROVER_RECONCILE_INTERVAL ?? '', /duration/);
+    assert.match(sut.DROVER_DEPLOY_PROGRESS_DEADLINE ?? '', /between 10s and 24h/);
   });
 
   test('reports a malformed DROVER_SECRET_KEY', () => {

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { nomadConfigFromEnv, NomadConfigError } from '@drover/scheduler/nomad/config.ts';
 import type { NomadClientConfig } from '@drover/scheduler/nomad/config.ts';
+import { parseDuration } from '@drover/scheduler/manifest/units.ts';
 
 /** ConfigReferenceEntry documents one environment variable: its name, what it does and its default. */
 export interface ConfigReferenceEntry {
@@ -34,6 +35,9 @@ export const configReference: readonly ConfigReferenceEntry[] = Object.freeze([
   { name: 'DROVER_ALLOW_UNVERIFIED_DOMAINS', description: 'Route custom domains before their ownership is verified (labs only).', default: '`false`' },
   { name: 'DROVER_TRUST_PROXY', description: 'Trust `X-Forwarded-For`/`X-Forwarded-Proto` from a reverse proxy for client addresses (never for links).', default: '`false`' },
   { name: 'DROVER_LOG_LEVEL', description: 'pino log level: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.', default: '`info`' },
+  { name: 'DROVER_REMOVE_ORPHANS', description: 'Let the reconciler deregister (with purge) Nomad jobs that carry Drover’s `Meta` but have no deployment record; otherwise they are only reported.', default: '`false`' },
+  { name: 'DROVER_RECONCILE_INTERVAL', description: 'Pause between reconciler passes, as a duration (`30s`, `2m`; 1 s to 24 h).', default: '`30s`' },
+  { name: 'DROVER_DEPLOY_PROGRESS_DEADLINE', description: 'How long a deployment may take from its first claim before it fails with the reason, as a duration (`15m`; 10 s to 24 h).', default: '`15m`' },
   { name: 'NOMAD_ADDR', description: 'Nomad HTTP API address.', default: '`http://127.0.0.1:4646`' },
   { name: 'NOMAD_TOKEN', description: "Drover's everyday Nomad ACL token (limited to the `t-*` namespaces).", default: '-' },
   { name: 'NOMAD_NAMESPACE', description: 'Default Nomad namespace of requests that name none.', default: '-' },
@@ -92,6 +96,11 @@ export interface Config {
   readonly consul: Readonly<{ address: string; token: string | undefined; caCertPath: string | undefined }> | undefined;
   /** vault is the Vault configuration, or undefined when VAULT_ADDR is unset (secrets then live in Postgres). */
   readonly vault: Readonly<{ address: string; token: string | undefined; caCertPath: string | undefined; kvMount: string }> | undefined;
+  /**
+   * deployments tunes the deployment engine: `removeOrphans` (DROVER_REMOVE_ORPHANS), `reconcileIntervalMs`
+   * (DROVER_RECONCILE_INTERVAL, 1 s–24 h) and `progressDeadlineMs` (DROVER_DEPLOY_PROGRESS_DEADLINE, 10 s–24 h).
+   */
+  readonly deployments: Readonly<{ removeOrphans: boolean; reconcileIntervalMs: number; progressDeadlineMs: number }>;
 }
 
 /** ConfigIssue names one bad variable and what is wrong with it (never its value, which may be a secret). */
@@ -134,6 +143,19 @@ const urlWith = (schemes: string[], what: string) =>
     }
   }, { message: `must be a ${what} URL` });
 
+const duration = (minMs: number, maxMs: number, min: string) => z.string().transform((s, ctx) => {
+  const ms = parseDuration(s.trim());
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'must be a duration like `30s`, `15m` or `1h`' });
+    return z.NEVER;
+  }
+  if (ms < minMs || ms > maxMs) {
+    ctx.addIssue({ code: 'custom', message: `must be between ${min} and 24h` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
 const schema = z.object({
   NODE_ENV: z.preprocess(empty, z.enum(['development', 'production', 'test']).default('development')),
   DROVER_PORT: z.preprocess(empty, z.coerce.number({ message: 'must be a port number' }).int('must be an integer')
@@ -150,6 +172,9 @@ const schema = z.object({
   DROVER_ALLOW_UNVERIFIED_DOMAINS: z.preprocess(empty, bool.default(false)),
   DROVER_TRUST_PROXY: z.preprocess(empty, bool.default(false)),
   DROVER_LOG_LEVEL: z.preprocess(empty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  DROVER_REMOVE_ORPHANS: z.preprocess(empty, bool.default(false)),
+  DROVER_RECONCILE_INTERVAL: z.preprocess(empty, duration(1_000, 86_400_000, '1s').optional()),
+  DROVER_DEPLOY_PROGRESS_DEADLINE: z.preprocess(empty, duration(10_000, 86_400_000, '10s').optional()),
   NOMAD_MGMT_TOKEN: z.preprocess(empty, z.string().optional()),
   CONSUL_HTTP_ADDR: z.preprocess(empty, z.string().optional()),
   CONSUL_HTTP_TOKEN: z.preprocess(empty, z.string().optional()),
@@ -278,6 +303,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       : { address: v.CONSUL_HTTP_ADDR, token: v.CONSUL_HTTP_TOKEN, caCertPath: v.CONSUL_CACERT },
     vault: v.VAULT_ADDR === undefined ? undefined
       : { address: v.VAULT_ADDR.replace(/\/+$/, ''), token: v.VAULT_TOKEN, caCertPath: v.VAULT_CACERT, kvMount: v.VAULT_KV_MOUNT },
+    deployments: {
+      removeOrphans: v.DROVER_REMOVE_ORPHANS,
+      reconcileIntervalMs: v.DROVER_RECONCILE_INTERVAL ?? 30_000,
+      progressDeadlineMs: v.DROVER_DEPLOY_PROGRESS_DEADLINE ?? 15 * 60_000,
+    },
   };
   return deepFreeze(config);
 }
