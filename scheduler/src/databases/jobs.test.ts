@@ -96,7 +96,7 @@ test('a backup job: batch, the dump task runs the argv module’s dump into the 
 test('a scheduled backup is periodic, never overlaps, and uploads each child under its own job ID', () => {
   const d = dbOf('postgres');
   const { request, objectKey } = sut(stateOf(d), d, { destination: aDestination(), backupId: 'a0000000-0000-4000-8000-0000000000b2', schedule: { cron: '0 2 * * *', timezone: 'UTC' } });
-  assert.deepEqual(request.Job.Periodic, { Enabled: true, Spec: '0 2 * * *', SpecType: 'cron', ProhibitOverlap: true, TimeZone: 'UTC' });
+  assert.deepEqual(request.Job.Periodic, { Enabled: true, Specs: ['0 2 * * *'], SpecType: 'cron', ProhibitOverlap: true, TimeZone: 'UTC' });
   assert.match(objectKey, /\/\$\{NOMAD_JOB_ID\}\/dump\.pgc$/);
   assert.throws(() => sut(stateOf(d), d, { destination: aDestination(), backupId: 'a0000000-0000-4000-8000-0000000000b2', schedule: { cron: '0 2 * * * ; rm', timezone: 'UTC' } }), /cron/);
 });

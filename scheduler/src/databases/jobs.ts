@@ -234,7 +234,7 @@ function batchJob(state: DesiredState, d: Database, ctx: Ctx, kind: string, task
       Type: 'batch', Priority: 55, Datacenters: settings.datacenters, NodePool: settings.nodePool,
       Constraints: o.volume ? pinned(placementConstraints(settings), d) : placementConstraints(settings),
       Meta: meta, Update: null,
-      Periodic: o.periodic ? { Enabled: true, Spec: o.periodic.cron, SpecType: 'cron', ProhibitOverlap: true, TimeZone: o.periodic.timezone } : null,
+      Periodic: o.periodic ? { Enabled: true, Specs: [o.periodic.cron], SpecType: 'cron', ProhibitOverlap: true, TimeZone: o.periodic.timezone } : null,
       TaskGroups: [{
         Name: kind, Count: 1,
         Networks: [{ Mode: settings.networkMode, DynamicPorts: o.ports ? [{ Label: 'scratch', To: -1 }] : null }],
