@@ -45,7 +45,7 @@ export type ServicePatch = { [K in keyof ConfigInput]?: ConfigInput[K] | null } 
   registry?: RegistryCredentials | null | undefined;
 };
 
-/** ServiceWithDomain is a service row with its generated hostname (null when not public). */
+/** ServiceView is a service row with its generated hostname (null when not public). */
 export type ServiceView = ServiceRow & { generatedHostname: string | null };
 
 /** ServiceConfigsService implements the service-configuration operations; every method checks access first. */
