@@ -49,6 +49,8 @@ export interface DeploymentsServiceDeps {
   appsDomain: string;
   /** allowUnverifiedDomains routes unverified custom domains (labs). */
   allowUnverifiedDomains: boolean;
+  /** vault makes jobs read their variables from Vault KV v2 under `kvMount` (absent: Nomad Variables). */
+  vault?: { kvMount: string };
 }
 
 /** CreateOptions describe why a deployment is made. */
@@ -94,7 +96,7 @@ export class DeploymentsService {
   private async queue(actor: Actor | null, teamId: string, environmentId: string, serviceIds: string[], opts: CreateOptions): Promise<DeploymentRow[]> {
     const team = await this.d.dataSource.getRepository(TeamEntity).findOneByOrFail({ id: teamId });
     const snap = await loadEnvironmentSnapshot(this.d.dataSource, this.d.secrets, teamId, environmentId, { allowUnverifiedDomains: this.d.allowUnverifiedDomains });
-    const settings = clusterSettings(this.d.appsDomain);
+    const settings = clusterSettings(this.d.appsDomain, this.d.vault);
     const batchId = serviceIds.length > 1 ? randomUUID() : null;
     const trigger: DeploymentTrigger = opts.trigger ?? (actor?.kind === 'token' ? 'api' : 'manual');
     const built = serviceIds.map((sid) => {

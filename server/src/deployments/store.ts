@@ -18,8 +18,8 @@ export type DeploymentTrigger = 'manual' | 'api' | 'rollback' | 'config_change';
 export interface Progress {
   /** namespace is set once the team namespace exists. */
   namespace?: boolean;
-  /** variables is set once the items are written (the variable's ModifyIndex). */
-  variables?: { modifyIndex: number };
+  /** variables is set once the items are written: the Nomad variable's ModifyIndex, or the KV v2 version written to Vault. */
+  variables?: { modifyIndex?: number; vaultVersion?: number };
   /** volumes is set once the missing host volumes were created. */
   volumes?: boolean;
   /** plan holds the JobModifyIndex observed when planning (the EnforceIndex of the register). */

@@ -2,7 +2,9 @@
  * A small real-HTTP Vault KV v2 server for tests (Vault itself cannot be installed here): it answers the KV v2 data
  * and metadata endpoints of one mount like Vault does (check-and-set, versions, DELETE metadata), refuses a wrong
  * token with 403, and checks every request it receives against `vault-openapi.json` — a method and path Vault does
- * not document, or a write body of the wrong shape, is recorded in `violations`. `failWhen` injects 500s.
+ * not document, or a write body of the wrong shape, is recorded in `violations`. `failWhen` injects 500s. Reads take
+ * `?version=n`; the metadata endpoints read the version history and set `max_versions`, and a write beyond it
+ * drops the oldest versions like Vault does (their slots become null).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,8 +26,10 @@ export interface KvTestServer {
   url: string;
   /** token is the accepted X-Vault-Token. */
   token: string;
-  /** data maps `<path under the mount>` to its versions (null = deleted). */
+  /** data maps `<path under the mount>` to its versions (index 0 = version 1; null = deleted or dropped). */
   data: Map<string, (Record<string, string> | null)[]>;
+  /** maxVersions maps a path to the `max_versions` set on its metadata (absent = the mount's default, unlimited here). */
+  maxVersions: Map<string, number>;
   /** requests lists every request in order. */
   requests: KvRequest[];
   /** violations lists requests that vault-openapi.json does not document. */
@@ -66,8 +70,9 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 export async function startKvTestServer(mount = 'secret'): Promise<KvTestServer> {
   const spec = readContract('vault-openapi.json') as unknown as Spec;
   const writeProps = Object.keys(spec.components.schemas.KvV2WriteRequest?.properties ?? {});
+  const metadataProps = Object.keys(spec.components.schemas.KvV2WriteMetadataRequest?.properties ?? {});
   const state: Omit<KvTestServer, 'url' | 'close'> = {
-    token: 'hvs.test-token', data: new Map(), requests: [], violations: [], failWhen: undefined,
+    token: 'hvs.test-token', data: new Map(), maxVersions: new Map(), requests: [], violations: [], failWhen: undefined,
   };
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -87,14 +92,37 @@ export async function startKvTestServer(mount = 'secret'): Promise<KvTestServer>
         const extra = Object.keys(b ?? {}).filter((k) => !writeProps.includes(k));
         if (!b || typeof b.data !== 'object' || extra.length > 0) state.violations.push(`POST data body does not match KvV2WriteRequest (${extra.join(',')})`);
       }
+      if (r.method === 'POST' && kind === 'metadata') {
+        const b = body as Record<string, unknown> | undefined;
+        const extra = Object.keys(b ?? {}).filter((k) => !metadataProps.includes(k));
+        if (!b || extra.length > 0) state.violations.push(`POST metadata body does not match KvV2WriteMetadataRequest (${extra.join(',')})`);
+      }
       if (req.headers['x-vault-token'] !== state.token) return send(res, 403, { errors: ['permission denied'] });
       if (state.failWhen?.(r)) return send(res, 500, { errors: ['injected failure'] });
       const versions = state.data.get(path) ?? [];
       const meta = (v: number) => ({ version: v, created_time: new Date(0).toISOString(), deletion_time: '', destroyed: false, custom_metadata: null });
       if (kind === 'data' && r.method === 'GET') {
-        const last = versions.at(-1);
-        if (!last) return send(res, 404, { errors: [] });
-        return send(res, 200, { request_id: 'r', lease_id: '', renewable: false, lease_duration: 0, data: { data: last, metadata: meta(versions.length) } });
+        const asked = url.searchParams.get('version');
+        const v = asked === null || asked === '0' ? versions.length : Number(asked);
+        const found = Number.isInteger(v) && v >= 1 ? versions[v - 1] : undefined;
+        if (!found) return send(res, 404, { errors: [] });
+        return send(res, 200, { request_id: 'r', lease_id: '', renewable: false, lease_duration: 0, data: { data: found, metadata: meta(v) } });
+      }
+      if (kind === 'metadata' && r.method === 'GET') {
+        if (versions.length === 0 && !state.maxVersions.has(path)) return send(res, 404, { errors: [] });
+        const kept = versions.flatMap((x, i) => (x ? [i + 1] : []));
+        return send(res, 200, {
+          request_id: 'r', lease_id: '', renewable: false, lease_duration: 0,
+          data: {
+            current_version: versions.length, oldest_version: kept[0] ?? 0, max_versions: state.maxVersions.get(path) ?? 0, cas_required: false,
+            versions: Object.fromEntries(kept.map((v) => [String(v), { created_time: new Date(0).toISOString(), deletion_time: '', destroyed: false }])),
+          },
+        });
+      }
+      if (kind === 'metadata' && r.method === 'POST') {
+        const b = body as { max_versions?: number };
+        if (b.max_versions !== undefined) state.maxVersions.set(path, b.max_versions);
+        return send(res, 204);
       }
       if (kind === 'data' && r.method === 'POST') {
         const b = body as { data: Record<string, string>; options?: { cas?: number } };
@@ -102,11 +130,15 @@ export async function startKvTestServer(mount = 'secret'): Promise<KvTestServer>
           return send(res, 400, { errors: ['check-and-set parameter did not match the current version'] });
         }
         versions.push({ ...b.data });
+        // Like Vault: past max_versions the oldest versions are dropped.
+        const max = state.maxVersions.get(path) ?? 0;
+        if (max > 0) for (let i = 0; i < versions.length - max; i++) versions[i] = null;
         state.data.set(path, versions);
         return send(res, 200, { data: meta(versions.length) });
       }
       if (kind === 'metadata' && r.method === 'DELETE') {
         state.data.delete(path);
+        state.maxVersions.delete(path);
         return send(res, 204);
       }
       return send(res, 405, { errors: [] });
