@@ -7,6 +7,8 @@
  */
 import type { DataSource } from 'typeorm';
 import { DomainError } from '../core/errors.ts';
+import { databaseOwner } from '../databases/credentials.ts';
+import { DatabaseEntity, type DatabaseRow } from '../databases/database.entity.ts';
 import { DomainEntity, type DomainKind } from '../domains/domain.entity.ts';
 import { ProjectEntity, type ProjectRow } from '../projects/project.entity.ts';
 import { environmentOwner, serviceOwners } from '../secrets/owners.ts';
@@ -38,6 +40,10 @@ export interface EnvironmentSnapshot {
   shared: Map<string, string>;
   /** services are the environment's services in creation order. */
   services: ServiceSnapshot[];
+  /** databases are the environment's live (not removed) managed databases in creation order. */
+  databases: DatabaseRow[];
+  /** databaseCredentials are each live database's generated credentials by field, keyed by database ID. */
+  databaseCredentials: Map<string, Map<string, string>>;
 }
 
 /**
@@ -53,11 +59,13 @@ export async function loadEnvironmentSnapshot(
     const project = await tx.getRepository(ProjectEntity).findOneByOrFail({ id: environment.projectId, teamId });
     const services = await tx.getRepository(ServiceEntity).find({ where: { environmentId, teamId }, order: { createdAt: 'ASC', id: 'ASC' } });
     const domains = await tx.getRepository(DomainEntity).find({ where: { environmentId, teamId }, order: { createdAt: 'ASC', id: 'ASC' } });
-    return { environment, project, services, domains };
+    const databases = (await tx.getRepository(DatabaseEntity).find({ where: { environmentId, teamId }, order: { createdAt: 'ASC', id: 'ASC' } })).filter((d) => !d.removedAt);
+    return { environment, project, services, domains, databases };
   });
   // The values are read concurrently: one SecretStore round trip per owner, not one after another.
-  const [shared, services] = await Promise.all([
+  const [shared, databaseCredentials, services] = await Promise.all([
     secrets.read(environmentOwner(teamId, environmentId)),
+    Promise.all(rows.databases.map(async (d) => [d.id, await secrets.read(databaseOwner(teamId, d.id))] as const)).then((e) => new Map(e)),
     Promise.all(rows.services.map(async (s): Promise<ServiceSnapshot> => {
       const [varsOwner, regOwner] = serviceOwners(teamId, s.id);
       const [variables, reg] = await Promise.all([
@@ -75,5 +83,5 @@ export async function loadEnvironmentSnapshot(
       };
     })),
   ]);
-  return { project: rows.project, environment: rows.environment, shared, services };
+  return { project: rows.project, environment: rows.environment, shared, services, databases: rows.databases, databaseCredentials };
 }

@@ -1,0 +1,99 @@
+/**
+ * DatabaseDeployer: the deployment engine's hook for managed databases. Before a deployment of an environment's
+ * service is planned, every live database of that environment is deployed through DatabaseLifecycle (its volume
+ * created once and the job pinned to the volume's node, credentials written as data, the job registered), and every
+ * removed database whose job still runs is deregistered — its volume is never deleted here (only destroyVolume does).
+ */
+import type { DataSource } from 'typeorm';
+import type { ClusterSettings, DesiredState } from '@drover/scheduler/compiler/model.ts';
+import { databaseJobId } from '@drover/scheduler/compiler/database.ts';
+import { namespaceName } from '@drover/scheduler/compiler/names.ts';
+import { isNomadNotFound } from '@drover/scheduler/nomad/index.ts';
+import type { NomadClient } from '@drover/scheduler/nomad/index.ts';
+import type { AccessChecker } from '../core/access.ts';
+import type { AuditRecorder } from '../core/audit.ts';
+import { EnvironmentEntity } from '../environments/environment.entity.ts';
+import { ProjectEntity } from '../projects/project.entity.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
+import { TeamEntity } from '../teams/team.entity.ts';
+import { DatabaseCredentials } from './credentials.ts';
+import { DatabaseEntity } from './database.entity.ts';
+import { DatabaseLifecycle } from './lifecycle.ts';
+import type { DeployResult } from './lifecycle.ts';
+import { toModel } from './service.ts';
+
+/** DatabaseDeployerDeps are the adapters the deployer drives. */
+export interface DatabaseDeployerDeps {
+  /** dataSource reads database rows. */
+  dataSource: DataSource;
+  /** secrets holds the generated credentials. */
+  secrets: SecretStore;
+  /** nomad is the scheduler client. */
+  nomad: NomadClient;
+  /** settings are the cluster settings the jobs compile with. */
+  settings: ClusterSettings;
+  /** volumePlugin is the dynamic host volume plugin (default `mkdir`). */
+  volumePlugin?: string;
+  /** access and audit are handed to the lifecycle (it uses them only to destroy a volume, which the deployer never does). */
+  access: AccessChecker;
+  /** audit records lifecycle acts. */
+  audit: AuditRecorder;
+}
+
+/** SyncResult says what one sync did. */
+export interface SyncResult {
+  /** deployed are the live databases deployed (volume ensured, job registered). */
+  deployed: DeployResult[];
+  /** removed are the job IDs of removed databases that were deregistered (volumes kept). */
+  removed: string[];
+}
+
+/** DatabaseDeployer brings an environment's database jobs in line with its database rows. */
+export class DatabaseDeployer {
+  private readonly d: DatabaseDeployerDeps;
+  constructor(d: DatabaseDeployerDeps) {
+    this.d = d;
+  }
+
+  /** sync deploys the live databases of `environmentId` and deregisters the removed ones (volumes kept). */
+  async sync(teamId: string, environmentId: string, deploymentId: string): Promise<SyncResult> {
+    const m = this.d.dataSource.manager;
+    const rows = await m.getRepository(DatabaseEntity).find({ where: { environmentId, teamId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    if (rows.length === 0) return { deployed: [], removed: [] };
+    const env = await m.getRepository(EnvironmentEntity).findOneByOrFail({ id: environmentId, teamId });
+    const project = await m.getRepository(ProjectEntity).findOneByOrFail({ id: env.projectId, teamId });
+    const team = await m.getRepository(TeamEntity).findOneByOrFail({ id: teamId });
+    const state: DesiredState = {
+      team: { id: team.id, slug: team.slug, limits: { maxCpu: 64_000, maxMemoryMB: 262_144, maxMemoryMaxMB: 524_288, maxReplicas: 100 } },
+      project: { id: project.id, slug: project.slug }, environment: { id: env.id, slug: env.slug }, deployment: { id: deploymentId },
+      services: [], databases: [], shared: [], settings: this.d.settings,
+    };
+    const credentials = new DatabaseCredentials(this.d.dataSource, this.d.secrets);
+    const lifecycle = new DatabaseLifecycle({
+      nomad: this.d.nomad, volumePlugin: this.d.volumePlugin ?? 'mkdir', resolve: credentials.resolver(teamId), access: this.d.access, audit: this.d.audit,
+    });
+    const result: SyncResult = { deployed: [], removed: [] };
+    for (const row of rows) {
+      const model = toModel(row);
+      if (!row.removedAt) {
+        await credentials.ensure(teamId, model);
+        result.deployed.push(await lifecycle.deploy(state, model));
+        continue;
+      }
+      if (row.volumeDestroyedAt) continue;
+      const jobId = databaseJobId(state, model);
+      const namespace = namespaceName(team.slug, team.id);
+      let live;
+      try {
+        live = (await this.d.nomad.jobs.info(jobId, { namespace })).data;
+      } catch (e) {
+        if (isNomadNotFound(e)) continue;
+        throw e;
+      }
+      if (live.Stop) continue;
+      await lifecycle.remove(state, model);
+      result.removed.push(jobId);
+    }
+    return result;
+  }
+}
