@@ -28,10 +28,23 @@ export interface TeamIdentity {
 /** DEFAULT_TEAM_LIMITS are the per-service maximums the compiler clamps to (teams carry no limits yet). */
 export const DEFAULT_TEAM_LIMITS = { maxCpu: 64_000, maxMemoryMB: 262_144, maxMemoryMaxMB: 524_288, maxReplicas: 100 } as const;
 
-/** clusterSettings are the operator's cluster settings Drover compiles with; `appsDomain` comes from the configuration. */
-export function clusterSettings(appsDomain: string): ClusterSettings {
-  return planSettings({ appsDomain, secrets: { kind: 'nomad' } });
+/**
+ * clusterSettings are the operator's cluster settings Drover compiles with; `appsDomain` comes from the configuration.
+ * With `vault` (the cluster has Vault) job variables travel through KV v2 under `vault.kvMount`, read by the tasks'
+ * workload identity through the JWT role `nomad-workloads` (audience `vault.io`, see scheduler/src/vault/README.md).
+ */
+export function clusterSettings(appsDomain: string, vault?: { kvMount: string }): ClusterSettings {
+  return planSettings({
+    appsDomain,
+    secrets: vault ? { kind: 'vault', kvMount: vault.kvMount, role: 'nomad-workloads', cluster: 'default', audience: ['vault.io'] } : { kind: 'nomad' },
+  });
 }
+
+/**
+ * VAULT_VERSION_UNPINNED is the KV version a Vault-mode job is compiled with before its values are written; the
+ * worker writes them and pins the version Vault returned (pinVaultVersion) before planning. Vault never reaches it.
+ */
+export const VAULT_VERSION_UNPINNED = 2_147_483_647;
 
 /** BuiltDeployment is one service's compiled job and the resolved values of its data items. */
 export interface BuiltDeployment {
@@ -95,7 +108,7 @@ export function desiredState(team: TeamIdentity, snap: EnvironmentSnapshot, depl
     team: { id: team.id, slug: team.slug, limits: { ...DEFAULT_TEAM_LIMITS } },
     project: { id: snap.project.id, slug: snap.project.slug },
     environment: { id: snap.environment.id, slug: snap.environment.slug },
-    deployment: { id: deploymentId },
+    deployment: { id: deploymentId, ...(settings.secrets.kind === 'vault' ? { vaultKvVersion: VAULT_VERSION_UNPINNED } : {}) },
     services: snap.services.map((s) => toService(s, settings.appsDomain)),
     databases: snap.databases.map(toModel),
     shared: [...snap.shared.entries()].map(([k, v]) => toVariable(k, v, `shared.${k}`)),
@@ -179,4 +192,34 @@ export function openValues(secretKey: Buffer, sealed: string, deploymentId: stri
   d.setAAD(Buffer.from(deploymentId));
   d.setAuthTag(Buffer.from(tag, 'base64url'));
   return JSON.parse(Buffer.concat([d.update(Buffer.from(ct, 'base64url')), d.final()]).toString('utf8')) as Record<string, string>;
+}
+
+/** variablesBackend tells where a job's data items travel from its compiled path: `nomad/jobs/…` is Nomad Variables, a KV v2 data path Vault. */
+export function variablesBackend(path: string): 'nomad' | 'vault' {
+  return path.startsWith('nomad/jobs/') ? 'nomad' : 'vault';
+}
+
+/**
+ * pinVaultVersion returns a copy of a Vault-mode job whose templates read KV `path` at `version`: only the compiler's
+ * `{{ with secret "<path>?version=<n>" }}` openers change (the path is checked by the compiler, tenant text is data
+ * and never part of the template text). Throws when no template reads `path`, so an unpinned job is never registered.
+ */
+export function pinVaultVersion(request: JobRegisterRequest, path: string, version: number): JobRegisterRequest {
+  if (!Number.isInteger(version) || version < 1) throw new RangeError('the KV version must be a positive integer');
+  const out = structuredClone(request);
+  const opener = new RegExp(`\\{\\{ with secret "${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\?version=[0-9]+" \\}\\}`, 'g');
+  let pinned = 0;
+  for (const g of out.Job.TaskGroups ?? []) {
+    for (const t of g?.Tasks ?? []) {
+      for (const tpl of t?.Templates ?? []) {
+        if (!tpl?.EmbeddedTmpl) continue;
+        tpl.EmbeddedTmpl = tpl.EmbeddedTmpl.replace(opener, () => {
+          pinned++;
+          return `{{ with secret "${path}?version=${version}" }}`;
+        });
+      }
+    }
+  }
+  if (pinned === 0) throw new Error(`internal: no template of job ${out.Job.ID ?? '?'} reads ${path}`);
+  return out;
 }

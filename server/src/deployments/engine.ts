@@ -4,7 +4,9 @@
  */
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
+import { readFileSync } from 'node:fs';
 import type { NomadClient } from '@drover/scheduler/nomad/index.ts';
+import { VaultAdapter } from '@drover/scheduler/vault/index.ts';
 import { createNomadClient, NamespaceProvisioner } from '../cluster/nomad.ts';
 import type { AccessChecker } from '../core/access.ts';
 import type { AuditRecorder } from '../core/audit.ts';
@@ -25,7 +27,7 @@ export interface DeploymentEngineDeps {
   /** dataSource is the initialised DataSource. */
   dataSource: DataSource;
   /** config gives the Nomad settings, the management token, the secret key and the apps domain. */
-  config: Pick<Config, 'nomad' | 'nomadManagementToken' | 'secretKey' | 'appsDomain' | 'allowUnverifiedDomains'> & Partial<Pick<Config, 'deployments'>>;
+  config: Pick<Config, 'nomad' | 'nomadManagementToken' | 'secretKey' | 'appsDomain' | 'allowUnverifiedDomains'> & Partial<Pick<Config, 'deployments' | 'vault'>>;
   /** secrets is the SecretStore of variable values. */
   secrets: SecretStore;
   /** access decides what callers may do. */
@@ -40,6 +42,8 @@ export interface DeploymentEngineDeps {
   logger: Logger;
   /** nomad replaces the client built from the configuration. */
   nomad?: NomadClient;
+  /** vault replaces the Vault adapter built from `config.vault` (job variables in KV v2). */
+  vault?: Pick<VaultAdapter, 'writeSecret' | 'readMetadata' | 'setMaxVersions'>;
   /** worker tunes the worker (overrides the configuration's progress deadline). */
   worker?: WorkerOptions;
   /** reconciler tunes the reconciler (overrides the configuration's interval and orphan removal). */
@@ -52,6 +56,12 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
   const store = new DeploymentStore(d.dataSource);
   const secretKey = secretKeyBytes(d.config);
   const logger = d.logger.child({ component: 'deployments' });
+  const v = d.config.vault;
+  // With Vault configured, job variables are written to KV v2 (a new version per deployment) instead of Nomad Variables.
+  const ownVault = !d.vault && v?.token
+    ? new VaultAdapter({ address: v.address, token: v.token, kvMount: v.kvMount, ...(v.caCertPath ? { tls: { ca: readFileSync(v.caCertPath, 'utf8') } } : {}) })
+    : undefined;
+  const vault = d.vault ?? ownVault;
   const tuned = d.config.deployments;
   const workerOptions: WorkerOptions = { ...(tuned ? { progressDeadlineMs: tuned.progressDeadlineMs } : {}), ...d.worker };
   const reconcilerOptions: ReconcilerOptions = {
@@ -66,11 +76,11 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
       ...r.removed.map((j) => `removed database ${j} deregistered (its volume is kept)`),
     ].join('; ');
   };
-  const worker = new DeploymentWorker({ store, nomad, namespaces: new NamespaceProvisioner(nomad, d.config.nomadManagementToken), bus: d.bus, logger, secretKey, prepare }, workerOptions);
+  const worker = new DeploymentWorker({ store, nomad, namespaces: new NamespaceProvisioner(nomad, d.config.nomadManagementToken), bus: d.bus, logger, secretKey, prepare, ...(vault ? { vault } : {}) }, workerOptions);
   const reconciler = new Reconciler({ dataSource: d.dataSource, store, nomad, bus: d.bus, logger }, reconcilerOptions);
   const service = new DeploymentsService({
     dataSource: d.dataSource, store, secrets: d.secrets, access: d.access, audit: d.audit, clock: d.clock, nomad, bus: d.bus, secretKey,
-    appsDomain: d.config.appsDomain, allowUnverifiedDomains: d.config.allowUnverifiedDomains,
+    appsDomain: d.config.appsDomain, allowUnverifiedDomains: d.config.allowUnverifiedDomains, ...(v && vault ? { vault: { kvMount: v.kvMount } } : {}),
   });
   return {
     /** service is the API side. */
@@ -98,9 +108,10 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
       await worker.stop();
       await reconciler.stop();
     },
-    /** closeNomad closes the Nomad client the engine built (not one that was passed in). */
+    /** closeNomad closes the Nomad client and the Vault adapter the engine built (not ones that were passed in). */
     async closeNomad(): Promise<void> {
       if (!d.nomad) await nomad.destroy();
+      await ownVault?.close();
     },
   };
 }

@@ -12,9 +12,11 @@ import type { Logger } from 'pino';
 import type { NomadClient } from '@drover/scheduler/nomad/index.ts';
 import { isNomadNotFound, NomadCasConflictError, NomadJobModifyIndexConflictError, NomadUnexpectedResponseError } from '@drover/scheduler/nomad/index.ts';
 import type { Job } from '@drover/scheduler/nomad/types.ts';
+import type { JobRegisterRequest } from '@drover/scheduler/compiler/nomad-types.ts';
 import type { NamespaceProvisioner } from '../cluster/nomad.ts';
 import type { EventBus } from '../platform/coordination/types.ts';
-import { openValues } from './build.ts';
+import type { VaultAdapter } from '@drover/scheduler/vault/index.ts';
+import { openValues, pinVaultVersion, variablesBackend } from './build.ts';
 import { diagnose } from './diagnose.ts';
 import { publishDeploymentEvent } from './events.ts';
 import type { DeploymentRow, DeploymentState, DeploymentStore, Failure, Progress } from './store.ts';
@@ -52,6 +54,8 @@ export interface WorkerDeps {
   logger: Logger;
   /** secretKey opens the sealed item values. */
   secretKey: Buffer;
+  /** vault writes the values of Vault-mode jobs (KV v2 under `drover/<namespace>/<job ID>`); absent when the cluster has no Vault. */
+  vault?: Pick<VaultAdapter, 'writeSecret' | 'readMetadata' | 'setMaxVersions'>;
   /**
    * prepare runs before the job is planned, until it is registered (so it must be idempotent): managed databases of
    * the environment deployed (volumes created once, never deleted), removed ones deregistered. Returns a note for the
@@ -234,7 +238,7 @@ export class DeploymentWorker {
   }
 
   private async pipeline(row: DeploymentRow, signal: AbortSignal): Promise<void> {
-    const job = (row.job as unknown as { Job: Job }).Job;
+    let job = (row.job as unknown as { Job: Job }).Job;
     const ns = row.namespace;
     await this.beforeRegister(row);
     if (!row.progress.namespace) {
@@ -243,9 +247,19 @@ export class DeploymentWorker {
       await this.event(row, 'namespace', r.created ? `created namespace ${ns}` : `namespace ${ns} exists`);
     }
     if (!row.progress.variables && row.variablesPath && row.sealedValues) {
-      const modifyIndex = await this.writeVariables(row);
-      await this.step(row, 'variables', { variables: { modifyIndex } });
-      await this.event(row, 'variables', `wrote ${row.variableKeys.length} variable item(s) to ${row.variablesPath}`, { modifyIndex });
+      if (variablesBackend(row.variablesPath) === 'vault') {
+        const { version, maxVersions } = await this.writeVault(row);
+        // The job's templates read exactly this version: later writes never change what its allocations see.
+        const pinned = pinVaultVersion(row.job as unknown as JobRegisterRequest, row.variablesPath, version);
+        row.job = pinned as unknown as Record<string, unknown>;
+        job = pinned.Job as Job;
+        await this.step(row, 'variables', { variables: { vaultVersion: version } }, { job: row.job });
+        await this.event(row, 'variables', `wrote ${row.variableKeys.length} variable item(s) as version ${version} of ${row.variablesPath} (max_versions ${maxVersions})`, { vaultVersion: version, maxVersions });
+      } else {
+        const modifyIndex = await this.writeVariables(row);
+        await this.step(row, 'variables', { variables: { modifyIndex } });
+        await this.event(row, 'variables', `wrote ${row.variableKeys.length} variable item(s) to ${row.variablesPath}`, { modifyIndex });
+      }
     }
     if (!row.progress.volumes && row.volumes.length > 0) {
       await this.ensureVolumes(row);
@@ -261,6 +275,36 @@ export class DeploymentWorker {
       throw new Stop('healthy', 'registered: the cron service runs on its schedule');
     }
     await this.follow(row, signal);
+  }
+
+  /**
+   * writeVault writes this deployment's items as a NEW KV v2 version of the job's secret, after raising the path's
+   * `max_versions` so every version a kept deployment pins (the rollback history, what auto-revert may return to)
+   * outlives the write. Returns the version Vault answered and the max_versions in force.
+   */
+  private async writeVault(row: DeploymentRow): Promise<{ version: number; maxVersions: number }> {
+    const vault = this.d.vault;
+    if (!vault) {
+      throw new Stop('failed', 'the job reads its variables from Vault, but Drover has no Vault configured (VAULT_ADDR)',
+        { cause: 'error', events: [], placement: {}, allocationId: null });
+    }
+    const values = openValues(this.d.secretKey, row.sealedValues ?? '', row.id);
+    const pinned: number[] = [];
+    for (const id of await this.d.store.keptIds(row.serviceId, this.history)) {
+      const v = (await this.d.store.get(id))?.progress.variables?.vaultVersion;
+      if (v !== undefined) pinned.push(v);
+    }
+    const meta = await vault.readMetadata(row.namespace, row.jobId);
+    const next = (meta?.currentVersion ?? 0) + 1;
+    // Keep the new version, every version since the oldest pinned one, and at least history + 1 versions.
+    const needed = Math.max(this.history + 1, next - Math.min(next, ...pinned) + 1);
+    let maxVersions = meta?.maxVersions ?? 0;
+    if (maxVersions === 0 || maxVersions < needed) {
+      await vault.setMaxVersions(row.namespace, row.jobId, needed);
+      maxVersions = needed;
+    }
+    const written = await vault.writeSecret(row.namespace, row.jobId, values);
+    return { version: written.version, maxVersions };
   }
 
   /** writeVariables merges this deployment's items into the job's variable (check-and-set), pruning old sets. */
