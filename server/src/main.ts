@@ -47,6 +47,8 @@ const app = createApp(platform, { draining: platform.draining });
 const server = createServer({ keepAliveTimeout: 5_000 }, app.koa.callback());
 // The deployment worker and reconciler run beside the API; on shutdown they stop before the platform closes.
 app.services.deployments.start();
+// Scheduled and on-demand backups (Nomad batch jobs, judged by the dump task and the object read back).
+app.services.backupRunner.start();
 // Metrics sampling and webhook delivery; a Redis outage at start is logged and retried.
 const startRuntime = (): void => {
   app.services.runtime.start().catch((err: unknown) => {
@@ -59,6 +61,7 @@ const shutdownTarget = {
   startDraining: () => platform.startDraining(),
   close: async () => {
     await app.services.deployments.stop();
+    await app.services.backupRunner.stop();
     await app.services.runtime.close();
     await app.services.deployments.closeNomad();
     await platform.close();

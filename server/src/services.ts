@@ -2,6 +2,8 @@
  * The service registry: builds every domain service from the platform adapters, injecting into each only what it
  * needs. Domains add their service here (one line each) and their routes in `routes.ts`.
  */
+import { BackupRunner } from './backups/runner.ts';
+import { clusterSettings } from './deployments/build.ts';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
@@ -110,6 +112,11 @@ export function createServices(deps: ServiceDeps) {
     databases: new DatabasesService({ dataSource, clock, access, audit, secrets: projectDomains.secrets }),
     /** backups manages backup destinations, schedules and backup records. */
     backups: new BackupsService({ dataSource, clock, access, audit, secrets: projectDomains.secrets }),
+    /** backupRunner queues scheduled backups, runs queued ones as Nomad batch jobs and prunes; main.ts starts it. */
+    backupRunner: new BackupRunner({
+      dataSource, nomad: deployments.nomad, settings: clusterSettings(deps.config.appsDomain), volumePlugin: 'mkdir', secrets: projectDomains.secrets,
+      access, audit, clock, bus: deps.coordination.events, onError: (err) => deps.logger.warn({ err }, 'backup runner tick failed; retrying at the next tick'),
+    }),
     /** deployments is the deployment engine (API service, worker, reconciler); main.ts starts it. */
     deployments,
     /** clusterStatus probes Nomad (through the engine's client), Consul and Vault for the status screen. */

@@ -67,6 +67,8 @@ export interface BackupRow {
   createdAt: Date;
   /** finishedAt is when its verdict was taken. */
   finishedAt: Date | null;
+  /** prunedAt is when its object was deleted for being beyond the schedule's retention count (null: kept). */
+  prunedAt?: Date | null;
 }
 
 /** BackupEntity maps BackupRow to `backups`. */
@@ -87,5 +89,6 @@ export const BackupEntity = new EntitySchema<BackupRow>({
     sha256: { type: 'char', length: 64, nullable: true },
     createdAt: { type: 'timestamptz', name: 'created_at' },
     finishedAt: { type: 'timestamptz', name: 'finished_at', nullable: true },
+    prunedAt: { type: 'timestamptz', name: 'pruned_at', nullable: true },
   },
 });

@@ -21,6 +21,7 @@ export const BackupSchema = z.object({
   status: z.enum(['queued', 'running', 'succeeded', 'failed']).describe('succeeded only when the dump task exited 0 and the object read back has the dump file’s size and SHA-256'),
   reason: z.string().nullable(), objectKey: z.string().nullable(), sizeBytes: z.number().int().nullable(), sha256: z.string().nullable(),
   createdAt: z.iso.datetime(), finishedAt: z.iso.datetime().nullable(),
+  prunedAt: z.iso.datetime().nullable().describe('when its object was deleted for being beyond the schedule’s retention count'),
 }).meta({ id: 'Backup' });
 
 const toDestination = (r: DestinationRow): z.infer<typeof DestinationSchema> => ({
@@ -29,6 +30,7 @@ const toDestination = (r: DestinationRow): z.infer<typeof DestinationSchema> => 
 const toBackup = (r: BackupRow): z.infer<typeof BackupSchema> => ({
   id: r.id, databaseId: r.databaseId, destinationId: r.destinationId, trigger: r.trigger, status: r.status, reason: r.reason, objectKey: r.objectKey,
   sizeBytes: r.sizeBytes === null ? null : Number(r.sizeBytes), sha256: r.sha256, createdAt: r.createdAt.toISOString(), finishedAt: r.finishedAt?.toISOString() ?? null,
+  prunedAt: r.prunedAt?.toISOString() ?? null,
 });
 
 /** CreateDestinationBody is the body of POST /api/teams/:teamId/backup-destinations. */

@@ -16,6 +16,9 @@ import { auxJobId } from '@drover/scheduler/databases/jobs.ts';
 import { planSettings } from '@drover/scheduler/manifest/to-state.ts';
 import { DUMP_FILES, rcloneEnv, uploadArgv } from '@drover/scheduler/databases/argv.ts';
 import { systemClock } from '../core/clock.ts';
+import { createMemoryCoordination } from '../platform/coordination/index.ts';
+import { subscribeDeploymentEvents, type DeploymentBusEvent } from '../deployments/events.ts';
+import { digestObject } from './s3.ts';
 import { Client, setupOwner, startTestApp, type TestApp } from '../testing/app.ts';
 import { BackupRunner as Sut } from './runner.ts';
 import { runOk, startS3, type S3 } from './testing/engines.ts';
@@ -80,6 +83,63 @@ describe('backup runner', () => {
     })();
     return () => done;
   }
+
+  it('queues scheduled backups when the cron fires, prunes beyond the retention count and raises backup.failed', async () => {
+    const r = await owner.request('PUT', `/api/databases/${databaseId}/backup-schedule`, { destinationId, cron: '* * * * *', keep: 1 });
+    assert.equal(r.status, 200, r.text);
+    const bus = createMemoryCoordination().events;
+    const seen: DeploymentBusEvent[] = [];
+    const unsubscribe = await subscribeDeploymentEvents(bus, (e) => seen.push(e));
+    let at = Date.now();
+    const clock = { now: () => new Date(at) };
+    const runner = new Sut({
+      dataSource: app.db.dataSource, nomad, settings: planSettings({ appsDomain: 'apps.example.test', secrets: { kind: 'nomad' }, nodePool: 'default', constraints: [] }),
+      volumePlugin: 'mkdir', secrets: app.services.projectDomains.secrets, access: app.services.access, audit: app.services.audit, clock, pollMs: 20, batchTimeoutMs: 20_000, bus,
+    });
+    const scheduled = async (): Promise<{ id: string; status: string; objectKey: string | null; prunedAt: string | null; reason: string | null }[]> =>
+      (await owner.get(`/api/databases/${databaseId}/backups?limit=100`)).body.items.filter((x: { trigger: string }) => x.trigger === 'schedule');
+
+    assert.equal(await runner.queueScheduled(), 0, 'the cron has not fired since the schedule was saved');
+    at += 61_000;
+    assert.equal(await runner.queueScheduled(), 1);
+    assert.equal(await runner.queueScheduled(), 0, 'one backup per firing');
+    const first = (await scheduled())[0]!;
+    const played = await play(first.id, randomBytes(5_000));
+    await runner.tick();
+    await played();
+    at += 61_000;
+    assert.equal(await runner.queueScheduled(), 1);
+    const second = (await scheduled()).find((x) => x.id !== first.id)!;
+    const played2 = await play(second.id, randomBytes(6_000));
+    await runner.tick();
+    await played2();
+    const after2 = await scheduled();
+    assert.equal(after2.find((x) => x.id === second.id)?.status, 'succeeded');
+    const old = after2.find((x) => x.id === first.id)!;
+    assert.equal(old.status, 'succeeded');
+    assert.ok(old.prunedAt, 'the backup beyond keep=1 is marked pruned');
+    const gone = await digestObject({ endpoint: s3.endpoint, region: '', bucket: s3.bucket, key: old.objectKey ?? '' }, s3.credentials);
+    assert.equal(gone.ok ? 'present' : gone.missing ? 'missing' : gone.error, 'missing', 'its object is deleted from the destination');
+    const kept = await digestObject({ endpoint: s3.endpoint, region: '', bucket: s3.bucket, key: after2.find((x) => x.id === second.id)?.objectKey ?? '' }, s3.credentials);
+    assert.ok(kept.ok, 'the newest backup is kept');
+
+    // A scheduled run whose dump task fails is recorded failed and raises backup.failed with its reason.
+    at += 61_000;
+    assert.equal(await runner.queueScheduled(), 1);
+    const third = (await scheduled()).find((x) => x.id !== first.id && x.id !== second.id)!;
+    double.control.setScenario(auxJobId(jobId('shop', 'production', 'main', databaseId), 'backup', third.id), 'crash', ns);
+    const played3 = await play(third.id, randomBytes(1_000));
+    await runner.tick();
+    await played3();
+    assert.equal((await scheduled()).find((x) => x.id === third.id)?.status, 'failed');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const failed = seen.filter((e) => e.type === 'backup.failed');
+    assert.equal(failed.length, 1);
+    assert.equal(failed[0]?.serviceId, databaseId);
+    assert.match(failed[0]?.reason ?? '', new RegExp(`${third.id}.*dump task exited with code 1`));
+    assert.equal((await scheduled()).find((x) => x.id === second.id)?.prunedAt, null, 'a failed run never prunes the last good backup');
+    await unsubscribe();
+  });
 
   it('records succeeded with the size and SHA-256 of the dump file, and failed when the dump task failed', async () => {
     const good = (await owner.post(`/api/databases/${databaseId}/backups`, { destinationId })).body;

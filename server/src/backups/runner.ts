@@ -4,7 +4,9 @@
  * exit 0 and the object read back matching the dump file read through Nomad's fs API; anything else `failed` with the
  * reason (an outage too: the record says so rather than staying queued).
  */
+import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { nextCronTime, parseCron } from '@drover/scheduler/nomad-validate/cron.ts';
 import type { NomadClient } from '@drover/scheduler/nomad/index.ts';
 import type { ClusterSettings, DesiredState } from '@drover/scheduler/compiler/model.ts';
 import type { AccessChecker } from '../core/access.ts';
@@ -17,7 +19,10 @@ import { DatabaseEntity } from '../databases/database.entity.ts';
 import { DatabaseLifecycle } from '../databases/lifecycle.ts';
 import { DatabaseCredentials, destinationOwner } from '../databases/credentials.ts';
 import { toModel } from '../databases/service.ts';
+import { publishDeploymentEvent } from '../deployments/events.ts';
+import type { EventBus } from '../platform/coordination/types.ts';
 import { BackupEntity, DestinationEntity, type BackupRow } from './backup.entity.ts';
+import { deleteObject } from './s3.ts';
 
 /** BackupRunnerDeps are the runner's adapters. */
 export interface BackupRunnerDeps {
@@ -41,6 +46,12 @@ export interface BackupRunnerDeps {
   pollMs?: number;
   /** batchTimeoutMs bounds one backup. */
   batchTimeoutMs?: number;
+  /** bus receives `backup.failed` (on the deployment events channel, so SSE clients and webhooks see it). */
+  bus?: EventBus;
+  /** intervalMs is the pause between ticks of a started runner (default 15 s). */
+  intervalMs?: number;
+  /** onError hears a tick that failed (an outage); the runner carries on at the next tick. */
+  onError?: (e: unknown) => void;
 }
 
 /** BackupRunner runs queued backups. */
@@ -62,9 +73,13 @@ export class BackupRunner {
 
   /** runQueued runs up to `limit` queued backups and returns how many it judged. */
   async runQueued(limit = 5): Promise<number> {
+    return (await this.claimAndRun(limit)).length;
+  }
+
+  private async claimAndRun(limit: number): Promise<BackupRow[]> {
     const rows = await this.claim(limit);
     for (const row of rows) await this.runOne(row);
-    return rows.length;
+    return rows;
   }
 
   private async finish(row: BackupRow, v: { status: 'succeeded' | 'failed'; reason: string | null; objectKey: string | null; digest: { size: number; sha256: string } | null }): Promise<void> {
@@ -72,6 +87,108 @@ export class BackupRunner {
       status: v.status, reason: v.reason, objectKey: v.objectKey, sizeBytes: v.digest ? String(v.digest.size) : null, sha256: v.digest?.sha256 ?? null,
       finishedAt: new Date(this.d.clock.now().getTime()),
     });
+    if (v.status === 'failed' && this.d.bus) {
+      // The database stands where a service would: subscribers filter by team and show the reason.
+      await publishDeploymentEvent(this.d.bus, { type: 'backup.failed', teamId: row.teamId, serviceId: row.databaseId, reason: `backup ${row.id} failed: ${v.reason ?? 'unknown'}` })
+        .catch((e: unknown) => this.d.onError?.(e));
+    }
+  }
+
+  /**
+   * queueScheduled queues a `schedule` backup for every live database whose cron fired since its last scheduled
+   * backup (or since the schedule was saved). The database row is locked while deciding, so replicas queue one.
+   * Returns how many it queued.
+   */
+  async queueScheduled(): Promise<number> {
+    const now = this.d.clock.now();
+    const due = await this.d.dataSource.getRepository(DatabaseEntity).createQueryBuilder('d')
+      .where('d.backup_cron IS NOT NULL AND d.backup_destination_id IS NOT NULL AND d.removed_at IS NULL').getMany();
+    let queued = 0;
+    for (const db of due) {
+      queued += await this.d.dataSource.transaction(async (tx) => {
+        const locked = await tx.getRepository(DatabaseEntity).createQueryBuilder('d').where('d.id = :id', { id: db.id }).setLock('pessimistic_write').getOne();
+        if (!locked?.backupCron || !locked.backupDestinationId || locked.removedAt) return 0;
+        const last = await tx.getRepository(BackupEntity).createQueryBuilder('b').where("b.database_id = :id AND b.trigger = 'schedule'", { id: db.id })
+          .orderBy('b.created_at', 'DESC').getOne();
+        const since = last && last.createdAt > locked.updatedAt ? last.createdAt : locked.updatedAt;
+        let next: Date | undefined;
+        try {
+          next = nextCronTime(parseCron(locked.backupCron), since);
+        } catch {
+          return 0;
+        }
+        if (!next || next > now) return 0;
+        await tx.getRepository(BackupEntity).insert({
+          id: randomUUID(), teamId: locked.teamId, projectId: locked.projectId, databaseId: locked.id, destinationId: locked.backupDestinationId,
+          trigger: 'schedule', status: 'queued', reason: null, objectKey: null, sizeBytes: null, sha256: null, createdAt: now, finishedAt: null,
+        });
+        return 1;
+      });
+    }
+    return queued;
+  }
+
+  /**
+   * prune keeps a database's newest `backupKeep` succeeded scheduled backups: each older scheduled backup that left an
+   * object (succeeded or failed with a partial upload) has the object deleted from its destination, then is marked
+   * pruned. A delete that fails leaves the record unmarked (retried at the next prune). Returns how many it pruned.
+   */
+  async prune(databaseId: string): Promise<number> {
+    const m = this.d.dataSource.manager;
+    const db = await m.getRepository(DatabaseEntity).findOneBy({ id: databaseId });
+    if (!db?.backupKeep) return 0;
+    const rows = await m.getRepository(BackupEntity).createQueryBuilder('b')
+      .where("b.database_id = :id AND b.trigger = 'schedule' AND b.status IN ('succeeded', 'failed') AND b.pruned_at IS NULL", { id: databaseId })
+      .orderBy('b.created_at', 'DESC').addOrderBy('b.id', 'DESC').getMany();
+    const kept = rows.filter((r) => r.status === 'succeeded').slice(0, db.backupKeep);
+    const oldestKept = kept.at(-1);
+    if (kept.length < db.backupKeep || !oldestKept) return 0;
+    let pruned = 0;
+    for (const r of rows) {
+      if (kept.includes(r) || r.createdAt > oldestKept.createdAt) continue;
+      if (r.objectKey) {
+        const dest = await m.getRepository(DestinationEntity).findOneByOrFail({ id: r.destinationId });
+        const keys = await this.d.secrets.read(destinationOwner(r.teamId, dest.id));
+        await deleteObject({ endpoint: dest.endpoint, region: dest.region, bucket: dest.bucket, key: r.objectKey },
+          { accessKeyId: keys.get('ACCESS_KEY_ID') ?? '', secretAccessKey: keys.get('SECRET_ACCESS_KEY') ?? '' });
+      }
+      await m.getRepository(BackupEntity).update({ id: r.id }, { prunedAt: new Date(this.d.clock.now().getTime()) });
+      pruned++;
+    }
+    return pruned;
+  }
+
+  /** tick queues due scheduled backups, runs the queued ones and prunes beyond each schedule's retention count. */
+  async tick(): Promise<void> {
+    await this.queueScheduled();
+    const ran = await this.claimAndRun(5);
+    for (const id of new Set(ran.filter((r) => r.trigger === 'schedule').map((r) => r.databaseId))) await this.prune(id);
+  }
+
+  private timer: NodeJS.Timeout | null = null;
+  private current: Promise<void> | null = null;
+  private running = false;
+
+  /** start runs `tick` now and then every `intervalMs` until stop (idempotent); a failed tick is reported to onError. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const loop = (): void => {
+      if (!this.running) return;
+      this.current = this.tick().catch((e: unknown) => this.d.onError?.(e)).finally(() => {
+        this.current = null;
+        if (this.running) this.timer = setTimeout(loop, this.d.intervalMs ?? 15_000);
+      });
+    };
+    loop();
+  }
+
+  /** stop ends the loop and waits for the tick in flight (a backup it runs is judged before stop resolves). */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.current;
   }
 
   private async runOne(row: BackupRow): Promise<void> {

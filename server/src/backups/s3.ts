@@ -72,3 +72,22 @@ export async function digestObject(loc: S3Location, creds: S3Credentials, timeou
   }
   return { ok: true, digest: { size, sha256: h.digest('hex') } };
 }
+
+/**
+ * deleteObject DELETEs the object (SigV4). A missing object counts as deleted (S3 answers 204 either way); any other
+ * answer or an unreachable destination throws, so a prune is never recorded for an object still stored.
+ */
+export async function deleteObject(loc: S3Location, creds: S3Credentials, timeoutMs = 60_000): Promise<void> {
+  const u = new URL(loc.endpoint);
+  const path = `${u.pathname.replace(/\/$/, '')}/${encodeURIComponent(loc.bucket)}/${encodeKey(loc.key)}`;
+  const signed = aws4.sign({
+    host: u.host, path, method: 'DELETE', service: 's3', region: loc.region || 'us-east-1', protocol: u.protocol,
+    headers: { 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
+  }, { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey });
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(signed.headers ?? {})) if (typeof v === 'string' || typeof v === 'number') headers[k] = String(v);
+  delete headers.Host;
+  const res = await fetch(`${u.protocol}//${u.host}${path}`, { method: 'DELETE', headers, signal: AbortSignal.timeout(timeoutMs) });
+  await res.body?.cancel();
+  if (res.status !== 204 && res.status !== 200 && res.status !== 404) throw new Error(`the destination answered ${res.status} to the delete`);
+}

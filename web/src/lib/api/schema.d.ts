@@ -1089,6 +1089,8 @@ export interface components {
             /** Format: uuid */
             id: string;
             objectKey: string | null;
+            /** @description when its object was deleted for being beyond the schedule’s retention count */
+            prunedAt: string | null;
             reason: string | null;
             sha256: string | null;
             sizeBytes: number | null;
