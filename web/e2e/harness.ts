@@ -26,11 +26,31 @@ export const CHROMIUM_ARGS = [
   '--no-first-run', '--disable-dev-shm-usage',
 ];
 
-/** ensureBuild builds web/build (vite) unless it exists already. */
+/**
+ * ensureBuild builds web/build (vite) unless it exists already. `npm run check` builds it before the tests; when test
+ * files run on their own, several may start at once, so the build is serialised by a lock directory (mkdir is
+ * atomic): the first builds, the others wait for it.
+ */
 export function ensureBuild(): void {
-  if (existsSync(join(root, 'web', 'build', 'index.html'))) return;
-  const r = spawnSync('npm', ['run', '--silent', 'build', '-w', 'web'], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`building the dashboard failed (status ${r.status})`);
+  const index = join(root, 'web', 'build', 'index.html');
+  const lock = join(root, 'web', '.build-lock');
+  const deadline = Date.now() + 10 * 60_000;
+  while (!existsSync(index)) {
+    try {
+      mkdirSync(lock);
+    } catch {
+      if (Date.now() > deadline) throw new Error(`building the dashboard: ${lock} held for 10 minutes`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+      continue;
+    }
+    try {
+      if (existsSync(index)) return;
+      const r = spawnSync('npm', ['run', '--silent', 'build', '-w', 'web'], { cwd: root, stdio: 'inherit' });
+      if (r.status !== 0) throw new Error(`building the dashboard failed (status ${r.status})`);
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
 }
 
 /** freePort asks the kernel for a free loopback port. */
