@@ -99,6 +99,23 @@ try {
   const over = seq.map((s) => (reg.get(s.id) ?? NaN) - s.sent);
   const answer = seq.map((s) => s.answered - s.sent);
   console.log(`sequential (${seq.length}): API call → register sent p50 ${pct(over, 50)} ms, p99 ${pct(over, 99)} ms (goal ≤ 50 / ≤ 200); API answer p50 ${pct(answer, 50)} ms, p99 ${pct(answer, 99)} ms`);
+  // Where the time goes: the record's timestamps and its event log (database clock, same host), per step, p50/p99.
+  const spans: Record<string, number[]> = {};
+  const add = (k: string, v: number) => { if (Number.isFinite(v)) (spans[k] ??= []).push(v); };
+  for (const s of seq) {
+    const d = (await api.get(`/api/deployments/${s.id}`)).body as { createdAt: string; startedAt: string | null };
+    const ev = ((await api.get(`/api/deployments/${s.id}/events`)).body as { items: { kind: string; at: string }[] }).items;
+    const at = (k: string) => new Date(ev.find((e) => e.kind === k)?.at ?? NaN).getTime();
+    const created = new Date(d.createdAt).getTime();
+    const started = new Date(d.startedAt ?? NaN).getTime();
+    add('API call → record', created - s.sent);
+    add('record → claimed', started - created);
+    const firstStep = Math.min(...['namespace', 'variables', 'planned'].map(at).filter(Number.isFinite));
+    add('claimed → first step', firstStep - started);
+    add('first step → planned', at('planned') - firstStep);
+    add('planned → register sent', (reg.get(s.id) ?? NaN) - at('planned'));
+  }
+  console.log(`  steps: ${Object.entries(spans).map(([k, v]) => `${k} p50 ${pct(v, 50)} / p99 ${pct(v, 99)} ms`).join('; ')}`);
 
   // 2. 200 concurrent deployments across 20 teams.
   const t0 = Date.now();

@@ -12,7 +12,7 @@ import type { AccessChecker } from '../core/access.ts';
 import type { AuditRecorder } from '../core/audit.ts';
 import type { Clock } from '../core/clock.ts';
 import { secretKeyBytes, type Config } from '../platform/config.ts';
-import type { EventBus } from '../platform/coordination/types.ts';
+import type { EventBus, Unsubscribe } from '../platform/coordination/types.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import { subscribeDeploymentEvents, type DeploymentBusEvent } from './events.ts';
 import { Reconciler, type ReconcilerOptions } from './reconciler.ts';
@@ -82,6 +82,7 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
     dataSource: d.dataSource, store, secrets: d.secrets, access: d.access, audit: d.audit, clock: d.clock, nomad, bus: d.bus, secretKey,
     appsDomain: d.config.appsDomain, allowUnverifiedDomains: d.config.allowUnverifiedDomains, ...(v && vault ? { vault: { kvMount: v.kvMount } } : {}),
   });
+  let unpoke: Promise<Unsubscribe | undefined> | undefined;
   return {
     /** service is the API side. */
     service,
@@ -95,16 +96,26 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
     nomad,
     /** subscribe calls `handler` for every later deployment/service event (of `teamIds` only, when given); for SSE and webhooks. */
     subscribe: (handler: (e: DeploymentBusEvent) => void, teamIds?: ReadonlySet<string>) => subscribeDeploymentEvents(d.bus, handler, teamIds),
-    /** start starts the worker and the reconciler. */
+    /**
+     * start starts the worker and the reconciler, and pokes the worker on every `deployment.queued` event of the bus
+     * (from any replica), so queued work is claimed at once rather than at the next poll.
+     */
     start(): void {
       worker.start();
       reconciler.start();
+      if (!unpoke) {
+        unpoke = subscribeDeploymentEvents(d.bus, (e) => { if (e.type === 'deployment.queued') worker.poke(); })
+          .catch((err: unknown) => { logger.warn({ err }, 'could not subscribe to deployment events; the worker polls'); return undefined; });
+      }
     },
     /**
      * stop stops them (deployments in flight are resumed by the next claimer). The Nomad client stays open: other
      * domains share it; `closeNomad` closes it last.
      */
     async stop(): Promise<void> {
+      const u = await unpoke;
+      unpoke = undefined;
+      await u?.();
       await worker.stop();
       await reconciler.stop();
     },

@@ -94,8 +94,10 @@ export class DeploymentsService {
   }
 
   private async queue(actor: Actor | null, teamId: string, environmentId: string, serviceIds: string[], opts: CreateOptions): Promise<DeploymentRow[]> {
-    const team = await this.d.dataSource.getRepository(TeamEntity).findOneByOrFail({ id: teamId });
-    const snap = await loadEnvironmentSnapshot(this.d.dataSource, this.d.secrets, teamId, environmentId, { allowUnverifiedDomains: this.d.allowUnverifiedDomains });
+    const [team, snap] = await Promise.all([
+      this.d.dataSource.getRepository(TeamEntity).findOneByOrFail({ id: teamId }),
+      loadEnvironmentSnapshot(this.d.dataSource, this.d.secrets, teamId, environmentId, { allowUnverifiedDomains: this.d.allowUnverifiedDomains }),
+    ]);
     const settings = clusterSettings(this.d.appsDomain, this.d.vault);
     const batchId = serviceIds.length > 1 ? randomUUID() : null;
     const trigger: DeploymentTrigger = opts.trigger ?? (actor?.kind === 'token' ? 'api' : 'manual');
@@ -146,8 +148,9 @@ export class DeploymentsService {
         }, tx);
       }
     });
-    for (const s of superseded) await this.publish({ type: 'deployment.superseded', teamId: s.teamId, serviceId: s.serviceId, deploymentId: s.id, reason: 'a newer deployment of the service was queued' });
-    for (const r of rows) await this.publish({ type: 'deployment.queued', teamId: r.teamId, serviceId: r.serviceId, deploymentId: r.id, reason: r.reason });
+    // `deployment.queued` also pokes every replica's worker (engine.start subscribes to it), so work is claimed at once.
+    await Promise.all(superseded.map((s) => this.publish({ type: 'deployment.superseded', teamId: s.teamId, serviceId: s.serviceId, deploymentId: s.id, reason: 'a newer deployment of the service was queued' })));
+    await Promise.all(rows.map((r) => this.publish({ type: 'deployment.queued', teamId: r.teamId, serviceId: r.serviceId, deploymentId: r.id, reason: r.reason })));
     return rows;
   }
 

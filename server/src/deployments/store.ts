@@ -132,6 +132,21 @@ export class DeploymentStore {
     return rows[0] ? toRow(rows[0]) : null;
   }
 
+  /**
+   * stepWithEvent sets the given fields and appends an event to the deployment's log in ONE statement (both or
+   * neither), so a pipeline step costs one database round trip.
+   */
+  async stepWithEvent(id: string, fields: Partial<DeploymentRow>, kind: string, message: string, data?: Record<string, unknown>): Promise<void> {
+    const keys = Object.keys(fields) as (keyof DeploymentRow)[];
+    const values = keys.map((k) => (JSON_COLUMNS.has(k) && fields[k] !== null ? JSON.stringify(fields[k]) : fields[k]));
+    const n = keys.length;
+    await this.db.query(
+      `WITH u AS (UPDATE deployments SET ${keys.map((k, i) => `${COLUMNS[k]} = $${i + 2}`).join(', ')}${n > 0 ? ', ' : ''}updated_at = now() WHERE id = $1 RETURNING id)
+       INSERT INTO deployment_events (deployment_id, at, kind, message, data) SELECT u.id, now(), $${n + 2}, $${n + 3}, $${n + 4} FROM u`,
+      [id, ...values, kind, message, data ? JSON.stringify(data) : null],
+    );
+  }
+
   /** update sets the given fields (and updated_at). */
   async update(id: string, fields: Partial<DeploymentRow>, m: Runner = this.db): Promise<void> {
     const keys = Object.keys(fields) as (keyof DeploymentRow)[];
@@ -150,14 +165,17 @@ export class DeploymentStore {
     return rows.map(toRow);
   }
 
-  /** recentIds returns the IDs of a service's newest deployments (for pruning data sets beyond the rollback history). */
-  async keptIds(serviceId: string, history: number): Promise<string[]> {
-    const rows = (await this.db.query(
-      `(SELECT id FROM deployments WHERE service_id = $1 AND state = 'healthy' ORDER BY created_at DESC LIMIT $2)
-       UNION SELECT id FROM deployments WHERE service_id = $1 AND state IN ('queued', 'deploying')`,
+  /**
+   * keptRows reads, in one query, the item keys and progress of the deployments whose variable sets are kept: the
+   * `history` newest healthy ones and every queued or deploying one (for pruning beyond the rollback history).
+   */
+  async keptRows(serviceId: string, history: number): Promise<Pick<DeploymentRow, 'id' | 'variableKeys' | 'progress'>[]> {
+    return (await this.db.query(
+      `SELECT id, variable_keys AS "variableKeys", progress FROM deployments WHERE id IN (
+         (SELECT id FROM deployments WHERE service_id = $1 AND state = 'healthy' ORDER BY created_at DESC LIMIT $2)
+         UNION SELECT id FROM deployments WHERE service_id = $1 AND state IN ('queued', 'deploying'))`,
       [serviceId, history],
-    )) as { id: string }[];
-    return rows.map((r) => r.id);
+    )) as Pick<DeploymentRow, 'id' | 'variableKeys' | 'progress'>[];
   }
 
   /** lastHealthy returns the newest healthy deployment of a service other than `exceptId`, or null. */
@@ -171,41 +189,46 @@ export class DeploymentStore {
 
   /**
    * claim takes one deployment to work on: a queued one, or a deploying one whose lease expired (its replica
-   * crashed). Deployments of a service run one at a time, oldest first. Returns null when there is none. A queued
-   * deployment whose service was deleted meanwhile is cancelled with that reason instead and returned `cancelled`.
+   * crashed). Deployments of a service run one at a time, oldest first; a queued one whose service was deleted is
+   * left to dropDeletedServices. Returns null when there is none.
    */
   async claim(owner: string, leaseMs: number, deadlineMs = 15 * 60_000): Promise<DeploymentRow | null> {
-    return this.db.transaction(async (m) => {
-      const rows = (await m.query(
-        `SELECT d.id, d.state, EXISTS (SELECT 1 FROM services s WHERE s.id = d.service_id) AS live FROM deployments d
+    // One statement (one round trip): pick the oldest claimable row with SKIP LOCKED and take its lease.
+    const rows = (await this.db.query(
+      `UPDATE deployments SET lease_owner = $1, lease_expires_at = now() + ($2 || ' milliseconds')::interval, attempts = attempts + 1,
+         state = CASE WHEN state = 'queued' THEN 'deploying' ELSE state END, started_at = COALESCE(started_at, now()), updated_at = now(),
+         deadline_at = COALESCE(deadline_at, now() + ($3 || ' milliseconds')::interval)
+       WHERE id = (
+         SELECT d.id FROM deployments d
          WHERE (d.state = 'queued' OR (d.state = 'deploying' AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())))
+           AND (d.state <> 'queued' OR EXISTS (SELECT 1 FROM services s WHERE s.id = d.service_id))
            AND NOT EXISTS (SELECT 1 FROM deployments o WHERE o.service_id = d.service_id AND o.id <> d.id
                            AND o.state = 'deploying' AND o.lease_expires_at >= now())
            AND NOT EXISTS (SELECT 1 FROM deployments o WHERE o.service_id = d.service_id AND o.id <> d.id
                            AND o.state IN ('queued', 'deploying') AND (o.created_at, o.id) < (d.created_at, d.id))
-         ORDER BY d.created_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED`,
-      )) as { id: string; state: DeploymentState; live: boolean }[];
-      const id = rows[0]?.id;
-      if (!id) return null;
-      if (rows[0]?.state === 'queued' && !rows[0].live) {
-        // The service was deleted while its deployment waited: drop it rather than deploy a service that is gone.
-        const reason = 'cancelled before it started: the service was deleted';
-        await m.query(
-          `UPDATE deployments SET state = 'cancelled', reason = $2, step = 'done', finished_at = now(), updated_at = now() WHERE id = $1`,
-          [id, reason],
-        );
-        await this.addEvent(id, 'cancelled', reason, { cause: 'service_deleted' }, m);
-        return this.get(id, m);
-      }
-      await m.query(
-        `UPDATE deployments SET lease_owner = $2, lease_expires_at = now() + ($3 || ' milliseconds')::interval, attempts = attempts + 1,
-           state = CASE WHEN state = 'queued' THEN 'deploying' ELSE state END, started_at = COALESCE(started_at, now()), updated_at = now(),
-           deadline_at = COALESCE(deadline_at, now() + ($4 || ' milliseconds')::interval)
-         WHERE id = $1`,
-        [id, owner, String(leaseMs), String(deadlineMs)],
-      );
-      return this.get(id, m);
-    });
+         ORDER BY d.created_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED)
+       RETURNING ${SELECT}`,
+      [owner, String(leaseMs), String(deadlineMs)],
+    )) as unknown[];
+    // TypeORM answers an UPDATE … RETURNING with [rows, count].
+    const list = (Array.isArray(rows[0]) ? rows[0] : rows) as Record<string, unknown>[];
+    return list[0] ? toRow(list[0]) : null;
+  }
+
+  /**
+   * dropDeletedServices cancels, with the reason, the queued deployments whose service was deleted while they
+   * waited (claim never takes them), and returns them.
+   */
+  async dropDeletedServices(): Promise<DeploymentRow[]> {
+    const reason = 'cancelled before it started: the service was deleted';
+    const rows = (await this.db.query(
+      `WITH c AS (UPDATE deployments d SET state = 'cancelled', reason = $1, step = 'done', finished_at = now(), updated_at = now()
+         WHERE d.state = 'queued' AND NOT EXISTS (SELECT 1 FROM services s WHERE s.id = d.service_id) RETURNING ${SELECT}),
+       e AS (INSERT INTO deployment_events (deployment_id, at, kind, message, data) SELECT c.id, now(), 'cancelled', $1, $2 FROM c)
+       SELECT * FROM c`,
+      [reason, JSON.stringify({ cause: 'service_deleted' })],
+    )) as Record<string, unknown>[];
+    return rows.map(toRow);
   }
 
   /** control reads what may change under a running deployment: its state, lease holder and the cancel/supersede requests. */

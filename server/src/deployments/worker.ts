@@ -156,6 +156,7 @@ export class DeploymentWorker {
       this.poked = false;
       try {
         row = await this.d.store.claim(this.owner, this.leaseMs, this.deadlineMs);
+        if (!row || Date.now() - this.sweptAt > 5_000) await this.dropDeleted();
       } catch (e) {
         if (!this.running) return;
         this.d.logger.warn({ err: e }, 'deployment claim failed');
@@ -165,13 +166,17 @@ export class DeploymentWorker {
         if (!this.poked) await this.idle(this.pollMs);
         continue;
       }
-      if (row.state === 'cancelled') {
-        await this.publish(row, 'deployment.cancelled', row.reason);
-        continue;
-      }
       const run = this.runOne(row).finally(() => { this.active.delete(run); this.poke(); });
       this.active.add(run);
     }
+  }
+
+  private sweptAt = 0;
+
+  /** dropDeleted cancels the queued deployments of deleted services (claim skips them) and announces it. */
+  private async dropDeleted(): Promise<void> {
+    this.sweptAt = Date.now();
+    for (const r of await this.d.store.dropDeletedServices()) await this.publish(r, 'deployment.cancelled', r.reason);
   }
 
   /** runOne runs one claimed deployment to a terminal state (or until its lease is lost or the worker stops). */
@@ -181,12 +186,15 @@ export class DeploymentWorker {
       this.d.store.renew(row.id, this.owner, this.leaseMs).then((ok) => { if (!ok) lease.abort(); }, () => undefined);
     }, Math.max(200, Math.floor(this.leaseMs / 3)));
     const signal = AbortSignal.any([lease.signal, this.stopping.signal]);
+    let announced: Promise<void> = Promise.resolve();
     try {
       if (row.attempts > 1) await this.event(row, 'resumed', `resumed by ${this.owner} at step ${row.step} (attempt ${row.attempts})`);
-      if (row.attempts === 1) await this.publish(row, 'deployment.deploying', 'deploying');
+      // Announcing runs beside the pipeline (publish never throws); finish waits for it so events stay in order.
+      announced = row.attempts === 1 ? this.publish(row, 'deployment.deploying', 'deploying') : announced;
       await this.pipeline(row, signal);
     } catch (e) {
       if (signal.aborted || e instanceof LeaseLost) return;
+      await announced;
       if (e instanceof Stop) await this.finish(row, e.state, e.reason, e.failure, e.output);
       else {
         this.d.logger.error({ err: e, deploymentId: row.id }, 'deployment step failed');
@@ -208,6 +216,13 @@ export class DeploymentWorker {
     row.step = step;
     row.progress = { ...row.progress, ...progress };
     await this.d.store.update(row.id, { step, progress: row.progress, ...fields });
+  }
+
+  /** stepLogged records a step and its event in one round trip. */
+  private async stepLogged(row: DeploymentRow, step: string, progress: Partial<Progress>, fields: Partial<DeploymentRow>, kind: string, message: string, data?: Record<string, unknown>): Promise<void> {
+    row.step = step;
+    row.progress = { ...row.progress, ...progress };
+    await this.d.store.stepWithEvent(row.id, { step, progress: row.progress, ...fields }, kind, message, data);
   }
 
   private async event(row: DeploymentRow, kind: string, message: string, data?: Record<string, unknown>): Promise<void> {
@@ -240,11 +255,12 @@ export class DeploymentWorker {
   private async pipeline(row: DeploymentRow, signal: AbortSignal): Promise<void> {
     let job = (row.job as unknown as { Job: Job }).Job;
     const ns = row.namespace;
-    await this.beforeRegister(row);
+    // The claim just read the row: its cancel/supersede requests are fresh (re-read from the database before register).
+    if (row.cancelRequested) throw new Stop('cancelled', 'cancelled before it was registered; nothing changed in the cluster');
+    if (row.supersedeRequested) throw new Stop('superseded', 'superseded by a newer deployment before it was registered');
     if (!row.progress.namespace) {
       const r = await this.d.namespaces.ensure(ns, `Drover team ${row.teamId}`);
-      await this.step(row, 'namespace', { namespace: true });
-      await this.event(row, 'namespace', r.created ? `created namespace ${ns}` : `namespace ${ns} exists`);
+      await this.stepLogged(row, 'namespace', { namespace: true }, {}, 'namespace', r.created ? `created namespace ${ns}` : `namespace ${ns} exists`);
     }
     if (!row.progress.variables && row.variablesPath && row.sealedValues) {
       if (variablesBackend(row.variablesPath) === 'vault') {
@@ -253,12 +269,11 @@ export class DeploymentWorker {
         const pinned = pinVaultVersion(row.job as unknown as JobRegisterRequest, row.variablesPath, version);
         row.job = pinned as unknown as Record<string, unknown>;
         job = pinned.Job as Job;
-        await this.step(row, 'variables', { variables: { vaultVersion: version } }, { job: row.job });
-        await this.event(row, 'variables', `wrote ${row.variableKeys.length} variable item(s) as version ${version} of ${row.variablesPath} (max_versions ${maxVersions})`, { vaultVersion: version, maxVersions });
+        await this.stepLogged(row, 'variables', { variables: { vaultVersion: version } }, { job: row.job },
+          'variables', `wrote ${row.variableKeys.length} variable item(s) as version ${version} of ${row.variablesPath} (max_versions ${maxVersions})`, { vaultVersion: version, maxVersions });
       } else {
         const modifyIndex = await this.writeVariables(row);
-        await this.step(row, 'variables', { variables: { modifyIndex } });
-        await this.event(row, 'variables', `wrote ${row.variableKeys.length} variable item(s) to ${row.variablesPath}`, { modifyIndex });
+        await this.stepLogged(row, 'variables', { variables: { modifyIndex } }, {}, 'variables', `wrote ${row.variableKeys.length} variable item(s) to ${row.variablesPath}`, { modifyIndex });
       }
     }
     if (!row.progress.volumes && row.volumes.length > 0) {
@@ -289,12 +304,8 @@ export class DeploymentWorker {
         { cause: 'error', events: [], placement: {}, allocationId: null });
     }
     const values = openValues(this.d.secretKey, row.sealedValues ?? '', row.id);
-    const pinned: number[] = [];
-    for (const id of await this.d.store.keptIds(row.serviceId, this.history)) {
-      const v = (await this.d.store.get(id))?.progress.variables?.vaultVersion;
-      if (v !== undefined) pinned.push(v);
-    }
-    const meta = await vault.readMetadata(row.namespace, row.jobId);
+    const [kept, meta] = await Promise.all([this.d.store.keptRows(row.serviceId, this.history), vault.readMetadata(row.namespace, row.jobId)]);
+    const pinned = kept.flatMap((r) => (r.progress.variables?.vaultVersion !== undefined ? [r.progress.variables.vaultVersion] : []));
     const next = (meta?.currentVersion ?? 0) + 1;
     // Keep the new version, every version since the oldest pinned one, and at least history + 1 versions.
     const needed = Math.max(this.history + 1, next - Math.min(next, ...pinned) + 1);
@@ -310,15 +321,15 @@ export class DeploymentWorker {
   /** writeVariables merges this deployment's items into the job's variable (check-and-set), pruning old sets. */
   private async writeVariables(row: DeploymentRow): Promise<number> {
     const values = openValues(this.d.secretKey, row.sealedValues ?? '', row.id);
-    const kept = new Set<string>();
-    for (const id of await this.d.store.keptIds(row.serviceId, this.history)) {
-      const r = await this.d.store.get(id);
-      for (const k of r?.variableKeys ?? []) kept.add(k.split('.')[0] ?? '');
-    }
-    for (const k of Object.keys(values)) kept.add(k.split('.')[0] ?? '');
     const path = row.variablesPath ?? '';
+    const peek = () => this.d.nomad.variables.peek(path, { namespace: row.namespace }).then((r) => r.data);
+    // The kept sets (one query) and the current variable are read concurrently.
+    const [keptRows, first] = await Promise.all([this.d.store.keptRows(row.serviceId, this.history), peek()]);
+    const kept = new Set<string>();
+    for (const r of keptRows) for (const k of r.variableKeys) kept.add(k.split('.')[0] ?? '');
+    for (const k of Object.keys(values)) kept.add(k.split('.')[0] ?? '');
     for (let attempt = 0; attempt < 8; attempt++) {
-      const cur = (await this.d.nomad.variables.peek(path, { namespace: row.namespace })).data;
+      const cur = attempt === 0 ? first : await peek();
       const items: Record<string, string> = {};
       for (const [k, v] of Object.entries(cur?.Items ?? {})) if (kept.has(k.split('.')[0] ?? '')) items[k] = v;
       Object.assign(items, values);
@@ -367,6 +378,9 @@ export class DeploymentWorker {
 
   private async planAndRegister(row: DeploymentRow, job: Job): Promise<void> {
     for (let attempt = 0; attempt < 4; attempt++) {
+      // Planning (read-only) runs beside the live job's read; the plan is redone when the job must be purged first.
+      const planOf = () => this.d.nomad.jobs.plan(job, { diff: true }, { namespace: row.namespace }).then((r) => ({ plan: r.data }), (e: unknown) => ({ error: e }));
+      let planning = !row.progress.plan || attempt > 0 ? planOf() : null;
       let live = await this.liveJob(row);
       if (live && live.Meta?.['drover.deployment'] === row.id && !live.Stop) {
         // A previous attempt registered the job and crashed before recording it: never register twice.
@@ -379,18 +393,16 @@ export class DeploymentWorker {
         await this.d.nomad.jobs.deregister(row.jobId, { purge: true }, { namespace: row.namespace });
         await this.event(row, 'purged', `deregistered ${row.jobId} with purge: the service ${row.periodic ? 'became' : 'is no longer'} a cron service`);
         live = null;
+        if (planning) planning = planOf();
       }
       if (!row.progress.plan || attempt > 0) {
         const hadStable = live !== null && !live.Stop && (live.Stable === true || (live.Version ?? 0) > 0);
-        let plan;
-        try {
-          plan = (await this.d.nomad.jobs.plan(job, { diff: true }, { namespace: row.namespace })).data;
-        } catch (e) {
-          throw this.rejected(e, 'plan');
-        }
+        const planned = await (planning ?? planOf());
+        if ('error' in planned) throw this.rejected(planned.error, 'plan');
+        const plan = planned.plan;
         const warnings = (plan.Warnings ?? '').trim() === '' ? [] : [plan.Warnings ?? ''];
-        await this.step(row, 'planned', { plan: { jobModifyIndex: live?.JobModifyIndex ?? 0 }, hadStable }, { planDiff: plan.Diff ?? null, nomadWarnings: warnings });
-        await this.event(row, 'planned', `planned against job modify index ${live?.JobModifyIndex ?? 0}`, { diffType: plan.Diff?.Type ?? null });
+        await this.stepLogged(row, 'planned', { plan: { jobModifyIndex: live?.JobModifyIndex ?? 0 }, hadStable }, { planDiff: plan.Diff ?? null, nomadWarnings: warnings },
+          'planned', `planned against job modify index ${live?.JobModifyIndex ?? 0}`, { diffType: plan.Diff?.Type ?? null });
       }
       await this.beforeRegister(row);
       try {
@@ -398,10 +410,9 @@ export class DeploymentWorker {
         const after = await this.liveJob(row);
         const nomadWarnings = [...row.nomadWarnings, ...r.data.warnings];
         row.nomadWarnings = nomadWarnings;
-        await this.step(row, 'registered', {
+        await this.stepLogged(row, 'registered', {
           registered: { evalId: r.data.evalId, jobModifyIndex: r.data.jobModifyIndex, jobVersion: after?.Meta?.['drover.deployment'] === row.id ? after.Version ?? null : null },
-        }, { nomadWarnings });
-        await this.event(row, 'registered', `registered ${row.jobId} (evaluation ${r.data.evalId || 'none'}, version ${after?.Version ?? '?'})`, { warnings: r.data.warnings });
+        }, { nomadWarnings }, 'registered', `registered ${row.jobId} (evaluation ${r.data.evalId || 'none'}, version ${after?.Version ?? '?'})`, { warnings: r.data.warnings });
         return;
       } catch (e) {
         if (e instanceof NomadJobModifyIndexConflictError) {
