@@ -99,6 +99,9 @@ try {
   const over = seq.map((s) => (reg.get(s.id) ?? NaN) - s.sent);
   const answer = seq.map((s) => s.answered - s.sent);
   console.log(`sequential (${seq.length}): API call → register sent p50 ${pct(over, 50)} ms, p99 ${pct(over, 99)} ms (goal ≤ 50 / ≤ 200); API answer p50 ${pct(answer, 50)} ms, p99 ${pct(answer, 99)} ms`);
+  const slowest = over.map((v, i) => [i, v] as const).sort((a, b) => b[1] - a[1]).slice(0, 3);
+  const warm = over.slice(1);
+  console.log(`  slowest (deployment #: ms): ${slowest.map(([i, v]) => `#${i}: ${v}`).join(', ')}; without the first (cold process) deployment p50 ${pct(warm, 50)} ms, p99 ${pct(warm, 99)} ms`);
   // Where the time goes: the record's timestamps and its event log (database clock, same host), per step, p50/p99.
   const spans: Record<string, number[]> = {};
   const add = (k: string, v: number) => { if (Number.isFinite(v)) (spans[k] ??= []).push(v); };
