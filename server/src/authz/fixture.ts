@@ -196,6 +196,16 @@ export const CREATORS: Readonly<Record<string, Creator>> = {
       return d.id as string;
     },
   },
+  backupId: {
+    needs: ['databaseId'],
+    // A queued backup of the world's database (no runner in the walk: it never succeeds, so restore and verify are 409).
+    async create({ f, ids }) {
+      const b = await ok(f.founder.session.post(`/api/databases/${ids.databaseId}/backups`, { destinationId: await destinationFor(f) }), 'request backup', 202);
+      f.leaks.add(b.id);
+      f.projectLeaks.add(b.id);
+      return b.id as string;
+    },
+  },
   domainId: {
     needs: ['serviceId'],
     async create({ f, ids }) {
@@ -307,6 +317,8 @@ export const EXAMPLES: Readonly<Record<string, (c: ExampleContext) => unknown>> 
   createBackupDestination: () => ({ name: marker('dest'), endpoint: 'https://s3.example.test', bucket: 'drover-matrix', accessKeyId: 'AKIAEXAMPLE', secretAccessKey: `sk-${randomBytes(8).toString('hex')}` }),
   putBackupSchedule: async ({ f }) => ({ destinationId: await destinationFor(f), cron: '0 2 * * *', keep: 7 }),
   createBackup: async ({ f }) => ({ destinationId: await destinationFor(f) }),
+  restoreBackup: () => ({}),
+  verifyBackup: () => ({}),
   createServiceDeployment: () => ({ reason: 'matrix walk' }),
   createWebhook: () => ({ url: 'https://93.184.216.34/drover-hook', events: ['deployment.healthy'], description: 'matrix walk' }),
   createEnvironmentDeployment: () => ({ reason: 'matrix walk' }),

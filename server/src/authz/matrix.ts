@@ -111,6 +111,10 @@ export const MATRIX: Readonly<Record<string, MatrixRow>> = Object.freeze({
   putBackupSchedule: { grid: WRITE, anonymous: 'U', otherTeam: 'N' },
   createBackup: { grid: DEPLOY, anonymous: 'U', otherTeam: 'N' },
   listBackups: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
+  getBackup: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
+  // restoring and verifying are deploys; the walk's backup never ran (no runner), so callers allowed to deploy get 409
+  restoreBackup: { grid: NOT_DEPLOYED, anonymous: 'U', otherTeam: 'N', why: 'the walk has no backup runner, so its backup never succeeds: backup/not_ready; the 202 path is proven in backups/runner.test.ts' },
+  verifyBackup: { grid: NOT_DEPLOYED, anonymous: 'U', otherTeam: 'N', why: 'the walk has no backup runner, so its backup never succeeds: backup/not_ready; the 202 path is proven in backups/runner.test.ts' },
   addDomain: { grid: WRITE, anonymous: 'U', otherTeam: 'N' },
   listDomains: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
   getDomain: { grid: ALL, anonymous: 'U', otherTeam: 'N' },

@@ -92,3 +92,51 @@ export const BackupEntity = new EntitySchema<BackupRow>({
     prunedAt: { type: 'timestamptz', name: 'pruned_at', nullable: true },
   },
 });
+
+/** BackupCheckRow is one row of `backup_checks`: a restore or a restore verification of a backup. */
+export interface BackupCheckRow {
+  /** id is the check's UUID. */
+  id: string;
+  /** teamId is the owning team. */
+  teamId: string;
+  /** backupId is the backup restored or verified. */
+  backupId: string;
+  /** databaseId is the database restored into (a restore) or whose backup is verified. */
+  databaseId: string;
+  /** kind is `restore` (into the same database, after a safety backup) or `verify` (into a scratch instance). */
+  kind: 'restore' | 'verify';
+  /** trigger is `manual` or `schedule` (the weekly verification). */
+  trigger: 'manual' | 'schedule';
+  /** status is queued, running, succeeded or failed. */
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  /** reason says why it failed. */
+  reason: string | null;
+  /** safetyBackupId is the backup taken before a restore into the same database. */
+  safetyBackupId: string | null;
+  /** counts are what a verification found (tables and rows, keys, collections), by name. */
+  counts: Record<string, number> | null;
+  /** createdAt is when it was requested. */
+  createdAt: Date;
+  /** finishedAt is when it ended. */
+  finishedAt: Date | null;
+}
+
+/** BackupCheckEntity maps BackupCheckRow to `backup_checks`. */
+export const BackupCheckEntity = new EntitySchema<BackupCheckRow>({
+  name: 'BackupCheck',
+  tableName: 'backup_checks',
+  columns: {
+    id: { type: 'uuid', primary: true },
+    teamId: { type: 'uuid', name: 'team_id' },
+    backupId: { type: 'uuid', name: 'backup_id' },
+    databaseId: { type: 'uuid', name: 'database_id' },
+    kind: { type: 'varchar', length: 16 },
+    trigger: { type: 'varchar', length: 16 },
+    status: { type: 'varchar', length: 16 },
+    reason: { type: 'text', nullable: true },
+    safetyBackupId: { type: 'uuid', name: 'safety_backup_id', nullable: true },
+    counts: { type: 'jsonb', nullable: true },
+    createdAt: { type: 'timestamptz', name: 'created_at' },
+    finishedAt: { type: 'timestamptz', name: 'finished_at', nullable: true },
+  },
+});

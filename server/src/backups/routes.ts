@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { PageQuery, pageSchema } from '../core/pagination.ts';
 import { defineRoute, type AnyRoute } from '../http/route.ts';
-import type { BackupRow, DestinationRow } from './backup.entity.ts';
+import type { BackupCheckRow, BackupRow, DestinationRow } from './backup.entity.ts';
 import type { BackupsService } from './service.ts';
 
 /** DestinationSchema is the API form of a destination (its keys are never returned). */
@@ -33,6 +33,26 @@ const toBackup = (r: BackupRow): z.infer<typeof BackupSchema> => ({
   prunedAt: r.prunedAt?.toISOString() ?? null,
 });
 
+/** BackupCheckSchema is the API form of a restore or a restore verification of a backup. */
+export const BackupCheckSchema = z.object({
+  id: z.uuid(), backupId: z.uuid(), databaseId: z.uuid(),
+  kind: z.enum(['restore', 'verify']).describe('restore: into the same database after a safety backup; verify: into a scratch instance, counting what it holds'),
+  trigger: z.enum(['manual', 'schedule']),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed']),
+  reason: z.string().nullable(),
+  safetyBackupId: z.uuid().nullable().describe('the backup of the database taken before a restore into it'),
+  counts: z.record(z.string(), z.number().int()).nullable().describe('what a verification found: rows per table, keys, documents per collection'),
+  createdAt: z.iso.datetime(), finishedAt: z.iso.datetime().nullable(),
+}).meta({ id: 'BackupCheck' });
+
+/** BackupDetailSchema is a backup with its restores and verifications (newest first, at most 50). */
+export const BackupDetailSchema = BackupSchema.extend({ checks: z.array(BackupCheckSchema) }).meta({ id: 'BackupDetail' });
+
+const toCheck = (r: BackupCheckRow): z.infer<typeof BackupCheckSchema> => ({
+  id: r.id, backupId: r.backupId, databaseId: r.databaseId, kind: r.kind, trigger: r.trigger, status: r.status, reason: r.reason,
+  safetyBackupId: r.safetyBackupId, counts: r.counts, createdAt: r.createdAt.toISOString(), finishedAt: r.finishedAt?.toISOString() ?? null,
+});
+
 /** CreateDestinationBody is the body of POST /api/teams/:teamId/backup-destinations. */
 export const CreateDestinationBody = z.object({
   name: z.string().min(1).max(64),
@@ -55,6 +75,8 @@ export const CreateBackupBody = z.object({ destinationId: z.uuid() }).strict().m
 
 const TeamParams = z.object({ teamId: z.string().max(64) });
 const DbParams = z.object({ databaseId: z.string().max(64) });
+const BackupParams = z.object({ backupId: z.string().max(64) });
+const EmptyBody = z.object({}).strict().meta({ id: 'EmptyBackupCheckBody' });
 
 /** backupRoutes declares the backup operations. */
 export function backupRoutes(svc: BackupsService): AnyRoute[] {
@@ -97,6 +119,27 @@ export function backupRoutes(svc: BackupsService): AnyRoute[] {
         const page = await svc.listBackups(actor!, params.databaseId, query);
         return { items: page.items.map(toBackup), nextCursor: page.nextCursor };
       },
+    }),
+    defineRoute({
+      operationId: 'getBackup', method: 'get', path: '/api/backups/:backupId', summary: 'Get a backup with its restores and verifications (the counts they found)',
+      tags: ['backups'], auth: 'user', params: BackupParams, status: 200,
+      responses: { 200: { description: 'The backup', schema: BackupDetailSchema } },
+      handler: async ({ actor, params }) => {
+        const r = await svc.getBackup(actor!, params.backupId);
+        return { ...toBackup(r.backup), checks: r.checks.map(toCheck) };
+      },
+    }),
+    defineRoute({
+      operationId: 'restoreBackup', method: 'post', path: '/api/backups/:backupId/restore', summary: 'Restore a succeeded backup into its database (a safety backup is taken first)',
+      tags: ['backups'], auth: 'user', params: BackupParams, body: EmptyBody, status: 202, errors: [409],
+      responses: { 202: { description: 'The queued restore', schema: BackupCheckSchema } },
+      handler: async ({ actor, params }) => toCheck(await svc.requestCheck(actor!, params.backupId, 'restore')),
+    }),
+    defineRoute({
+      operationId: 'verifyBackup', method: 'post', path: '/api/backups/:backupId/verify', summary: 'Restore a succeeded backup into a scratch instance and record what it holds',
+      tags: ['backups'], auth: 'user', params: BackupParams, body: EmptyBody, status: 202, errors: [409],
+      responses: { 202: { description: 'The queued verification', schema: BackupCheckSchema } },
+      handler: async ({ actor, params }) => toCheck(await svc.requestCheck(actor!, params.backupId, 'verify')),
     }),
   ];
 }

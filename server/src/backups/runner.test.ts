@@ -19,6 +19,7 @@ import { systemClock } from '../core/clock.ts';
 import { createMemoryCoordination } from '../platform/coordination/index.ts';
 import { subscribeDeploymentEvents, type DeploymentBusEvent } from '../deployments/events.ts';
 import { digestObject } from './s3.ts';
+import aws4 from 'aws4';
 import { Client, setupOwner, startTestApp, type TestApp } from '../testing/app.ts';
 import { BackupRunner as Sut } from './runner.ts';
 import { runOk, startS3, type S3 } from './testing/engines.ts';
@@ -139,6 +140,99 @@ describe('backup runner', () => {
     assert.match(failed[0]?.reason ?? '', new RegExp(`${third.id}.*dump task exited with code 1`));
     assert.equal((await scheduled()).find((x) => x.id === second.id)?.prunedAt, null, 'a failed run never prunes the last good backup');
     await unsubscribe();
+  });
+
+  /** putObject stores bytes at key in the loopback S3 (what the upload task does), signed like any client. */
+  async function putObject(key: string, bytes: Buffer): Promise<void> {
+    const u = new URL(s3.endpoint);
+    const path = `/${s3.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    const signed = aws4.sign({ host: u.host, path, method: 'PUT', service: 's3', region: 'us-east-1', body: bytes, headers: {} }, s3.credentials);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(signed.headers ?? {})) if (k !== 'Host') headers[k] = String(v);
+    const r = await fetch(`${s3.endpoint}${path}`, { method: 'PUT', headers, body: new Uint8Array(bytes) });
+    assert.equal(r.status, 200, await r.text());
+  }
+
+  /**
+   * stand in for every container of the batch jobs registered while `during` runs: each backup job's dump file is
+   * uploaded and put in its allocation, each verify job's check task prints Redis's keyspace; returns the job IDs seen.
+   */
+  async function playAll<T>(during: () => Promise<T>, bytes: Buffer): Promise<{ result: T; jobs: string[] }> {
+    const seen = new Map<string, string>();
+    const before = new Set((await nomad.jobs.list({ namespace: ns })).data.map((j) => j.ID));
+    let stop = false;
+    const loop = (async () => {
+      while (!stop) {
+        for (const j of (await nomad.jobs.list({ namespace: ns })).data) {
+          const id = (j.Meta as Record<string, string> | undefined)?.['drover.deployment'];
+          if (!j.ID || !id || seen.has(j.ID) || before.has(j.ID)) continue;
+          const a = (await nomad.jobs.allocations(j.ID, {}, { namespace: ns })).data[0];
+          if (!a?.ID) continue;
+          seen.set(j.ID, id);
+          if (j.ID.includes('-backup-')) {
+            await putObject(`drover/${ns}/${databaseId}/${id}/${DUMP_FILES.redis}`, bytes);
+            double.control.writeFile(a.ID, `alloc/data/${DUMP_FILES.redis}`, bytes);
+          } else if (j.ID.includes('-verify-')) {
+            double.control.writeFile(a.ID, 'alloc/logs/check.stdout.0', '# Keyspace\ndb0:keys=42,expires=0,avg_ttl=0\n');
+          }
+        }
+        await new Promise((r) => setTimeout(r, 3));
+      }
+    })();
+    try {
+      const result = await during();
+      return { result, jobs: [...seen.keys()] };
+    } finally {
+      stop = true;
+      await loop;
+    }
+  }
+
+  it('verifies a backup into a scratch instance and restores one into its database after a safety backup', async () => {
+    const b = (await owner.post(`/api/databases/${databaseId}/backups`, { destinationId })).body;
+    const bytes = randomBytes(4_000);
+    await playAll(() => sut().runQueued(), bytes);
+    assert.equal((await owner.get(`/api/backups/${b.id}`)).body.status, 'succeeded');
+
+    const v = await owner.post(`/api/backups/${b.id}/verify`, {});
+    assert.equal(v.status, 202, v.text);
+    const ran = await playAll(() => sut().runChecks(), bytes);
+    assert.equal(ran.result, 1);
+    assert.ok(ran.jobs.some((j) => j.includes('-verify-')), 'a verify job ran');
+    const afterVerify = (await owner.get(`/api/backups/${b.id}`)).body;
+    const check = afterVerify.checks.find((c: { id: string }) => c.id === v.body.id);
+    assert.equal(check.status, 'succeeded', check.reason);
+    assert.deepEqual(check.counts, { db0: 42 }, 'the counts found are recorded next to the backup');
+
+    const r = await owner.post(`/api/backups/${b.id}/restore`, {});
+    assert.equal(r.status, 202, r.text);
+    const restored = await playAll(() => sut().runChecks(), bytes);
+    const restore = (await owner.get(`/api/backups/${b.id}`)).body.checks.find((c: { id: string }) => c.id === r.body.id);
+    assert.equal(restore.status, 'succeeded', restore.reason);
+    assert.ok(restore.safetyBackupId, 'a safety backup was taken');
+    const safety = (await owner.get(`/api/backups/${restore.safetyBackupId}`)).body;
+    assert.equal(safety.trigger, 'safety');
+    assert.equal(safety.status, 'succeeded', safety.reason);
+    const order = restored.jobs.map((j) => (j.includes('-backup-') ? 'backup' : j.includes('-restore-') ? 'restore' : 'other'));
+    assert.deepEqual(order.filter((x) => x !== 'other'), ['backup', 'restore'], 'the safety backup ran before the restore');
+
+    // When the safety backup fails (nothing plays its containers: no dump file, no object), nothing is restored.
+    const r2 = await owner.post(`/api/backups/${b.id}/restore`, {});
+    const seenBefore = new Set((await nomad.jobs.list({ namespace: ns })).data.map((j) => j.ID));
+    await sut().runChecks();
+    const failed = (await owner.get(`/api/backups/${b.id}`)).body.checks.find((c: { id: string }) => c.id === r2.body.id);
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.reason, /safety backup failed.*nothing was restored/);
+    const newJobs = (await nomad.jobs.list({ namespace: ns })).data.map((j) => j.ID ?? '').filter((j) => !seenBefore.has(j));
+    assert.equal(newJobs.filter((j) => j.includes('-restore-')).length, 0, 'no restore job after a failed safety backup');
+
+    // Only a succeeded backup can be restored or verified.
+    const queued = (await owner.post(`/api/databases/${databaseId}/backups`, { destinationId })).body;
+    const refused = await owner.post(`/api/backups/${queued.id}/restore`, {});
+    assert.equal(refused.status, 409);
+    assert.match(refused.text, /backup\/not_ready|not_ready/);
+    await sut().runQueued();
+    assert.deepEqual(double.control.volumeDeletes(), []);
   });
 
   it('records succeeded with the size and SHA-256 of the dump file, and failed when the dump task failed', async () => {

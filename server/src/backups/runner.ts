@@ -21,7 +21,8 @@ import { DatabaseCredentials, destinationOwner } from '../databases/credentials.
 import { toModel } from '../databases/service.ts';
 import { publishDeploymentEvent } from '../deployments/events.ts';
 import type { EventBus } from '../platform/coordination/types.ts';
-import { BackupEntity, DestinationEntity, type BackupRow } from './backup.entity.ts';
+import { BackupCheckEntity, BackupEntity, DestinationEntity, type BackupCheckRow, type BackupRow } from './backup.entity.ts';
+import { DEFAULT_VERIFY_SCHEDULE } from './outcome.ts';
 import { deleteObject } from './s3.ts';
 
 /** BackupRunnerDeps are the runner's adapters. */
@@ -161,7 +162,9 @@ export class BackupRunner {
   /** tick queues due scheduled backups, runs the queued ones and prunes beyond each schedule's retention count. */
   async tick(): Promise<void> {
     await this.queueScheduled();
+    await this.queueVerifications();
     const ran = await this.claimAndRun(5);
+    await this.runChecks(5);
     for (const id of new Set(ran.filter((r) => r.trigger === 'schedule').map((r) => r.databaseId))) await this.prune(id);
   }
 
@@ -191,31 +194,126 @@ export class BackupRunner {
     await this.current;
   }
 
+  /** context loads what a job of one database needs: its desired state, lifecycle, destination and keys. */
+  private async context(databaseId: string, destinationId: string, jobKeyId: string) {
+    const m = this.d.dataSource.manager;
+    const db = await m.getRepository(DatabaseEntity).findOneByOrFail({ id: databaseId });
+    const env = await m.getRepository(EnvironmentEntity).findOneByOrFail({ id: db.environmentId });
+    const project = await m.getRepository(ProjectEntity).findOneByOrFail({ id: db.projectId });
+    const team = await m.getRepository(TeamEntity).findOneByOrFail({ id: db.teamId });
+    const dest = await m.getRepository(DestinationEntity).findOneByOrFail({ id: destinationId });
+    const keys = await this.d.secrets.read(destinationOwner(db.teamId, dest.id));
+    const state: DesiredState = {
+      team: { id: team.id, slug: team.slug, limits: { maxCpu: 64_000, maxMemoryMB: 262_144, maxMemoryMaxMB: 524_288, maxReplicas: 100 } },
+      project: { id: project.id, slug: project.slug }, environment: { id: env.id, slug: env.slug }, deployment: { id: jobKeyId },
+      services: [], databases: [], shared: [], settings: this.d.settings,
+    };
+    const lifecycle = new DatabaseLifecycle({
+      nomad: this.d.nomad, volumePlugin: this.d.volumePlugin, resolve: new DatabaseCredentials(this.d.dataSource, this.d.secrets).resolver(db.teamId),
+      access: this.d.access, audit: this.d.audit, ...(this.d.pollMs ? { pollMs: this.d.pollMs } : {}), ...(this.d.batchTimeoutMs ? { batchTimeoutMs: this.d.batchTimeoutMs } : {}),
+    });
+    return {
+      db, state, lifecycle,
+      destination: { id: dest.id, endpoint: dest.endpoint, region: dest.region, bucket: dest.bucket },
+      credentials: { accessKeyId: keys.get('ACCESS_KEY_ID') ?? '', secretAccessKey: keys.get('SECRET_ACCESS_KEY') ?? '' },
+    };
+  }
+
   private async runOne(row: BackupRow): Promise<void> {
     try {
-      const m = this.d.dataSource.manager;
-      const db = await m.getRepository(DatabaseEntity).findOneByOrFail({ id: row.databaseId });
-      const env = await m.getRepository(EnvironmentEntity).findOneByOrFail({ id: db.environmentId });
-      const project = await m.getRepository(ProjectEntity).findOneByOrFail({ id: db.projectId });
-      const team = await m.getRepository(TeamEntity).findOneByOrFail({ id: db.teamId });
-      const dest = await m.getRepository(DestinationEntity).findOneByOrFail({ id: row.destinationId });
-      const keys = await this.d.secrets.read(destinationOwner(db.teamId, dest.id));
-      const state: DesiredState = {
-        team: { id: team.id, slug: team.slug, limits: { maxCpu: 64_000, maxMemoryMB: 262_144, maxMemoryMaxMB: 524_288, maxReplicas: 100 } },
-        project: { id: project.id, slug: project.slug }, environment: { id: env.id, slug: env.slug }, deployment: { id: row.id },
-        services: [], databases: [], shared: [], settings: this.d.settings,
-      };
-      const lifecycle = new DatabaseLifecycle({
-        nomad: this.d.nomad, volumePlugin: this.d.volumePlugin, resolve: new DatabaseCredentials(this.d.dataSource, this.d.secrets).resolver(db.teamId),
-        access: this.d.access, audit: this.d.audit, ...(this.d.pollMs ? { pollMs: this.d.pollMs } : {}), ...(this.d.batchTimeoutMs ? { batchTimeoutMs: this.d.batchTimeoutMs } : {}),
-      });
-      const run = await lifecycle.backup(state, toModel(db), {
-        destination: { id: dest.id, endpoint: dest.endpoint, region: dest.region, bucket: dest.bucket }, backupId: row.id,
-        credentials: { accessKeyId: keys.get('ACCESS_KEY_ID') ?? '', secretAccessKey: keys.get('SECRET_ACCESS_KEY') ?? '' },
-      });
+      const c = await this.context(row.databaseId, row.destinationId, row.id);
+      const run = await c.lifecycle.backup(c.state, toModel(c.db), { destination: c.destination, backupId: row.id, credentials: c.credentials });
       await this.finish(row, { ...run.verdict, objectKey: run.objectKey });
     } catch (e) {
       await this.finish(row, { status: 'failed', reason: `the backup could not run: ${(e as Error).message}`, objectKey: null, digest: null });
+    }
+  }
+
+  /**
+   * queueVerifications queues the weekly restore verification (DEFAULT_VERIFY_SCHEDULE, UTC) of each live database's
+   * newest kept succeeded backup, once per firing (the database row locked while deciding). Returns how many.
+   */
+  async queueVerifications(): Promise<number> {
+    const now = this.d.clock.now();
+    const cron = parseCron(DEFAULT_VERIFY_SCHEDULE);
+    const live = await this.d.dataSource.getRepository(DatabaseEntity).createQueryBuilder('d').where('d.removed_at IS NULL').getMany();
+    let queued = 0;
+    for (const db of live) {
+      queued += await this.d.dataSource.transaction(async (tx) => {
+        const locked = await tx.getRepository(DatabaseEntity).createQueryBuilder('d').where('d.id = :id', { id: db.id }).setLock('pessimistic_write').getOne();
+        if (!locked || locked.removedAt) return 0;
+        const last = await tx.getRepository(BackupCheckEntity).createQueryBuilder('c').where("c.database_id = :id AND c.kind = 'verify' AND c.trigger = 'schedule'", { id: db.id })
+          .orderBy('c.created_at', 'DESC').getOne();
+        const next = nextCronTime(cron, last?.createdAt ?? locked.createdAt);
+        if (!next || next > now) return 0;
+        const newest = await tx.getRepository(BackupEntity).createQueryBuilder('b')
+          .where("b.database_id = :id AND b.status = 'succeeded' AND b.pruned_at IS NULL AND b.object_key IS NOT NULL", { id: db.id })
+          .orderBy('b.created_at', 'DESC').getOne();
+        if (!newest) return 0;
+        await tx.getRepository(BackupCheckEntity).insert({
+          id: randomUUID(), teamId: locked.teamId, backupId: newest.id, databaseId: locked.id, kind: 'verify', trigger: 'schedule', status: 'queued',
+          reason: null, safetyBackupId: null, counts: null, createdAt: now, finishedAt: null,
+        });
+        return 1;
+      });
+    }
+    return queued;
+  }
+
+  /** runChecks runs up to `limit` queued restores and verifications and returns how many it ran. */
+  async runChecks(limit = 5): Promise<number> {
+    const rows = await this.d.dataSource.transaction(async (tx) => {
+      const r = await tx.getRepository(BackupCheckEntity).createQueryBuilder('c').where("c.status = 'queued'").orderBy('c.created_at', 'ASC').limit(limit)
+        .setLock('pessimistic_write').setOnLocked('skip_locked').getMany();
+      if (r.length > 0) await tx.getRepository(BackupCheckEntity).update(r.map((x) => x.id), { status: 'running' });
+      return r;
+    });
+    for (const row of rows) await this.runCheck(row);
+    return rows.length;
+  }
+
+  private async finishCheck(row: BackupCheckRow, v: { status: 'succeeded' | 'failed'; reason: string | null; counts: Record<string, number> | null; safetyBackupId?: string | null }): Promise<void> {
+    await this.d.dataSource.getRepository(BackupCheckEntity).update({ id: row.id }, {
+      status: v.status, reason: v.reason, counts: v.counts, ...(v.safetyBackupId !== undefined ? { safetyBackupId: v.safetyBackupId } : {}),
+      finishedAt: new Date(this.d.clock.now().getTime()),
+    });
+    if (v.status === 'failed' && this.d.bus) {
+      await publishDeploymentEvent(this.d.bus, { type: `backup.${row.kind}_failed`, teamId: row.teamId, serviceId: row.databaseId, reason: `${row.kind} ${row.id} of backup ${row.backupId} failed: ${v.reason ?? 'unknown'}` })
+        .catch((e: unknown) => this.d.onError?.(e));
+    }
+  }
+
+  private async runCheck(row: BackupCheckRow): Promise<void> {
+    let safetyBackupId: string | null = null;
+    try {
+      const backup = await this.d.dataSource.getRepository(BackupEntity).findOneByOrFail({ id: row.backupId });
+      if (backup.status !== 'succeeded' || !backup.objectKey || backup.prunedAt) {
+        await this.finishCheck(row, { status: 'failed', reason: 'the backup is not restorable (not succeeded, or pruned)', counts: null });
+        return;
+      }
+      const c = await this.context(row.databaseId, backup.destinationId, row.id);
+      if (row.kind === 'verify') {
+        const v = await c.lifecycle.verify(c.state, toModel(c.db), { verificationId: row.id, destination: c.destination, objectKey: backup.objectKey });
+        await this.finishCheck(row, v);
+        return;
+      }
+      // A restore replaces the database's data: a safety backup of it comes first, and nothing is restored without it.
+      const safety: BackupRow = {
+        id: randomUUID(), teamId: row.teamId, projectId: c.db.projectId, databaseId: row.databaseId, destinationId: backup.destinationId, trigger: 'safety',
+        status: 'running', reason: null, objectKey: null, sizeBytes: null, sha256: null, createdAt: new Date(this.d.clock.now().getTime()), finishedAt: null,
+      };
+      await this.d.dataSource.getRepository(BackupEntity).insert(safety);
+      safetyBackupId = safety.id;
+      await this.runOne(safety);
+      const judged = await this.d.dataSource.getRepository(BackupEntity).findOneByOrFail({ id: safety.id });
+      if (judged.status !== 'succeeded') {
+        await this.finishCheck(row, { status: 'failed', reason: `the safety backup failed (${judged.reason ?? 'unknown'}); nothing was restored`, counts: null, safetyBackupId });
+        return;
+      }
+      await c.lifecycle.restore(c.state, toModel(c.db), { restoreId: row.id, destination: c.destination, objectKey: backup.objectKey });
+      await this.finishCheck(row, { status: 'succeeded', reason: null, counts: null, safetyBackupId });
+    } catch (e) {
+      await this.finishCheck(row, { status: 'failed', reason: `the ${row.kind} could not run: ${(e as Error).message}`, counts: null, safetyBackupId });
     }
   }
 }

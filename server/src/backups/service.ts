@@ -15,7 +15,7 @@ import type { SecretStore } from '../secrets/secret-store.ts';
 import { DatabaseCredentials, destinationOwner } from '../databases/credentials.ts';
 import { DatabaseEntity, type DatabaseRow } from '../databases/database.entity.ts';
 import { withSecrets } from '../secrets/secret-store.ts';
-import { BackupEntity, DestinationEntity, type BackupRow, type DestinationRow } from './backup.entity.ts';
+import { BackupCheckEntity, BackupEntity, DestinationEntity, type BackupCheckRow, type BackupRow, type DestinationRow } from './backup.entity.ts';
 
 /** DestinationInput is what creating a destination takes. */
 export interface DestinationInput {
@@ -133,6 +133,38 @@ export class BackupsService {
   async listBackups(actor: Actor, databaseId: string, page: PageParams): Promise<Page<BackupRow>> {
     await loadOwned(this.d.access, actor, databaseId, 'read', 'database/not_found', (id) => this.d.dataSource.getRepository(DatabaseEntity).findOneBy({ id }));
     return keysetPage(this.d.dataSource.getRepository(BackupEntity).createQueryBuilder('k').where('k.database_id = :databaseId', { databaseId }), 'k', page);
+  }
+
+  private findBackup = (id: string): Promise<BackupRow | null> => this.d.dataSource.getRepository(BackupEntity).findOneBy({ id });
+
+  /** getBackup returns a backup with its restores and verifications, newest first (read permission). */
+  async getBackup(actor: Actor, backupId: string): Promise<{ backup: BackupRow; checks: BackupCheckRow[] }> {
+    const backup = await loadOwned(this.d.access, actor, backupId, 'read', 'backup/not_found', this.findBackup);
+    const checks = await this.d.dataSource.getRepository(BackupCheckEntity).find({ where: { backupId }, order: { createdAt: 'DESC', id: 'DESC' }, take: 50 });
+    return { backup, checks };
+  }
+
+  /**
+   * requestCheck queues a restore of a succeeded backup into its own database (the runner takes a safety backup of
+   * the database first and restores only when that succeeded) or a verification into a scratch instance (deploy
+   * permission, audited). A backup that has not succeeded is `backup/not_ready` (409).
+   */
+  async requestCheck(actor: Actor, backupId: string, kind: 'restore' | 'verify'): Promise<BackupCheckRow> {
+    const backup = await loadOwned(this.d.access, actor, backupId, 'deploy', 'backup/not_found', this.findBackup);
+    if (backup.status !== 'succeeded' || !backup.objectKey || backup.prunedAt) {
+      throw new DomainError('backup/not_ready', `only a succeeded backup whose object is kept can be ${kind === 'restore' ? 'restored' : 'verified'} (this one is ${backup.prunedAt ? 'pruned' : backup.status})`);
+    }
+    const db = await this.d.dataSource.getRepository(DatabaseEntity).findOneBy({ id: backup.databaseId });
+    if (!db || db.removedAt) throw new DomainError('database/not_found');
+    const row: BackupCheckRow = {
+      id: randomUUID(), teamId: backup.teamId, backupId, databaseId: backup.databaseId, kind, trigger: 'manual', status: 'queued',
+      reason: null, safetyBackupId: null, counts: null, createdAt: now(this.d.clock), finishedAt: null,
+    };
+    await this.d.dataSource.transaction(async (tx) => {
+      await tx.getRepository(BackupCheckEntity).insert(row);
+      await this.d.audit.record({ actor, teamId: backup.teamId, action: `backup.${kind}`, targetType: 'backup', targetId: backupId, details: { checkId: row.id, databaseId: backup.databaseId } }, tx);
+    });
+    return row;
   }
 
   /** recordVerdict stores a backup's verdict (the runner calls it with judgeBackup's result). */

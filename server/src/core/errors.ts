@@ -57,6 +57,7 @@ export const ErrorCodes = {
   'backup/failed': { status: 422, title: 'The backup failed' },
   'backup/invalid': { status: 422, title: 'The backup settings are invalid' },
   'backup/conflict': { status: 409, title: 'A backup destination of this team has this name' },
+  'backup/not_ready': { status: 409, title: 'The backup cannot be restored or verified (it has not succeeded, or its object was pruned)' },
   'audit/not_found': { status: 404, title: 'No such audit entry' },
   'webhook/not_found': { status: 404, title: 'No such webhook' },
   'webhook/invalid_url': { status: 422, title: 'The webhook URL is not allowed' },

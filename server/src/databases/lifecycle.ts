@@ -7,7 +7,7 @@
  *
  * It drives Nomad through the scheduler client directly (the deployment engine has no database hook yet).
  */
-import { NomadClient } from '@drover/scheduler/nomad/index.ts';
+import { isNomadNotFound, NomadClient } from '@drover/scheduler/nomad/index.ts';
 import type { Allocation } from '@drover/scheduler/nomad/index.ts';
 import { compile } from '@drover/scheduler/compiler/index.ts';
 import type { JobData } from '@drover/scheduler/compiler/index.ts';
@@ -15,16 +15,16 @@ import type { Database, DesiredState } from '@drover/scheduler/compiler/model.ts
 import type { JobRegisterRequest } from '@drover/scheduler/compiler/nomad-types.ts';
 import { ENGINES } from '@drover/scheduler/compiler/database.ts';
 import {
-  compileBackupJob, compileRestoreJob, hostVolumeCreateRequest, volumeCapacityWarning, DUMP_TASK,
+  compileBackupJob, compileRestoreJob, compileVerifyJob, hostVolumeCreateRequest, volumeCapacityWarning, CHECK_TASK, DUMP_TASK,
 } from '@drover/scheduler/databases/jobs.ts';
 import type { BackupItemSource, BackupJobData, Destination } from '@drover/scheduler/databases/jobs.ts';
-import { DUMP_FILES } from '@drover/scheduler/databases/argv.ts';
+import { DUMP_FILES, parseCounts } from '@drover/scheduler/databases/argv.ts';
 import type { Actor } from '../core/actor.ts';
 import type { AccessChecker } from '../core/access.ts';
 import type { AuditRecorder } from '../core/audit.ts';
 import { DomainError } from '../core/errors.ts';
-import { dumpTaskState, judgeBackup } from '../backups/outcome.ts';
-import type { BackupVerdict, FileDigest, TaskStateLike } from '../backups/outcome.ts';
+import { dumpTaskState, judgeBackup, judgeVerification } from '../backups/outcome.ts';
+import type { BackupVerdict, FileDigest, TaskStateLike, VerificationVerdict } from '../backups/outcome.ts';
 import { digestObject } from '../backups/s3.ts';
 import type { S3Credentials } from '../backups/s3.ts';
 import { createHash } from 'node:crypto';
@@ -203,6 +203,53 @@ export class DatabaseLifecycle {
       await sleep(this.deps.pollMs ?? 500);
     }
     throw new DomainError('backup/failed', `job ${req.Job.ID} did not finish in time`);
+  }
+
+  /**
+   * restore restores a backup object into `d` in place (the caller took a safety backup first). Redis is restored
+   * into its stopped volume: the database job is stopped (volume kept), the RDB placed, the job deployed again.
+   * Throws `backup/failed` when the restore task did not exit 0.
+   */
+  async restore(state: DesiredState, d: Database, o: { restoreId: string; destination: Destination; objectKey: string }): Promise<void> {
+    const volume = await this.ensureVolume(state, d);
+    const pinned: Database = { ...d, volume: { ...d.volume, nodeId: volume.nodeId } };
+    if (d.engine === 'redis') {
+      try {
+        await this.remove(state, pinned);
+      } catch (e) {
+        if (!isNomadNotFound(e)) throw e;
+      }
+    }
+    const job = compileRestoreJob(withDatabase(state, pinned), pinned, { restoreId: o.restoreId, destination: o.destination, objectKey: o.objectKey });
+    await this.writeData(job.data);
+    await this.register(job.request);
+    const alloc = await this.waitBatch(job.request);
+    const t = dumpTaskState((alloc.TaskStates?.restore ?? undefined) as TaskStateLike | undefined);
+    if (d.engine === 'redis') await this.deploy(state, d);
+    if (t?.exitCode !== 0 || t.failed) throw new DomainError('backup/failed', `the restore task ${t ? `exited with code ${t.exitCode}` : 'did not run'}`);
+  }
+
+  /**
+   * verify restores a backup object into a scratch instance inside one batch allocation and judges the `check` task:
+   * its own exit code and the counts it printed (read from its stdout log through Nomad's fs API).
+   */
+  async verify(state: DesiredState, d: Database, o: { verificationId: string; destination: Destination; objectKey: string }): Promise<VerificationVerdict> {
+    const job = compileVerifyJob(withDatabase(state, d), d, { verificationId: o.verificationId, destination: o.destination, objectKey: o.objectKey });
+    await this.writeData(job.data);
+    await this.register(job.request);
+    const alloc = await this.waitBatch(job.request);
+    const check = dumpTaskState(alloc.TaskStates?.[CHECK_TASK] as never);
+    let stdout = '';
+    if (alloc.ID) {
+      try {
+        const chunks: Buffer[] = [];
+        for await (const c of await this.deps.nomad.fs.cat(alloc.ID, `alloc/logs/${CHECK_TASK}.stdout.0`, { namespace: job.request.Namespace })) chunks.push(Buffer.from(c));
+        stdout = Buffer.concat(chunks).toString('utf8');
+      } catch {
+        stdout = '';
+      }
+    }
+    return judgeVerification(check, stdout, (out) => parseCounts(d.engine, out));
   }
 
   /** digestAllocFile hashes a file of an allocation through Nomad's fs API (stat for presence, cat for the bytes). */
