@@ -29,6 +29,8 @@ export interface DatabaseRow {
   removedAt: Date | null;
   /** volumeDestroyedAt is when its volume was destroyed by an explicit, confirmed act. */
   volumeDestroyedAt: Date | null;
+  /** upgradeFromVersion is the version a recorded major upgrade comes from, until the next deploy performs it. */
+  upgradeFromVersion?: string | null;
   /** backupDestinationId is where scheduled backups go (null: no schedule). */
   backupDestinationId?: string | null;
   /** backupCron is the backup schedule (five-field cron, UTC). */
@@ -59,6 +61,7 @@ export const DatabaseEntity = new EntitySchema<DatabaseRow>({
     removedAt: { type: 'timestamptz', name: 'removed_at', nullable: true },
     volumeDestroyedAt: { type: 'timestamptz', name: 'volume_destroyed_at', nullable: true },
     backupDestinationId: { type: 'uuid', name: 'backup_destination_id', nullable: true },
+    upgradeFromVersion: { type: 'varchar', length: 8, name: 'upgrade_from_version', nullable: true },
     backupCron: { type: 'varchar', length: 100, name: 'backup_cron', nullable: true },
     backupKeep: { type: 'integer', name: 'backup_keep', nullable: true },
     createdAt: { type: 'timestamptz', name: 'created_at' },

@@ -103,4 +103,23 @@ describe('databases through the deployment engine', () => {
     assert.deepEqual(nomad.control.volumeDeletes(), [], 'no volume delete reaches Nomad');
     assert.deepEqual(nomad.control.requests().filter((c) => c.status === 400).map((c) => `${c.method} ${c.path}`), []);
   });
+
+  it('never runs a major upgrade on an empty new volume: without a backup destination the deploy fails and the data volume stays in use', async () => {
+    const db = await ok(owner.post(`/api/environments/${envId}/databases`, { name: 'orders', engine: 'postgres', version: '16' }), 201);
+    const svc = await ok(owner.post(`/api/environments/${envId}/services`, { slug: 'api', image: 'ghcr.io/acme/api:1.0', port: 8080 }), 201);
+    await ok(owner.request('PUT', `/api/services/${svc.id}/variables`, { variables: { DATABASE_URL: '${{ orders.DATABASE_URL }}' } }));
+    const first = await waitFor((await ok(owner.post(`/api/services/${svc.id}/deployments`, {}), 202)).id, ['healthy', 'failed']);
+    assert.equal(first.state, 'healthy', first.reason);
+    const creates = (): number => nomad.control.requests().filter((c) => c.method === 'PUT' && /\/v1\/volume\/host\/create/.test(c.path) && c.status === 200).length;
+    const before = creates();
+
+    await ok(owner.request('PATCH', `/api/databases/${db.id}`, { version: '17' }));
+    const upgraded = await waitFor((await ok(owner.post(`/api/services/${svc.id}/deployments`, {}), 202)).id, ['healthy', 'failed', 'cancelled']);
+    assert.equal(upgraded.state, 'failed');
+    assert.match(upgraded.reason, /major upgrade 16 → 17.*backup destination/);
+    assert.equal(creates(), before, 'no new (empty) volume was created for the new version');
+    const dbJobs = nomad.control.requests().filter((c) => (c.method === 'PUT' || c.method === 'POST') && c.status === 200 && (c.body as { Job?: any })?.Job?.Meta?.['drover.database'] === db.id);
+    assert.match(JSON.stringify((dbJobs.at(-1)?.body as { Job?: any }).Job.TaskGroups[0].Tasks[0].Config), /postgres:16/, 'the database still runs 16 on its volume');
+    assert.deepEqual(nomad.control.volumeDeletes(), []);
+  });
 });

@@ -4,7 +4,13 @@
  * created once and the job pinned to the volume's node, credentials written as data, the job registered), and every
  * removed database whose job still runs is deregistered — its volume is never deleted here (only destroyVolume does).
  */
+import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { hostVolumeCreateRequest } from '@drover/scheduler/databases/jobs.ts';
+import { DomainError } from '../core/errors.ts';
+import { BackupEntity, DestinationEntity } from '../backups/backup.entity.ts';
+import { destinationOwner } from './credentials.ts';
+import type { DatabaseRow } from './database.entity.ts';
 import type { ClusterSettings, DesiredState } from '@drover/scheduler/compiler/model.ts';
 import { databaseJobId } from '@drover/scheduler/compiler/database.ts';
 import { namespaceName } from '@drover/scheduler/compiler/names.ts';
@@ -77,7 +83,7 @@ export class DatabaseDeployer {
       const model = toModel(row);
       if (!row.removedAt) {
         await credentials.ensure(teamId, model);
-        result.deployed.push(await lifecycle.deploy(state, model));
+        result.deployed.push(row.upgradeFromVersion ? await this.upgrade(state, lifecycle, row) : await lifecycle.deploy(state, model));
         continue;
       }
       if (row.volumeDestroyedAt) continue;
@@ -95,5 +101,58 @@ export class DatabaseDeployer {
       result.removed.push(jobId);
     }
     return result;
+  }
+
+  /**
+   * upgrade performs a recorded major version change: a backup of the old version on its volume (trigger `upgrade`,
+   * recorded), the new version on its NEW volume, a restore into it; the old volume is kept. A database never deployed
+   * before, or changed back to the version its data is in, just deploys on the volume that holds the data.
+   */
+  private async upgrade(state: DesiredState, lifecycle: DatabaseLifecycle, row: DatabaseRow): Promise<DeployResult> {
+    const model = toModel(row);
+    const from = row.upgradeFromVersion ?? row.version;
+    const plugin = this.d.volumePlugin ?? 'mkdir';
+    const repo = this.d.dataSource.getRepository(DatabaseEntity);
+    const ns = namespaceName(state.team.slug, state.team.id);
+    const existing = new Set((await this.d.nomad.hostVolumes.list({}, { namespace: ns })).data.map((v) => v.Name));
+    const nameOf = (volumeId: string): string => hostVolumeCreateRequest(state, { ...model, volume: { ...model.volume, id: volumeId } }, plugin).Volume.Name;
+    const dataVolumeId = [...row.previousVolumeIds].reverse().find((id) => existing.has(nameOf(id)));
+    if (!dataVolumeId) {
+      await repo.update({ id: row.id }, { upgradeFromVersion: null });
+      return lifecycle.deploy(state, model);
+    }
+    if (from === row.version) {
+      // Changed back before any deploy: the data is on the old volume, in this very version.
+      await repo.update({ id: row.id }, { volumeId: dataVolumeId, previousVolumeIds: row.previousVolumeIds.filter((v) => v !== dataVolumeId).concat(row.volumeId), upgradeFromVersion: null });
+      return lifecycle.deploy(state, { ...model, volume: { ...model.volume, id: dataVolumeId } });
+    }
+    if (!row.backupDestinationId) {
+      throw new DomainError('database/invalid', `database ${row.name}: the major upgrade ${from} → ${row.version} dumps and restores through a backup destination; set the database's backup schedule first`, {
+        errors: [{ path: `databases.${row.name}.backupDestinationId`, message: 'is required for a major upgrade' }],
+      });
+    }
+    const dest = await this.d.dataSource.getRepository(DestinationEntity).findOneByOrFail({ id: row.backupDestinationId });
+    const keys = await this.d.secrets.read(destinationOwner(row.teamId, dest.id));
+    const backupId = randomUUID();
+    const startedAt = new Date();
+    let r: Awaited<ReturnType<DatabaseLifecycle['changeVersion']>> | null = null;
+    let failure: string | null = null;
+    try {
+      r = await lifecycle.changeVersion(state, { ...model, version: from, volume: { ...model.volume, id: dataVolumeId } }, row.version, {
+        newVolumeId: row.volumeId, destination: { id: dest.id, endpoint: dest.endpoint, region: dest.region, bucket: dest.bucket }, backupId, restoreId: randomUUID(),
+        credentials: { accessKeyId: keys.get('ACCESS_KEY_ID') ?? '', secretAccessKey: keys.get('SECRET_ACCESS_KEY') ?? '' },
+      });
+    } catch (e) {
+      failure = (e as Error).message;
+    }
+    const v = r?.backup?.verdict;
+    await this.d.dataSource.getRepository(BackupEntity).insert({
+      id: backupId, teamId: row.teamId, projectId: row.projectId, databaseId: row.id, destinationId: dest.id, trigger: 'upgrade',
+      status: v?.status ?? 'failed', reason: v?.reason ?? failure, objectKey: r?.backup?.objectKey ?? null, sizeBytes: v?.digest ? String(v.digest.size) : null,
+      sha256: v?.digest?.sha256 ?? null, createdAt: startedAt, finishedAt: new Date(),
+    });
+    if (!r || failure) throw new DomainError('backup/failed', `database ${row.name}: the major upgrade ${from} → ${row.version} failed (${failure ?? 'unknown'}); the old volume and its data are kept`);
+    await repo.update({ id: row.id }, { upgradeFromVersion: null });
+    return r.deployed;
   }
 }

@@ -120,7 +120,8 @@ export class DatabasesService {
     if (version === row.version) return { row, major: false };
     const next: DatabaseRow = { ...row, version, volumeId: randomUUID(), previousVolumeIds: [...row.previousVolumeIds, row.volumeId], updatedAt: now(this.d.clock) };
     await this.d.dataSource.transaction(async (tx) => {
-      await tx.getRepository(DatabaseEntity).update({ id }, { version, volumeId: next.volumeId, previousVolumeIds: next.previousVolumeIds, updatedAt: next.updatedAt });
+      // A second change before the deploy keeps the version the data is really in.
+      await tx.getRepository(DatabaseEntity).update({ id }, { version, volumeId: next.volumeId, previousVolumeIds: next.previousVolumeIds, upgradeFromVersion: row.upgradeFromVersion ?? row.version, updatedAt: next.updatedAt });
       await this.d.audit.record({ actor, teamId: row.teamId, action: 'database.version_change', targetType: 'database', targetId: id, details: { from: row.version, to: version, keptVolume: row.volumeId } }, tx);
     });
     return { row: next, major: true };

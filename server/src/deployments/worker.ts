@@ -14,6 +14,7 @@ import { isNomadNotFound, NomadCasConflictError, NomadJobModifyIndexConflictErro
 import type { Job } from '@drover/scheduler/nomad/types.ts';
 import type { JobRegisterRequest } from '@drover/scheduler/compiler/nomad-types.ts';
 import type { NamespaceProvisioner } from '../cluster/nomad.ts';
+import { DomainError } from '../core/errors.ts';
 import type { EventBus } from '../platform/coordination/types.ts';
 import type { VaultAdapter } from '@drover/scheduler/vault/index.ts';
 import { openValues, pinVaultVersion, variablesBackend } from './build.ts';
@@ -281,7 +282,14 @@ export class DeploymentWorker {
       await this.step(row, 'volumes', { volumes: true });
     }
     if (!row.progress.registered && this.d.prepare) {
-      const note = await this.d.prepare(row);
+      let note: string | null;
+      try {
+        note = await this.d.prepare(row);
+      } catch (e) {
+        // A refusal (an unsafe database change, a failed upgrade) ends the deployment with its reason; outages retry.
+        if (e instanceof DomainError && e.code !== 'nomad/unavailable') throw new Stop('failed', e.message, { cause: 'database', events: [], placement: {}, allocationId: null });
+        throw e;
+      }
       if (note) await this.event(row, 'databases', note);
     }
     if (!row.progress.registered) await this.planAndRegister(row, job);
