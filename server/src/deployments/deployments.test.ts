@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startNomadDouble, type NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
-import { Client, setupOwner, startTestApp, type TestApp } from '../testing/app.ts';
+import { Client, setupOwner, startTestApp, type TestApp, expectStatus, waitForDeployment } from '../testing/app.ts';
 import { loadEnvironmentSnapshot } from '../environments/snapshot.ts';
 import { clusterSettings, desiredState } from './build.ts';
 import type { DeploymentBusEvent } from './events.ts';
@@ -20,11 +20,7 @@ let envId: string;
 let teamId: string;
 let seq = 0;
 
-async function ok(p: Promise<{ status: number; body: unknown; text: string }>, status = 200): Promise<Record<string, any>> {
-  const r = await p;
-  assert.equal(r.status, status, r.text);
-  return r.body as Record<string, any>;
-}
+const ok = expectStatus;
 
 async function service(fields: Record<string, unknown>): Promise<string> {
   const s = await ok(owner.post(`/api/environments/${envId}/services`, { slug: `svc-${++seq}`, ...fields }), 201);
@@ -35,17 +31,8 @@ async function deploy(serviceId: string): Promise<Record<string, any>> {
   return ok(owner.post(`/api/services/${serviceId}/deployments`, {}), 202);
 }
 
-async function waitFor(id: string, states: string[], timeoutMs = 20_000): Promise<Record<string, any>> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const d = await ok(owner.get(`/api/deployments/${id}`));
-    if (states.includes(d.state)) return d;
-    if (Date.now() > until) {
-      const ev = await ok(owner.get(`/api/deployments/${id}/events`));
-      assert.fail(`deployment ${id} is ${d.state} at ${d.step} (${d.reason}), expected ${states.join('|')}; events: ${ev.items.map((e: { kind: string; message: string }) => `${e.kind}: ${e.message}`).join(' | ')}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function waitFor(id: string, states: string[], timeoutMs?: number): Promise<Record<string, any>> {
+  return waitForDeployment(owner, id, states, timeoutMs);
 }
 
 async function itemsOf(d: Record<string, any>): Promise<Record<string, string>> {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startNomadDouble, type NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
 import { startKvTestServer, type KvTestServer } from '../secrets/kv-test-server.ts';
-import { Client, setupOwner, startTestApp, type TestApp } from '../testing/app.ts';
+import { Client, setupOwner, startTestApp, type TestApp, expectStatus, waitForDeployment } from '../testing/app.ts';
 
 const TOKEN = 'double-token-for-tests';
 let nomad: NomadDouble;
@@ -18,23 +18,10 @@ let sut: TestApp;
 let owner: Client;
 let envId: string;
 
-async function ok(p: Promise<{ status: number; body: unknown; text: string }>, status = 200): Promise<Record<string, any>> {
-  const r = await p;
-  assert.equal(r.status, status, r.text);
-  return r.body as Record<string, any>;
-}
+const ok = expectStatus;
 
-async function waitFor(id: string, states: string[], timeoutMs = 20_000): Promise<Record<string, any>> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const d = await ok(owner.get(`/api/deployments/${id}`));
-    if (states.includes(d.state)) return d;
-    if (Date.now() > until) {
-      const ev = await ok(owner.get(`/api/deployments/${id}/events`));
-      assert.fail(`deployment ${id} is ${d.state} at ${d.step} (${d.reason}); events: ${ev.items.map((e: { kind: string; message: string }) => `${e.kind}: ${e.message}`).join(' | ')}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function waitFor(id: string, states: string[], timeoutMs?: number): Promise<Record<string, any>> {
+  return waitForDeployment(owner, id, states, timeoutMs);
 }
 
 async function deployed(serviceId: string): Promise<Record<string, any>> {

@@ -6,6 +6,7 @@
  * server), the DNS resolver and challenge fetcher of domain verification, and add configuration variables.
  * `Client` keeps cookies and the CSRF token like a browser would, or sends a bearer token. Used only by tests.
  */
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
@@ -249,4 +250,33 @@ export async function inviteAndJoin(
   const r = await client.post('/api/invitations/accept', { token, name: email.split('@')[0], password });
   if (r.status !== 200) throw new Error(`accept failed: ${r.status} ${r.text}`);
   return { client, userId: r.body.userId, password };
+}
+
+/** ApiObject is a parsed JSON object answered by the API under test. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ApiObject = Record<string, any>;
+
+/** expectStatus awaits a reply, asserts its status (default 200, the body in the message) and returns its JSON body. */
+export async function expectStatus(p: Promise<{ status: number; body: unknown; text: string }>, status = 200): Promise<ApiObject> {
+  const r = await p;
+  assert.equal(r.status, status, r.text);
+  return r.body as ApiObject;
+}
+
+/**
+ * waitForDeployment polls `GET /api/deployments/:id` every 100 ms until its state is one of `states` and returns it;
+ * past `timeoutMs` it fails with the deployment's step, reason and event log.
+ */
+export async function waitForDeployment(client: Client, id: string, states: string[], timeoutMs = 20_000): Promise<ApiObject> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const d = await expectStatus(client.get(`/api/deployments/${id}`));
+    if (states.includes(d.state)) return d;
+    if (Date.now() > until) {
+      const ev = await expectStatus(client.get(`/api/deployments/${id}/events`));
+      const events = ev.items.map((e: { kind: string; message: string }) => `${e.kind}: ${e.message}`).join(' | ');
+      assert.fail(`deployment ${id} is ${d.state} at ${d.step} (${d.reason}), expected ${states.join('|')}; events: ${events}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
