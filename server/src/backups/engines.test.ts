@@ -17,7 +17,7 @@ import type { DatabaseEngine } from '@drover/scheduler/compiler/model.ts';
 import { judgeBackup as sut, judgeVerification } from './outcome.ts';
 import type { FileDigest } from './outcome.ts';
 import { digestObject } from './s3.ts';
-import { run, runOk, start, startMariaDB, startPostgres, startRedis, startS3 } from './testing/engines.ts';
+import { run, runOk, start, startMariaDB, startPostgres, startRedis, startS3, waitFor } from './testing/engines.ts';
 import type { S3 } from './testing/engines.ts';
 
 let s3: S3;
@@ -121,6 +121,9 @@ test('Postgres: pg_dump -Fc → rclone → verified; restored into a new databas
     // Killed mid-dump: a session holds a lock pg_dump waits for, the server dies while pg_dump holds the file open.
     const locker = start([`/usr/lib/postgresql/15/bin/psql`, '-X', '-q', '-d', 'app'], pg.env);
     locker.child.stdin?.write('BEGIN; LOCK TABLE orders IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60);\n');
+    // The dump must start only once the lock is held, or a slow psql start lets pg_dump finish before it is killed.
+    await waitFor('the lock on orders', async () =>
+      (await pg.psql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'orders' AND l.mode = 'AccessExclusiveLock' AND l.granted")).trim() === '1');
     const killed = await backup('postgres', pg.env, 'pg/killed/dump.pgc', async () => {
       for (let i = 0; i < 200; i++) {
         const waiting = await pg.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_dump' AND wait_event_type = 'Lock'");
@@ -166,6 +169,9 @@ test('MariaDB (MySQL stand-in): mysqldump --single-transaction → rclone → ve
     // Killed mid-dump: b_events is write-locked, mysqldump has written a_users and waits; the server is killed.
     const locker = start(['mariadb', '--no-defaults', `--socket=${db.socket}`, '-u', 'root', 'app']);
     locker.child.stdin?.write('LOCK TABLES b_events WRITE; SELECT SLEEP(60);\n');
+    // The dump must start only once the lock is held, or a slow client start lets mysqldump finish before the kill.
+    await waitFor('the lock on b_events', async () =>
+      (await db.sql("SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(60)%'")).trim() !== '0');
     const killed = await backup('mysql', db.env, 'maria/killed/dump.sql', async (_dump, path) => {
       for (let i = 0; i < 200; i++) {
         const waiting = await db.sql("SELECT COUNT(*) FROM information_schema.processlist WHERE state LIKE 'Waiting for table%'");

@@ -87,13 +87,14 @@ export function secret(n = 24): string {
   return randomBytes(n * 2).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, n);
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+/** waitFor polls `check` every 100 ms until it holds; past `timeoutMs` it throws naming `what`. */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${what} did not come up within ${timeoutMs} ms`);
+  throw new Error(`${what} did not happen within ${timeoutMs} ms`);
 }
 
 /** Server is a running engine. */
