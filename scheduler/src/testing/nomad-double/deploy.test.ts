@@ -187,7 +187,7 @@ test('a job with its host volume created is placed on the volume\'s node', async
     assert.equal(v.status, 200, v.text);
     assertContract('HostVolumeCreateResponse', v.json);
     assert.equal(v.json.Volume.State, 'ready');
-    assert.equal(v.json.Volume.CapacityBytes, 1 << 30);
+    assert.equal(v.json.Volume.CapacityBytes, 0, 'the built-in mkdir plugin reports no size (it enforces none)');
     await register(d, aHostVolumeJob('db'));
     const dep = await terminalDeployment(d, 'db', 0);
     assert.equal(dep.Status, 'successful');
@@ -196,6 +196,25 @@ test('a job with its host volume created is placed on the volume\'s node', async
     const vol = (await api(d.url, 'GET', `/v1/volume/host/${v.json.Volume.ID}`)).json;
     assertContract('HostVolume', vol);
     assert.equal(vol.Allocations.length, 1);
+  });
+});
+
+test('CapacityBytes is what the plugin reports: mkdir 0, an external plugin the minimum requested or what it was set to report', async () => {
+  await withDouble(async (d) => {
+    const create = async (name: string, plugin: string) => {
+      const body = aHostVolumeCreate(name);
+      body.Volume.PluginID = plugin;
+      const r = await api(d.url, 'PUT', '/v1/volume/host/create', body);
+      assert.equal(r.status, 200, r.text);
+      assertContract('HostVolumeCreateResponse', r.json);
+      return r.json.Volume;
+    };
+    assert.equal((await create('dv-a-data-0a1b2c3d', 'mkdir')).CapacityBytes, 0);
+    const ext4 = await create('dv-b-data-0a1b2c3d', 'drover-ext4');
+    assert.equal(ext4.CapacityBytes, 1 << 30);
+    assert.equal((await api(d.url, 'GET', `/v1/volume/host/${ext4.ID}`)).json.CapacityBytes, 1 << 30, 'read back as stored');
+    d.control.setVolumePluginCapacity('thin', 1 << 20);
+    assert.equal((await create('dv-c-data-0a1b2c3d', 'thin')).CapacityBytes, 1 << 20);
   });
 });
 
@@ -480,6 +499,44 @@ test('backup-style batch job: the failing dump task fails while its poststop upl
     assert.equal((await api(d.url, 'GET', `/v1/client/fs/cat/${a.ID}?path=../../etc/passwd`)).status, 400);
     assert.match((await api(d.url, 'GET', `/v1/client/fs/cat/${a.ID}?path=alloc/logs/run.stderr.0`)).text, /error: job failed/);
   });
+});
+
+test('a batch gate holds matching batch allocations running until it settles; its file stays, its scenario decides the exit', async () => {
+  await withDouble(async (d) => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    const seen: string[] = [];
+    const ungate = d.control.gateBatch('restore-', async (a) => {
+      seen.push(a.jobId);
+      d.control.writeFile(a.id, 'alloc/data/dump.pgc', 'PGDMP');
+      await held;
+      return a.jobId === 'restore-bad' ? 'crash' : undefined;
+    });
+    for (const id of ['restore-ok', 'restore-bad', 'other']) {
+      const job = aBatchJob(id);
+      delete job.Periodic;
+      assert.equal((await register(d, job)).status, 200);
+    }
+    const allocOf = async (id: string): Promise<Fixture | undefined> => ((await api(d.url, 'GET', `/v1/job/${id}/allocations`)).json as Fixture[])[0];
+    const done = (x: Fixture | undefined): boolean => x !== undefined && x.ClientStatus !== 'pending' && x.ClientStatus !== 'running';
+    await until('ungated job done', async () => (done(await allocOf('other')) ? true : undefined));
+    await until('both gated', async () => (seen.length === 2 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal((await allocOf('restore-ok'))?.ClientStatus, 'running', 'held while the gate runs');
+    release();
+    const ok = await until('ok done', async () => { const x = await allocOf('restore-ok'); return done(x) ? x : undefined; });
+    const bad = await until('bad done', async () => { const x = await allocOf('restore-bad'); return done(x) ? x : undefined; });
+    assert.equal(ok.ClientStatus, 'complete');
+    assert.equal(bad.ClientStatus, 'failed');
+    assert.equal((bad.TaskStates.run.Events as Fixture[]).find((e) => e.Type === 'Terminated').ExitCode, 1);
+    assert.equal((await api(d.url, 'GET', `/v1/client/fs/cat/${ok.ID}?path=alloc/data/dump.pgc`)).text, 'PGDMP');
+    ungate();
+    const again = aBatchJob('restore-later');
+    delete again.Periodic;
+    assert.equal((await register(d, again)).status, 200);
+    await until('ungated after removal', async () => (done(await allocOf('restore-later')) ? true : undefined));
+    assert.equal(seen.length, 2);
+  }, { stepMs: 20 });
 });
 
 test('every object the double holds after all scenarios validates against the contract', async () => {

@@ -5,13 +5,13 @@
  * `POST /__double/faults`, `GET /__double/volume-deletes`, `GET /__double/requests`).
  */
 import { NomadDoubleServer, type Faults, type RecordedCall } from './server.ts';
-import { NomadState, type Obj, type VolumeDelete } from './state.ts';
+import { NomadState, type BatchGate, type Obj, type VolumeDelete } from './state.ts';
 import { isScenario, SCENARIOS, type Scenario } from './scenarios.ts';
 
 export { SCENARIOS, isScenario, scenarioFromJob } from './scenarios.ts';
 export type { Scenario } from './scenarios.ts';
 export type { Faults, RecordedCall } from './server.ts';
-export type { VolumeDelete } from './state.ts';
+export type { BatchGate, VolumeDelete } from './state.ts';
 export { compileFilter } from './filter.ts';
 export { diffJobs } from './diff.ts';
 
@@ -49,6 +49,12 @@ export interface NomadDoubleControl {
   state: NomadState;
   /** setScenario forces the behaviour of a job's allocations (by job ID, optionally in one namespace). */
   setScenario(jobId: string, scenario: Scenario, namespace?: string): void;
+  /**
+   * gateBatch holds the batch allocations of jobs whose ID starts with `prefix` (optionally in one namespace) while
+   * `gate` runs: it does what the containers would (writeFile, an upload) and may return the Scenario their tasks end
+   * with. The first matching gate applies; the returned function removes it.
+   */
+  gateBatch(prefix: string, gate: BatchGate, namespace?: string): () => void;
   /** setFaults replaces the injected faults (empty object = none). */
   setFaults(faults: Faults): void;
   /** resetIndex moves the index below every index a read reported, as a restore of an older snapshot would; it grows again with the next write. */
@@ -63,6 +69,11 @@ export interface NomadDoubleControl {
   writeFile(allocId: string, path: string, data: Buffer | string): void;
   /** createNamespace creates a namespace directly. */
   createNamespace(name: string): void;
+  /**
+   * setVolumePluginCapacity makes the host volume plugin `pluginId` report `bytes` as the size of the volumes it creates
+   * (undefined: the minimum requested, the default). The built-in `mkdir` always reports 0, as Nomad's does.
+   */
+  setVolumePluginCapacity(pluginId: string, bytes: number | undefined): void;
   /** tickPeriodic advances the fast clock by one minute and launches due periodic jobs. */
   tickPeriodic(): void;
   /** job returns the current version of a job. */
@@ -99,6 +110,14 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
       if (!isScenario(scenario)) throw new Error(`unknown scenario ${String(scenario)}; one of ${SCENARIOS.join(', ')}`);
       state.scenarios.set(namespace ? `${namespace}\u0000${jobId}` : jobId, scenario);
     },
+    gateBatch(prefix, gate, namespace) {
+      const entry = { prefix, gate, ...(namespace !== undefined ? { namespace } : {}) };
+      state.batchGates.push(entry);
+      return () => {
+        const i = state.batchGates.indexOf(entry);
+        if (i >= 0) state.batchGates.splice(i, 1);
+      };
+    },
     setFaults(faults) {
       server.faults = { ...faults };
     },
@@ -119,6 +138,10 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
     },
     createNamespace(name) {
       state.namespaces.set(name, { Name: name, Description: '', Quota: '', Meta: null, Capabilities: null, NodePoolConfiguration: null, VaultConfiguration: null, ConsulConfiguration: null, CreateIndex: state.index, ModifyIndex: state.bump('namespaces') });
+    },
+    setVolumePluginCapacity(pluginId, bytes) {
+      if (bytes === undefined) state.volumePluginCapacity.delete(pluginId);
+      else state.volumePluginCapacity.set(pluginId, bytes);
     },
     tickPeriodic: tick,
     job: (jobId, namespace = 'default') => state.currentJob(namespace, jobId),

@@ -56,6 +56,14 @@ const clone = <T>(v: T): T => copyJson(v);
 const key = (ns: string, id: string): string => `${ns}\u0000${id}`;
 
 interface JobEntry { versions: Obj[]; submissions: Map<number, Obj>; scaleEvents: Record<string, Obj[]> }
+/**
+ * BatchGate stands in for what a batch allocation's containers do while they run (put a dump file, upload an object):
+ * the allocation's tasks finish only once it settles, the way they would after the real work. When it resolves to a
+ * Scenario, that scenario decides how the tasks end (`crash`: the main tasks exit 1, poststop tasks still run); a
+ * rejection ends them as `crash`.
+ */
+export type BatchGate = (alloc: { id: string; jobId: string; namespace: string }) => Promise<Scenario | undefined | void> | Scenario | undefined | void;
+
 /** AllocEntry is one allocation with its simulated log buffers and files (paths relative to the alloc dir). */
 export interface AllocEntry { alloc: Obj; logs: Map<string, Buffer>; files: Map<string, { data: Buffer; mtime: Date }>; scenario: Scenario; group: Obj; stepsRunning: number }
 
@@ -82,8 +90,12 @@ export class NomadState {
   readonly nodes: Obj[] = [];
   /** volumeDeletes records every host volume delete request that reached the double. */
   readonly volumeDeletes: VolumeDelete[] = [];
+  /** volumePluginCapacity maps a host volume plugin ID to the bytes it reports on create (default: the minimum requested; `mkdir` always 0). */
+  readonly volumePluginCapacity = new Map<string, number>();
   /** scenarios maps `namespace\0jobId` or `jobId` to a forced scenario. */
   readonly scenarios = new Map<string, Scenario>();
+  /** batchGates run, in order, when a batch allocation of a job whose ID starts with their prefix is running (see BatchGate). */
+  readonly batchGates: { prefix: string; namespace?: string; gate: BatchGate }[] = [];
   /** memoryOversubscription mirrors the scheduler configuration (affects register warnings). */
   memoryOversubscription = false;
   readonly events: StreamEvent[] = [];
@@ -798,7 +810,16 @@ export class NomadState {
     const jobStatus = this.currentJob(str(job.Namespace), str(job.ID));
     if (jobStatus && jobStatus.Status === 'pending' && num(jobStatus.Version) === num(job.Version)) this.setJobStatus(jobStatus, 'running');
     if (job.Type === 'batch' || job.Type === 'sysbatch') {
-      this.after(1, () => this.finishBatch(a));
+      const ns = str(job.Namespace, 'default'), id = str(job.ID);
+      const gate = this.batchGates.find((g) => id.startsWith(g.prefix) && (g.namespace === undefined || g.namespace === ns))?.gate;
+      if (!gate) {
+        this.after(1, () => this.finishBatch(a));
+        return;
+      }
+      Promise.resolve().then(() => gate({ id: str(a.alloc.ID), jobId: id, namespace: ns })).then(
+        (s) => { if (s) a.scenario = s; },
+        () => { a.scenario = 'crash'; },
+      ).finally(() => this.after(1, () => this.finishBatch(a)));
       return;
     }
     if (a.scenario === 'oom' || a.scenario === 'crash') {
