@@ -58,6 +58,7 @@ export class Reconciler {
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<unknown> | null = null;
   private aborter = new AbortController();
+  private failing = false;
 
   constructor(d: { dataSource: DataSource; store: DeploymentStore; nomad: NomadClient; bus: EventBus; logger: Logger }, o: ReconcilerOptions = {}) {
     this.db = d.dataSource;
@@ -71,8 +72,24 @@ export class Reconciler {
   /** start runs a pass now and then every intervalMs. */
   start(): void {
     if (this.timer) return;
+    // A cluster that stays unreachable (or `npm start` without one) is logged once when passes start failing and once
+    // when they recover, not every interval; repeats go to debug.
+    // A pass still running when the interval fires (a slow cluster) is not overlapped by another one.
+    let busy = false;
     const tick = () => {
-      this.current = this.reconcileOnce().catch((e: unknown) => this.logger.warn({ err: e }, 'reconcile pass failed'));
+      if (busy) return;
+      busy = true;
+      this.current = this.reconcileOnce().then(
+        () => {
+          if (this.failing) this.logger.info('reconcile passes succeed again');
+          this.failing = false;
+        },
+        (e: unknown) => {
+          if (this.failing) this.logger.debug({ err: e }, 'reconcile pass failed again');
+          else this.logger.warn({ err: e }, 'reconcile pass failed; further failures are logged at debug until a pass succeeds');
+          this.failing = true;
+        },
+      ).finally(() => { busy = false; });
     };
     tick();
     this.timer = setInterval(tick, this.o.intervalMs);
