@@ -851,11 +851,17 @@ export class NomadDoubleServer {
       }
       const node = vol.NodeID ? this.state.nodes.find((n) => n.ID === vol.NodeID) : this.state.nodes.filter((n) => !vol.NodePool || n.NodePool === vol.NodePool)[this.state.volumes.size % this.state.nodes.length];
       if (!node) throw new DoubleError(400, vol.NodeID ? `node "${str(vol.NodeID)}" does not exist` : `no node meets constraints: node pool "${str(vol.NodePool)}" has no nodes`);
-      const capacity = num(vol.RequestedCapacityMinBytes) || num(vol.RequestedCapacityMaxBytes);
+      // What the node's plugin reports, as Nomad stores it: the built-in `mkdir` plugin answers `bytes: 0` (a plain
+      // directory, no size enforced); an external plugin reports the size it made (the minimum requested, like the
+      // ext4-on-loop example and drover-ext4), unless a test set what it reports with control.setVolumePluginCapacity.
+      const plugin = str(vol.PluginID);
+      const requested = num(vol.RequestedCapacityMinBytes) || num(vol.RequestedCapacityMaxBytes);
+      const reported = this.state.volumePluginCapacity.get(plugin);
+      const capacity = plugin === 'mkdir' ? 0 : reported === undefined ? requested : reported;
       const idx = this.state.bump('volumes');
       let out: Obj;
       if (existing) {
-        Object.assign(existing, { RequestedCapacityMinBytes: vol.RequestedCapacityMinBytes ?? existing.RequestedCapacityMinBytes, RequestedCapacityMaxBytes: vol.RequestedCapacityMaxBytes ?? existing.RequestedCapacityMaxBytes, CapacityBytes: capacity || existing.CapacityBytes, ModifyIndex: idx, ModifyTime: Date.now() * 1e6 });
+        Object.assign(existing, { RequestedCapacityMinBytes: vol.RequestedCapacityMinBytes ?? existing.RequestedCapacityMinBytes, RequestedCapacityMaxBytes: vol.RequestedCapacityMaxBytes ?? existing.RequestedCapacityMaxBytes, CapacityBytes: plugin === 'mkdir' ? 0 : capacity || existing.CapacityBytes, ModifyIndex: idx, ModifyTime: Date.now() * 1e6 });
         out = existing;
       } else {
         const id = crypto.randomUUID();
