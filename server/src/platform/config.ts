@@ -38,6 +38,7 @@ export const configReference: readonly ConfigReferenceEntry[] = Object.freeze([
   { name: 'DROVER_REMOVE_ORPHANS', description: 'Let the reconciler deregister (with purge) Nomad jobs that carry Drover’s `Meta` but have no deployment record; otherwise they are only reported.', default: '`false`' },
   { name: 'DROVER_RECONCILE_INTERVAL', description: 'Pause between reconciler passes, as a duration (`30s`, `2m`; 1 s to 24 h).', default: '`30s`' },
   { name: 'DROVER_DEPLOY_PROGRESS_DEADLINE', description: 'How long a deployment may take from its first claim before it fails with the reason, as a duration (`15m`; 10 s to 24 h).', default: '`15m`' },
+  { name: 'DROVER_VOLUME_PLUGIN', description: 'Nomad dynamic host volume plugin that creates database volumes. The built-in `mkdir` does not enforce a size (the database page warns); the Ansible roles install the size-enforcing `drover-ext4` (an ext4 image on a loop device) and set it.', default: '`mkdir`' },
   { name: 'NOMAD_ADDR', description: 'Nomad HTTP API address.', default: '`http://127.0.0.1:4646`' },
   { name: 'NOMAD_TOKEN', description: "Drover's everyday Nomad ACL token (limited to the `t-*` namespaces).", default: '-' },
   { name: 'NOMAD_NAMESPACE', description: 'Default Nomad namespace of requests that name none.', default: '-' },
@@ -101,6 +102,8 @@ export interface Config {
    * (DROVER_RECONCILE_INTERVAL, 1 s–24 h) and `progressDeadlineMs` (DROVER_DEPLOY_PROGRESS_DEADLINE, 10 s–24 h).
    */
   readonly deployments: Readonly<{ removeOrphans: boolean; reconcileIntervalMs: number; progressDeadlineMs: number }>;
+  /** volumePlugin is DROVER_VOLUME_PLUGIN: the plugin ID of database host volumes (`mkdir` ignores sizes). */
+  readonly volumePlugin: string;
 }
 
 /** ConfigIssue names one bad variable and what is wrong with it (never its value, which may be a secret). */
@@ -175,6 +178,7 @@ const schema = z.object({
   DROVER_REMOVE_ORPHANS: z.preprocess(empty, bool.default(false)),
   DROVER_RECONCILE_INTERVAL: z.preprocess(empty, duration(1_000, 86_400_000, '1s').optional()),
   DROVER_DEPLOY_PROGRESS_DEADLINE: z.preprocess(empty, duration(10_000, 86_400_000, '10s').optional()),
+  DROVER_VOLUME_PLUGIN: z.preprocess(empty, z.string().regex(/^[a-zA-Z0-9_-]{1,128}$/, 'must be a plugin ID (letters, digits, `-`, `_`)').default('mkdir')),
   NOMAD_MGMT_TOKEN: z.preprocess(empty, z.string().optional()),
   CONSUL_HTTP_ADDR: z.preprocess(empty, z.string().optional()),
   CONSUL_HTTP_TOKEN: z.preprocess(empty, z.string().optional()),
@@ -308,6 +312,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       reconcileIntervalMs: v.DROVER_RECONCILE_INTERVAL ?? 30_000,
       progressDeadlineMs: v.DROVER_DEPLOY_PROGRESS_DEADLINE ?? 15 * 60_000,
     },
+    volumePlugin: v.DROVER_VOLUME_PLUGIN,
   };
   return deepFreeze(config);
 }
