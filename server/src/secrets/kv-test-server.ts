@@ -2,9 +2,11 @@
  * A small real-HTTP Vault KV v2 server for tests (Vault itself cannot be installed here): it answers the KV v2 data
  * and metadata endpoints of one mount like Vault does (check-and-set, versions, DELETE metadata), refuses a wrong
  * token with 403, and checks every request it receives against `vault-openapi.json` — a method and path Vault does
- * not document, or a write body of the wrong shape, is recorded in `violations`. `failWhen` injects 500s. Reads take
- * `?version=n`; the metadata endpoints read the version history and set `max_versions`, and a write beyond it
- * drops the oldest versions like Vault does (their slots become null).
+ * not document, or a write body of the wrong shape, is recorded in `violations`. `failWhen` injects 500s; `faults`
+ * injects, at seeded random rates, Vault's outage answers (503, a sealed Vault's 503), slow answers, writes applied
+ * whose answer is lost, and requests that time out. Reads take `?version=n`; the metadata endpoints read the version
+ * history and set `max_versions`, and a write beyond it drops the oldest versions like Vault does (their slots
+ * become null).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +20,36 @@ export interface KvRequest {
   path: string;
   /** body is the parsed JSON body, if any. */
   body: unknown;
+  /** fault names the fault injected into this request (`error`, `sealed`, `slow`, `drop`, `timeout`), if any. */
+  fault?: KvFault;
+}
+
+/** KvFault is one kind of injected fault. */
+export type KvFault = 'error' | 'sealed' | 'slow' | 'drop' | 'timeout';
+
+/**
+ * KvFaults are the faults the server injects, each a fraction (0–1) of the requests they apply to, drawn from one
+ * seeded generator (reproducible for a given request order). At most one fault hits a request.
+ */
+export interface KvFaults {
+  /** errorRate answers 503 without applying the request (a Vault standby or overloaded node). */
+  errorRate?: number;
+  /** sealedRate answers 503 `Vault is sealed` without applying the request. */
+  sealedRate?: number;
+  /** slowRate delays the answer by slowMs (default 1 500 ms). */
+  slowRate?: number;
+  /** slowMs is the delay of a slow answer. */
+  slowMs?: number;
+  /** dropRate applies a write, then resets the connection: the answer is lost (reads are answered). */
+  dropRate?: number;
+  /** timeoutRate applies the request, then holds the answer for timeoutMs and resets the connection. */
+  timeoutRate?: number;
+  /** timeoutMs is how long a timed-out request is held (default 11 s: past the Vault adapter's 10 s timeout). */
+  timeoutMs?: number;
+  /** pathPrefix limits the faults to paths under the mount starting with it (e.g. `drover/t-`: job values only). */
+  pathPrefix?: string;
+  /** seed seeds the generator (default 1); setting faults restarts it. */
+  seed?: number;
 }
 
 /** KvTestServer is a running fake. */
@@ -36,6 +68,8 @@ export interface KvTestServer {
   violations: string[];
   /** failWhen makes matching requests answer 500 (set to undefined to stop). */
   failWhen: ((r: KvRequest) => boolean) | undefined;
+  /** setFaults replaces the injected faults (an empty object = none). */
+  setFaults(faults: KvFaults): void;
   /** close stops the server. */
   close(): Promise<void>;
 }
@@ -51,7 +85,15 @@ function documented(spec: Spec, method: string, kind: string): boolean {
   return p !== undefined && method.toLowerCase() in p;
 }
 
+/** losing holds the responses whose answer is lost, with how long the connection is held before it resets. */
+const losing = new WeakMap<ServerResponse, number>();
+
 function send(res: ServerResponse, status: number, body?: unknown): void {
+  const hold = losing.get(res);
+  if (hold !== undefined) {
+    setTimeout(() => res.socket?.destroy(), hold).unref();
+    return;
+  }
   if (body === undefined) {
     res.writeHead(status).end();
     return;
@@ -73,6 +115,26 @@ export async function startKvTestServer(mount = 'secret'): Promise<KvTestServer>
   const metadataProps = Object.keys(spec.components.schemas.KvV2WriteMetadataRequest?.properties ?? {});
   const state: Omit<KvTestServer, 'url' | 'close'> = {
     token: 'hvs.test-token', data: new Map(), maxVersions: new Map(), requests: [], violations: [], failWhen: undefined,
+    setFaults(f) {
+      faults = { ...f };
+      rng = f.seed ?? 1;
+    },
+  };
+  let faults: KvFaults = {};
+  let rng = 1;
+  // A linear congruential generator: the same seed and request order inject the same faults.
+  const rand = () => { rng = (rng * 1103515245 + 12345) % 2 ** 31; return rng / 2 ** 31; };
+  /** pick draws the fault of one request (at most one). */
+  const pick = (r: KvRequest, path: string): KvFault | undefined => {
+    if (faults.pathPrefix !== undefined && !path.startsWith(faults.pathPrefix)) return undefined;
+    const x = rand();
+    let at = 0;
+    const write = r.method !== 'GET';
+    for (const [fault, rate] of [['error', faults.errorRate], ['sealed', faults.sealedRate], ['slow', faults.slowRate], ['drop', write ? faults.dropRate : 0], ['timeout', faults.timeoutRate]] as const) {
+      at += rate ?? 0;
+      if (x < at) return fault;
+    }
+    return undefined;
   };
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -99,6 +161,13 @@ export async function startKvTestServer(mount = 'secret'): Promise<KvTestServer>
       }
       if (req.headers['x-vault-token'] !== state.token) return send(res, 403, { errors: ['permission denied'] });
       if (state.failWhen?.(r)) return send(res, 500, { errors: ['injected failure'] });
+      const fault = pick(r, path);
+      if (fault) r.fault = fault;
+      if (fault === 'error') return send(res, 503, { errors: ['injected: Vault is unavailable'] });
+      if (fault === 'sealed') return send(res, 503, { errors: ['Vault is sealed'] });
+      if (fault === 'slow') await new Promise((w) => setTimeout(w, faults.slowMs ?? 1_500));
+      // Applied, then the answer is lost: the connection resets at once, or after the client gave up waiting.
+      if (fault === 'drop' || fault === 'timeout') losing.set(res, fault === 'timeout' ? faults.timeoutMs ?? 11_000 : 0);
       const versions = state.data.get(path) ?? [];
       const meta = (v: number) => ({ version: v, created_time: new Date(0).toISOString(), deletion_time: '', destroyed: false, custom_metadata: null });
       if (kind === 'data' && r.method === 'GET') {
