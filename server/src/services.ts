@@ -26,6 +26,7 @@ import { createNomadClient } from './cluster/nomad.ts';
 import { createRuntimeServices, type RuntimeDeps } from './events/compose.ts';
 import { createProjectDomainServices } from './projects/compose.ts';
 import type { SecretStore } from './secrets/secret-store.ts';
+import { TraefikTraffic } from './metrics/traefik.ts';
 import { TeamAccess } from './teams/access.ts';
 import { InvitationService } from './teams/invitations.ts';
 import { TeamService } from './teams/service.ts';
@@ -106,7 +107,9 @@ export function createServices(deps: ServiceDeps) {
     runtime: createRuntimeServices({
       dataSource, access, audit, clock, secrets: projectDomains.secrets, logger: deps.logger,
       nomad: deps.deployments?.nomad ?? createNomadClient(deps.config.nomad),
-      bus: deps.coordination.events, locks: deps.coordination.locks, ...deps.runtime,
+      bus: deps.coordination.events, locks: deps.coordination.locks,
+      ...(deps.config.traefikMetricsUrl ? { traffic: new TraefikTraffic({ url: deps.config.traefikMetricsUrl }) } : {}),
+      ...deps.runtime,
     }),
     /** databases manages managed databases (credentials in the SecretStore; volumes are never deleted implicitly). */
     databases: new DatabasesService({ dataSource, clock, access, audit, secrets: projectDomains.secrets }),

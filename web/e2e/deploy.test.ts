@@ -107,8 +107,8 @@ test('deploy → healthy with logs streaming → roll back; a failing image show
   await t.test('metrics: CPU, memory and network charts', async () => {
     await page.goto(`${serviceUrl}?tab=metrics`);
     const charts = page.getByTestId('metrics');
-    await charts.locator('figure').nth(2).waitFor();
-    assert.equal(await charts.locator('svg').count(), 3);
+    await charts.locator('figure').nth(3).waitFor();
+    assert.equal(await charts.locator('svg').count(), 4);
     await shot(page, '22-service-metrics');
   });
 

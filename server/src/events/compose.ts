@@ -12,6 +12,7 @@ import { systemClock } from '../core/clock.ts';
 import { metricsRoutes } from '../metrics/routes.ts';
 import { MetricsSampler } from '../metrics/sampler.ts';
 import { MetricsService } from '../metrics/service.ts';
+import type { TrafficSource } from '../metrics/traefik.ts';
 import type { EventBus, Lock } from '../platform/coordination/types.ts';
 import type { AuditRecorder } from '../core/audit.ts';
 import type { DnsResolver } from '../domains/verification.ts';
@@ -48,6 +49,8 @@ export interface RuntimeDeps {
   clock?: Clock;
   /** metricsIntervalMs is the sampling interval (default 10 s). */
   metricsIntervalMs?: number;
+  /** traffic gives the network figures of the metrics (Traefik's Prometheus metrics); absent: network series are null. */
+  traffic?: TrafficSource;
   /** audit records webhook changes. */
   audit: AuditRecorder;
   /** secrets keeps webhook signing secrets. */
@@ -78,6 +81,7 @@ export function createRuntimeServices(deps: RuntimeDeps) {
   const sampler = new MetricsSampler({
     dataSource: deps.dataSource, nomad: deps.nomad, targets, locks: deps.locks, clock, logger: deps.logger.child({ component: 'metrics' }),
     ...(deps.metricsIntervalMs ? { intervalMs: deps.metricsIntervalMs } : {}),
+    ...(deps.traffic ? { traffic: deps.traffic } : {}),
   });
   const metrics = new MetricsService({ dataSource: deps.dataSource, targets, clock });
   const guard = new UrlGuard(deps.resolver ?? new SystemDnsResolver(), { allowLoopback: deps.allowLoopbackWebhooks ?? false });

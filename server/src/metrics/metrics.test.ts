@@ -1,12 +1,16 @@
 /**
  * Metrics: sampled from the Nomad double's allocation stats over HTTP, stored downsampled in Postgres with retention,
- * one sampler active among replicas (Redis lock), served as a series over HTTP.
+ * one sampler active among replicas (Redis lock), served as a series over HTTP; network figures scraped from a
+ * Traefik-shaped Prometheus endpoint on loopback.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { routerName } from '@drover/scheduler/compiler/names.ts';
 import { ManualClock } from '../core/clock.ts';
 import { startRuntimeKit, type RuntimeKit } from '../events/test-kit.ts';
 import { MetricsSampler } from './sampler.ts';
+import { startExpositionServer, traefikBytes } from './test-exposition.ts';
+import { TraefikTraffic } from './traefik.ts';
 
 describe('metrics sampler and GET /api/services/:serviceId/metrics', () => {
   let kit: RuntimeKit;
@@ -49,7 +53,8 @@ describe('metrics sampler and GET /api/services/:serviceId/metrics', () => {
     assert.equal(r.body.points.length, 2);
     assert.equal(r.body.points[0].t, '2026-03-01T12:00:00.000Z');
     assert.ok(Math.abs(r.body.points[0].memoryBytes - avg) < 2);
-    assert.equal(r.body.points[0].networkRxBytes, null);
+    assert.equal(r.body.points[0].networkRxBytesPerSecond, null, 'no Traefik metrics configured: network is null, not zero');
+    assert.equal(r.body.points[0].networkTxBytesPerSecond, null);
 
     // Two hours later: raw rows are gone, minute rows kept; a day later the minutes go too.
     clock.advance(2 * 3_600_000);
@@ -87,5 +92,71 @@ describe('metrics sampler and GET /api/services/:serviceId/metrics', () => {
     assert.equal(tooMany.body.errors[0].path, 'query.step');
     const nobody = await kit.client.get('/api/services/00000000-0000-4000-8000-000000000000/metrics');
     assert.equal(nobody.status, 404);
+  });
+
+  it('stores network rates from Traefik\'s metrics (baseline, rates, counter reset; unknown services ignored) and serves them', { timeout: 60_000 }, async () => {
+    const { target } = await kit.deployService();
+    const unknown = '00000000-0000-4000-8000-0000000000aa';
+    const traefik = await startExpositionServer();
+    after(() => traefik.close());
+    const sut = new MetricsSampler({
+      dataSource: kit.app.db.dataSource, nomad: kit.nomad, targets: kit.runtime.targets, locks: kit.coordination.locks, clock,
+      traffic: new TraefikTraffic({ url: traefik.url }),
+    });
+    after(() => sut.stop());
+    clock.advance(60_000 - (clock.now().getTime() % 60_000)); // the three ticks share one minute bucket
+    const start = clock.now();
+    const counters = (rx: number, tx: number) => traefikBytes([
+      { service: `${routerName(target.serviceId)}@consulcatalog`, rx, tx },
+      { service: `${routerName(unknown)}@consulcatalog`, rx: rx * 3, tx: tx * 3 },
+      { service: 'drover-dashboard@consulcatalog', rx: 5, tx: 5 },
+    ]);
+
+    traefik.body = counters(10_000, 50_000);
+    assert.ok((await sut.tick()) >= 1);
+    clock.advance(10_000);
+    traefik.body = counters(30_000, 150_000);
+    await sut.tick();
+    clock.advance(10_000);
+    traefik.body = counters(5_000, 10_000); // Traefik restarted
+    await sut.tick();
+    assert.equal(traefik.requests, 3, 'one scrape per tick, not one per service');
+
+    const net = (await kit.app.db.dataSource.query(
+      'SELECT resolution, samples, network_samples, network_rx_bps, network_tx_bps FROM service_metrics WHERE service_id = $1 AND bucket >= $2 ORDER BY resolution, bucket',
+      [target.serviceId, start],
+    )) as { resolution: number; samples: number; network_samples: number; network_rx_bps: number | null; network_tx_bps: number | null }[];
+    assert.deepEqual(net.filter((r) => r.resolution === 10).map((r) => [r.network_samples, r.network_rx_bps, r.network_tx_bps]), [
+      [0, null, null], // the first scrape is only a baseline
+      [1, 2_000, 10_000],
+      [1, 500, 1_000], // counter reset: the new values count from zero
+    ]);
+    const minute = net.find((r) => r.resolution === 60);
+    assert.equal(minute?.samples, 3);
+    assert.equal(minute?.network_samples, 2);
+    assert.equal(minute?.network_rx_bps, 1_250, 'averaged over the samples that had network figures only');
+    assert.equal(minute?.network_tx_bps, 5_500);
+    const stray = (await kit.app.db.dataSource.query('SELECT count(*)::int AS n FROM service_metrics WHERE service_id = $1', [unknown])) as { n: number }[];
+    assert.equal(stray[0]?.n, 0, 'a Traefik service with no Drover service is ignored');
+
+    const to = new Date(start.getTime() + 60_000).toISOString();
+    const r = await kit.client.get(`/api/services/${target.serviceId}/metrics?from=${start.toISOString()}&to=${to}&step=10`);
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.points.map((p: { networkRxBytesPerSecond: number | null; networkTxBytesPerSecond: number | null }) => [p.networkRxBytesPerSecond, p.networkTxBytesPerSecond]),
+      [[null, null], [2_000, 10_000], [500, 1_000]]);
+    const coarse = await kit.client.get(`/api/services/${target.serviceId}/metrics?from=${start.toISOString()}&to=${to}&step=60`);
+    assert.equal(coarse.status, 200, coarse.text);
+    assert.equal(coarse.body.points.length, 1);
+    assert.equal(coarse.body.points[0].networkRxBytesPerSecond, 1_250);
+    assert.equal(coarse.body.points[0].networkTxBytesPerSecond, 5_500);
+
+    // Traefik unreachable: the tick still samples CPU and memory, with no network figures.
+    traefik.status = 503;
+    clock.advance(10_000);
+    assert.ok((await sut.tick()) >= 1);
+    const last = (await kit.app.db.dataSource.query(
+      'SELECT network_samples FROM service_metrics WHERE service_id = $1 AND resolution = 10 ORDER BY bucket DESC LIMIT 1', [target.serviceId],
+    )) as { network_samples: number }[];
+    assert.equal(last[0]?.network_samples, 0);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Route of service metrics: GET /api/services/:serviceId/metrics?from=&to=&step= answers CPU and memory series.
+ * Route of service metrics: GET /api/services/:serviceId/metrics?from=&to=&step= answers CPU, memory and network
+ * series. Network is HTTP traffic through Traefik (request and response bytes per second), not raw socket traffic.
  */
 import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../http/route.ts';
@@ -28,8 +29,12 @@ export const MetricsSeriesSchema = z.object({
     cpuMhz: z.number(),
     memoryBytes: z.number(),
     memoryMaxBytes: z.number(),
-    networkRxBytes: z.null().describe('Nomad allocation stats carry no network counters'),
-    networkTxBytes: z.null(),
+    networkRxBytesPerSecond: z.number().nullable().describe(
+      'Ingress: average HTTP request bytes per second that reached the service through Traefik (its Prometheus metrics; '
+      + 'not raw socket traffic, nothing for unrouted services or traffic inside the cluster). Null when not measured '
+      + '(no DROVER_TRAEFIK_METRICS_URL, or the scrapes failed).'),
+    networkTxBytesPerSecond: z.number().nullable().describe(
+      'Egress: average HTTP response bytes per second the service returned through Traefik; null when not measured.'),
   })),
 }).meta({ id: 'MetricsSeries' });
 
@@ -38,7 +43,7 @@ export function metricsRoutes(svc: MetricsService): AnyRoute[] {
   return [
     defineRoute({
       operationId: 'getServiceMetrics', method: 'get', path: '/api/services/:serviceId/metrics',
-      summary: "Read a service's CPU and memory series", tags: ['metrics'], auth: 'user', params: Params, query: MetricsQuery, status: 200,
+      summary: "Read a service's CPU, memory and HTTP network series", tags: ['metrics'], auth: 'user', params: Params, query: MetricsQuery, status: 200,
       responses: { 200: { description: 'The series', schema: MetricsSeriesSchema } },
       handler: async ({ actor, params, query }) => {
         const s = await svc.series(actor!, params.serviceId, {
@@ -48,7 +53,7 @@ export function metricsRoutes(svc: MetricsService): AnyRoute[] {
         });
         return {
           serviceId: params.serviceId, from: s.from.toISOString(), to: s.to.toISOString(), step: s.step, resolution: s.resolution,
-          points: s.points.map((p) => ({ ...p, t: p.t.toISOString(), networkRxBytes: null, networkTxBytes: null })),
+          points: s.points.map((p) => ({ ...p, t: p.t.toISOString() })),
         };
       },
     }),

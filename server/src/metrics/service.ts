@@ -1,7 +1,8 @@
 /**
  * MetricsService: serves a service's stored resource series. It picks the finest stored resolution that still covers
  * `from` and is no coarser than `step`, then aggregates its buckets into `step`-wide points (sample-weighted averages,
- * max of memory max). At most MAX_POINTS points per answer.
+ * max of memory max; network rates averaged over the samples that had them, null when none had). At most MAX_POINTS
+ * points per answer.
  */
 import type { DataSource } from 'typeorm';
 import type { Actor } from '../core/actor.ts';
@@ -27,6 +28,10 @@ export interface MetricsPoint {
   memoryBytes: number;
   /** memoryMaxBytes is the highest sampled memory. */
   memoryMaxBytes: number;
+  /** networkRxBytesPerSecond is the average HTTP request bytes/s through Traefik, or null when not measured. */
+  networkRxBytesPerSecond: number | null;
+  /** networkTxBytesPerSecond is the average HTTP response bytes/s through Traefik, or null when not measured. */
+  networkTxBytesPerSecond: number | null;
 }
 
 /** MetricsSeries is the answer. */
@@ -71,17 +76,22 @@ export class MetricsService {
               sum(cpu_percent * samples) / sum(samples) AS cpu_percent,
               sum(cpu_mhz * samples) / sum(samples) AS cpu_mhz,
               sum(memory_bytes * samples) / sum(samples) AS memory_bytes,
-              max(memory_max_bytes)::float8 AS memory_max_bytes
+              max(memory_max_bytes)::float8 AS memory_max_bytes,
+              sum(network_rx_bps * network_samples) / NULLIF(sum(network_samples), 0) AS network_rx_bps,
+              sum(network_tx_bps * network_samples) / NULLIF(sum(network_samples), 0) AS network_tx_bps
          FROM service_metrics
         WHERE service_id = $1 AND resolution = $5 AND bucket >= $2 AND bucket < $3
         GROUP BY 1 ORDER BY 1`,
       [t.serviceId, from, to, step, res.seconds],
-    )) as { t: Date; allocations: number; cpu_percent: number; cpu_mhz: number; memory_bytes: number; memory_max_bytes: number }[];
+    )) as { t: Date; allocations: number; cpu_percent: number; cpu_mhz: number; memory_bytes: number; memory_max_bytes: number;
+      network_rx_bps: number | null; network_tx_bps: number | null }[];
     return {
       from, to, step, resolution: res.seconds,
       points: rows.map((r) => ({
         t: new Date(r.t), allocations: r.allocations, cpuPercent: Number(r.cpu_percent), cpuMhz: Number(r.cpu_mhz),
         memoryBytes: Math.round(Number(r.memory_bytes)), memoryMaxBytes: Number(r.memory_max_bytes),
+        networkRxBytesPerSecond: r.network_rx_bps === null ? null : Number(r.network_rx_bps),
+        networkTxBytesPerSecond: r.network_tx_bps === null ? null : Number(r.network_tx_bps),
       })),
     };
   }

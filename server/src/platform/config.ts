@@ -35,6 +35,7 @@ export const configReference: readonly ConfigReferenceEntry[] = Object.freeze([
   { name: 'DROVER_ALLOW_UNVERIFIED_DOMAINS', description: 'Route custom domains before their ownership is verified (labs only).', default: '`false`' },
   { name: 'DROVER_TRUST_PROXY', description: 'Trust `X-Forwarded-For`/`X-Forwarded-Proto` from a reverse proxy for client addresses (never for links).', default: '`false`' },
   { name: 'DROVER_LOG_LEVEL', description: 'pino log level: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.', default: '`info`' },
+  { name: 'DROVER_TRAEFIK_METRICS_URL', description: 'Traefik’s Prometheus endpoint (e.g. `http://10.0.0.5:8083/metrics`, the internal `metrics` entry point the Ansible role sets up). Set: service metrics carry network figures — HTTP request and response bytes per second through Traefik, not raw socket traffic; unset: network series are null.', default: '-' },
   { name: 'DROVER_REMOVE_ORPHANS', description: 'Let the reconciler deregister (with purge) Nomad jobs that carry Drover’s `Meta` but have no deployment record; otherwise they are only reported.', default: '`false`' },
   { name: 'DROVER_RECONCILE_INTERVAL', description: 'Pause between reconciler passes, as a duration (`30s`, `2m`; 1 s to 24 h).', default: '`30s`' },
   { name: 'DROVER_DEPLOY_PROGRESS_DEADLINE', description: 'How long a deployment may take from its first claim before it fails with the reason, as a duration (`15m`; 10 s to 24 h).', default: '`15m`' },
@@ -89,6 +90,8 @@ export interface Config {
   readonly trustProxy: boolean;
   /** logLevel is the pino level. */
   readonly logLevel: LogLevel;
+  /** traefikMetricsUrl is DROVER_TRAEFIK_METRICS_URL (http or https, no credentials), or undefined: no network metrics. */
+  readonly traefikMetricsUrl: string | undefined;
   /** nomad is the Nomad client configuration (NOMAD_* names). */
   readonly nomad: Readonly<NomadClientConfig>;
   /** nomadManagementToken is NOMAD_MGMT_TOKEN, read only by the namespace-creating step. */
@@ -175,6 +178,9 @@ const schema = z.object({
   DROVER_ALLOW_UNVERIFIED_DOMAINS: z.preprocess(empty, bool.default(false)),
   DROVER_TRUST_PROXY: z.preprocess(empty, bool.default(false)),
   DROVER_LOG_LEVEL: z.preprocess(empty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  DROVER_TRAEFIK_METRICS_URL: z.preprocess(empty, urlWith(['http:', 'https:'], 'http(s)')
+    .refine((s) => { const u = new URL(s); return u.hash === '' && u.username === '' && u.password === ''; }, { message: 'must have no fragment or credentials' })
+    .optional()),
   DROVER_REMOVE_ORPHANS: z.preprocess(empty, bool.default(false)),
   DROVER_RECONCILE_INTERVAL: z.preprocess(empty, duration(1_000, 86_400_000, '1s').optional()),
   DROVER_DEPLOY_PROGRESS_DEADLINE: z.preprocess(empty, duration(10_000, 86_400_000, '10s').optional()),
@@ -301,6 +307,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     allowUnverifiedDomains: v.DROVER_ALLOW_UNVERIFIED_DOMAINS,
     trustProxy: v.DROVER_TRUST_PROXY,
     logLevel: v.DROVER_LOG_LEVEL,
+    traefikMetricsUrl: v.DROVER_TRAEFIK_METRICS_URL,
     nomad,
     nomadManagementToken: v.NOMAD_MGMT_TOKEN,
     consul: v.CONSUL_HTTP_ADDR === undefined ? undefined

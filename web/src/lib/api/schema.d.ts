@@ -687,7 +687,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read a service's CPU and memory series */
+        /** Read a service's CPU, memory and HTTP network series */
         get: operations["getServiceMetrics"];
         put?: never;
         post?: never;
@@ -1581,9 +1581,10 @@ export interface components {
                 cpuPercent: number;
                 memoryBytes: number;
                 memoryMaxBytes: number;
-                /** @description Nomad allocation stats carry no network counters */
-                networkRxBytes: null;
-                networkTxBytes: null;
+                /** @description Ingress: average HTTP request bytes per second that reached the service through Traefik (its Prometheus metrics; not raw socket traffic, nothing for unrouted services or traffic inside the cluster). Null when not measured (no DROVER_TRAEFIK_METRICS_URL, or the scrapes failed). */
+                networkRxBytesPerSecond: number | null;
+                /** @description Egress: average HTTP response bytes per second the service returned through Traefik; null when not measured. */
+                networkTxBytesPerSecond: number | null;
                 /** Format: date-time */
                 t: string;
             }[];
