@@ -113,6 +113,8 @@ export interface BackupCheckRow {
   reason: string | null;
   /** safetyBackupId is the backup taken before a restore into the same database. */
   safetyBackupId: string | null;
+  /** intoNew says a restore went into a NEW database (databaseId), created for it; the backup's own database is untouched. */
+  intoNew?: boolean;
   /** counts are what a verification found (tables and rows, keys, collections), by name. */
   counts: Record<string, number> | null;
   /** createdAt is when it was requested. */
@@ -135,6 +137,7 @@ export const BackupCheckEntity = new EntitySchema<BackupCheckRow>({
     status: { type: 'varchar', length: 16 },
     reason: { type: 'text', nullable: true },
     safetyBackupId: { type: 'uuid', name: 'safety_backup_id', nullable: true },
+    intoNew: { type: 'boolean', name: 'into_new', default: false },
     counts: { type: 'jsonb', nullable: true },
     createdAt: { type: 'timestamptz', name: 'created_at' },
     finishedAt: { type: 'timestamptz', name: 'finished_at', nullable: true },

@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { PageQuery, pageSchema } from '../core/pagination.ts';
+import { slugSchema } from '../core/slugs.ts';
+import { DomainError } from '../core/errors.ts';
 import { defineRoute, type AnyRoute } from '../http/route.ts';
 import type { BackupCheckRow, BackupRow, DestinationRow } from './backup.entity.ts';
 import type { BackupsService } from './service.ts';
@@ -35,8 +37,9 @@ const toBackup = (r: BackupRow): z.infer<typeof BackupSchema> => ({
 
 /** BackupCheckSchema is the API form of a restore or a restore verification of a backup. */
 export const BackupCheckSchema = z.object({
-  id: z.uuid(), backupId: z.uuid(), databaseId: z.uuid(),
-  kind: z.enum(['restore', 'verify']).describe('restore: into the same database after a safety backup; verify: into a scratch instance, counting what it holds'),
+  id: z.uuid(), backupId: z.uuid(), databaseId: z.uuid().describe('the database restored into (the new one when intoNewDatabase), or whose backup is verified'),
+  kind: z.enum(['restore', 'verify']).describe('restore: into the same database after a safety backup, or into a new database; verify: into a scratch instance, counting what it holds'),
+  intoNewDatabase: z.boolean().describe('a restore into a new database created for it (the backup’s own database untouched)'),
   trigger: z.enum(['manual', 'schedule']),
   status: z.enum(['queued', 'running', 'succeeded', 'failed']),
   reason: z.string().nullable(),
@@ -49,7 +52,7 @@ export const BackupCheckSchema = z.object({
 export const BackupDetailSchema = BackupSchema.extend({ checks: z.array(BackupCheckSchema) }).meta({ id: 'BackupDetail' });
 
 const toCheck = (r: BackupCheckRow): z.infer<typeof BackupCheckSchema> => ({
-  id: r.id, backupId: r.backupId, databaseId: r.databaseId, kind: r.kind, trigger: r.trigger, status: r.status, reason: r.reason,
+  id: r.id, backupId: r.backupId, databaseId: r.databaseId, kind: r.kind, intoNewDatabase: r.intoNew ?? false, trigger: r.trigger, status: r.status, reason: r.reason,
   safetyBackupId: r.safetyBackupId, counts: r.counts, createdAt: r.createdAt.toISOString(), finishedAt: r.finishedAt?.toISOString() ?? null,
 });
 
@@ -77,6 +80,13 @@ const TeamParams = z.object({ teamId: z.string().max(64) });
 const DbParams = z.object({ databaseId: z.string().max(64) });
 const BackupParams = z.object({ backupId: z.string().max(64) });
 const EmptyBody = z.object({}).strict().meta({ id: 'EmptyBackupCheckBody' });
+
+/** RestoreBody is the body of POST /api/backups/:backupId/restore: into the backup's own database (default), or into a new one. */
+export const RestoreBody = z.object({
+  target: z.enum(['same', 'new']).optional().describe('same (default): the backup’s database, after a safety backup; new: a new database of the same engine and version, created, deployed and restored into'),
+  name: slugSchema.optional().describe('The new database’s name (target new)'),
+  environmentId: z.uuid().optional().describe('The environment of the new database (target new; default the backup’s environment)'),
+}).strict().meta({ id: 'RestoreBackup' });
 
 /** backupRoutes declares the backup operations. */
 export function backupRoutes(svc: BackupsService): AnyRoute[] {
@@ -130,10 +140,18 @@ export function backupRoutes(svc: BackupsService): AnyRoute[] {
       },
     }),
     defineRoute({
-      operationId: 'restoreBackup', method: 'post', path: '/api/backups/:backupId/restore', summary: 'Restore a succeeded backup into its database (a safety backup is taken first)',
-      tags: ['backups'], auth: 'user', params: BackupParams, body: EmptyBody, status: 202, errors: [409],
-      responses: { 202: { description: 'The queued restore', schema: BackupCheckSchema } },
-      handler: async ({ actor, params }) => toCheck(await svc.requestCheck(actor!, params.backupId, 'restore')),
+      operationId: 'restoreBackup', method: 'post', path: '/api/backups/:backupId/restore',
+      summary: 'Restore a succeeded backup into its database (a safety backup is taken first) or, with target new, into a new database (deploy permission on its environment)',
+      tags: ['backups'], auth: 'user', params: BackupParams, body: RestoreBody, status: 202, errors: [409, 422],
+      responses: { 202: { description: 'The queued restore (databaseId: the database restored into)', schema: BackupCheckSchema } },
+      handler: async ({ actor, params, body }) => {
+        if (body.target !== 'new') {
+          if (body.name !== undefined || body.environmentId !== undefined) throw new DomainError('backup/invalid', 'name and environmentId are for a restore into a new database', { errors: [{ path: 'body.target', message: 'must be new with name or environmentId' }] });
+          return toCheck(await svc.requestCheck(actor!, params.backupId, 'restore'));
+        }
+        if (body.name === undefined) throw new DomainError('backup/invalid', 'a restore into a new database needs its name', { errors: [{ path: 'body.name', message: 'is required with target new' }] });
+        return toCheck((await svc.requestRestoreIntoNew(actor!, params.backupId, { name: body.name, environmentId: body.environmentId })).check);
+      },
     }),
     defineRoute({
       operationId: 'verifyBackup', method: 'post', path: '/api/backups/:backupId/verify', summary: 'Restore a succeeded backup into a scratch instance and record what it holds',

@@ -283,18 +283,46 @@ export class BackupRunner {
     }
   }
 
+  /**
+   * restoreIntoNew deploys the NEW database the restore created (its own volume and credentials), waits for it to be
+   * healthy and restores the backup into it (Redis: stopped, the RDB placed, started again). The database is marked
+   * succeeded, or failed with the reason; the backup's own database is never read or touched.
+   */
+  private async restoreIntoNew(row: BackupCheckRow, c: Awaited<ReturnType<BackupRunner['context']>>, objectKey: string): Promise<void> {
+    const repo = this.d.dataSource.getRepository(DatabaseEntity);
+    try {
+      if (c.db.removedAt) throw new Error('the new database was removed before the restore ran');
+      const deployed = await c.lifecycle.deploy(c.state, toModel(c.db));
+      await c.lifecycle.waitHealthy(c.state, deployed.jobId);
+      await c.lifecycle.restore(c.state, toModel(c.db), { restoreId: row.id, destination: c.destination, objectKey });
+    } catch (e) {
+      const reason = `the restore into the new database failed: ${(e as Error).message}`;
+      await repo.update({ id: row.databaseId }, { restoreStatus: 'failed', restoreReason: reason, updatedAt: new Date(this.d.clock.now().getTime()) });
+      await this.finishCheck(row, { status: 'failed', reason, counts: null });
+      return;
+    }
+    await repo.update({ id: row.databaseId }, { restoreStatus: 'succeeded', restoreReason: null, updatedAt: new Date(this.d.clock.now().getTime()) });
+    await this.finishCheck(row, { status: 'succeeded', reason: null, counts: null });
+  }
+
   private async runCheck(row: BackupCheckRow): Promise<void> {
     let safetyBackupId: string | null = null;
     try {
       const backup = await this.d.dataSource.getRepository(BackupEntity).findOneByOrFail({ id: row.backupId });
       if (backup.status !== 'succeeded' || !backup.objectKey || backup.prunedAt) {
-        await this.finishCheck(row, { status: 'failed', reason: 'the backup is not restorable (not succeeded, or pruned)', counts: null });
+        const reason = 'the backup is not restorable (not succeeded, or pruned)';
+        if (row.intoNew) await this.d.dataSource.getRepository(DatabaseEntity).update({ id: row.databaseId }, { restoreStatus: 'failed', restoreReason: reason });
+        await this.finishCheck(row, { status: 'failed', reason, counts: null });
         return;
       }
       const c = await this.context(row.databaseId, backup.destinationId, row.id);
       if (row.kind === 'verify') {
         const v = await c.lifecycle.verify(c.state, toModel(c.db), { verificationId: row.id, destination: c.destination, objectKey: backup.objectKey });
         await this.finishCheck(row, v);
+        return;
+      }
+      if (row.intoNew) {
+        await this.restoreIntoNew(row, c, backup.objectKey);
         return;
       }
       // A restore replaces the database's data: a safety backup of it comes first, and nothing is restored without it.
@@ -313,7 +341,9 @@ export class BackupRunner {
       await c.lifecycle.restore(c.state, toModel(c.db), { restoreId: row.id, destination: c.destination, objectKey: backup.objectKey });
       await this.finishCheck(row, { status: 'succeeded', reason: null, counts: null, safetyBackupId });
     } catch (e) {
-      await this.finishCheck(row, { status: 'failed', reason: `the ${row.kind} could not run: ${(e as Error).message}`, counts: null, safetyBackupId });
+      const reason = `the ${row.kind} could not run: ${(e as Error).message}`;
+      if (row.intoNew) await this.d.dataSource.getRepository(DatabaseEntity).update({ id: row.databaseId }, { restoreStatus: 'failed', restoreReason: reason });
+      await this.finishCheck(row, { status: 'failed', reason, counts: null, safetyBackupId });
     }
   }
 }

@@ -15,6 +15,9 @@ import type { SecretStore } from '../secrets/secret-store.ts';
 import { DatabaseCredentials, destinationOwner } from '../databases/credentials.ts';
 import { DatabaseEntity, type DatabaseRow } from '../databases/database.entity.ts';
 import { withSecrets } from '../secrets/secret-store.ts';
+import { EnvironmentEntity } from '../environments/environment.entity.ts';
+import { ServiceEntity } from '../service-configs/service.entity.ts';
+import { toModel } from '../databases/service.ts';
 import { BackupCheckEntity, BackupEntity, DestinationEntity, type BackupCheckRow, type BackupRow, type DestinationRow } from './backup.entity.ts';
 
 /** DestinationInput is what creating a destination takes. */
@@ -165,6 +168,53 @@ export class BackupsService {
       await this.d.audit.record({ actor, teamId: backup.teamId, action: `backup.${kind}`, targetType: 'backup', targetId: backupId, details: { checkId: row.id, databaseId: backup.databaseId } }, tx);
     });
     return row;
+  }
+
+  /**
+   * requestRestoreIntoNew queues a restore of a succeeded backup into a NEW database named `name` in `environmentId`
+   * (default: the backup's environment, same team): the database is created now with the source's engine, version and
+   * size, a new volume and newly generated credentials, marked `restoring`; the runner deploys it and restores the
+   * backup into it, then marks it succeeded or failed with the reason. The backup's own database is never touched (no
+   * safety backup is needed). Deploy permission on the backup and on the target environment; audited.
+   */
+  async requestRestoreIntoNew(actor: Actor, backupId: string, target: { name: string; environmentId?: string | undefined }): Promise<{ check: BackupCheckRow; database: DatabaseRow }> {
+    const backup = await loadOwned(this.d.access, actor, backupId, 'deploy', 'backup/not_found', this.findBackup);
+    if (backup.status !== 'succeeded' || !backup.objectKey || backup.prunedAt) {
+      throw new DomainError('backup/not_ready', `only a succeeded backup whose object is kept can be restored (this one is ${backup.prunedAt ? 'pruned' : backup.status})`);
+    }
+    const source = await this.d.dataSource.getRepository(DatabaseEntity).findOneBy({ id: backup.databaseId });
+    if (!source) throw new DomainError('database/not_found');
+    const env = await loadOwned(this.d.access, actor, target.environmentId ?? source.environmentId, 'deploy', 'environment/not_found',
+      (id) => this.d.dataSource.getRepository(EnvironmentEntity).findOneBy({ id }));
+    // A backup's destination and keys belong to its team: another team's environment is not a target.
+    if (env.teamId !== backup.teamId) throw new DomainError('environment/not_found');
+    if (target.name === 'shared') throw invalid('body.name', 'is reserved for shared variables');
+    const at = now(this.d.clock);
+    const database: DatabaseRow = {
+      id: randomUUID(), teamId: env.teamId, projectId: env.projectId, environmentId: env.id, name: target.name, engine: source.engine, version: source.version,
+      sizeBytes: source.sizeBytes, volumeId: randomUUID(), previousVolumeIds: [], removedAt: null, volumeDestroyedAt: null,
+      restoreStatus: 'restoring', restoreReason: null, restoredFromBackupId: backup.id, createdAt: at, updatedAt: at,
+    };
+    const check: BackupCheckRow = {
+      id: randomUUID(), teamId: backup.teamId, backupId, databaseId: database.id, kind: 'restore', trigger: 'manual', status: 'queued',
+      reason: null, safetyBackupId: null, intoNew: true, counts: null, createdAt: at, finishedAt: null,
+    };
+    try {
+      await this.d.dataSource.transaction(async (tx) => {
+        if (await tx.getRepository(ServiceEntity).existsBy({ environmentId: env.id, slug: target.name })) {
+          throw new DomainError('database/name_taken', undefined, { errors: [{ path: 'body.name', message: 'a service of this environment has this name' }] });
+        }
+        await tx.getRepository(DatabaseEntity).insert(database);
+        await tx.getRepository(BackupCheckEntity).insert(check);
+        await this.d.audit.record({ actor, teamId: env.teamId, action: 'database.create', targetType: 'database', targetId: database.id, details: { name: database.name, engine: database.engine, version: database.version, restoredFromBackupId: backup.id } }, tx);
+        await this.d.audit.record({ actor, teamId: backup.teamId, action: 'backup.restore', targetType: 'backup', targetId: backupId, details: { checkId: check.id, databaseId: database.id, intoNew: true, sourceDatabaseId: source.id } }, tx);
+      });
+    } catch (e) {
+      if (isUniqueViolation(e, 'databases_live_name_uq')) throw new DomainError('database/name_taken', undefined, { errors: [{ path: 'body.name', message: 'a database of this environment has this name' }] });
+      throw e;
+    }
+    await this.credentials.ensure(database.teamId, toModel(database));
+    return { check, database };
   }
 
   /** recordVerdict stores a backup's verdict (the runner calls it with judgeBackup's result). */

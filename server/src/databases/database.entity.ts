@@ -37,6 +37,12 @@ export interface DatabaseRow {
   backupCron?: string | null;
   /** backupKeep is how many scheduled backups are kept. */
   backupKeep?: number | null;
+  /** restoreStatus marks a database created by a restore of a backup into a new database: restoring, succeeded or failed (null: not one). */
+  restoreStatus?: 'restoring' | 'succeeded' | 'failed' | null;
+  /** restoreReason says why that restore failed. */
+  restoreReason?: string | null;
+  /** restoredFromBackupId is the backup such a database was restored from. */
+  restoredFromBackupId?: string | null;
   /** createdAt is the creation time. */
   createdAt: Date;
   /** updatedAt is the last change time. */
@@ -64,6 +70,9 @@ export const DatabaseEntity = new EntitySchema<DatabaseRow>({
     upgradeFromVersion: { type: 'varchar', length: 8, name: 'upgrade_from_version', nullable: true },
     backupCron: { type: 'varchar', length: 100, name: 'backup_cron', nullable: true },
     backupKeep: { type: 'integer', name: 'backup_keep', nullable: true },
+    restoreStatus: { type: 'varchar', length: 16, name: 'restore_status', nullable: true },
+    restoreReason: { type: 'text', name: 'restore_reason', nullable: true },
+    restoredFromBackupId: { type: 'uuid', name: 'restored_from_backup_id', nullable: true },
     createdAt: { type: 'timestamptz', name: 'created_at' },
     updatedAt: { type: 'timestamptz', name: 'updated_at' },
   },

@@ -14,6 +14,7 @@ import type { JobData } from '@drover/scheduler/compiler/index.ts';
 import type { Database, DesiredState } from '@drover/scheduler/compiler/model.ts';
 import type { JobRegisterRequest } from '@drover/scheduler/compiler/nomad-types.ts';
 import { ENGINES } from '@drover/scheduler/compiler/database.ts';
+import { namespaceName } from '@drover/scheduler/compiler/names.ts';
 import {
   compileBackupJob, compileRestoreJob, compileVerifyJob, hostVolumeCreateRequest, volumeCapacityWarning, CHECK_TASK, DUMP_TASK,
 } from '@drover/scheduler/databases/jobs.ts';
@@ -203,6 +204,23 @@ export class DatabaseLifecycle {
       await sleep(this.deps.pollMs ?? 500);
     }
     throw new DomainError('backup/failed', `job ${req.Job.ID} did not finish in time`);
+  }
+
+  /**
+   * waitHealthy waits until the database job `jobId` (as `deploy` registered it) has a running allocation that Nomad
+   * reports healthy. A failed or lost allocation, or none healthy within batchTimeoutMs, throws `backup/failed` with why.
+   */
+  async waitHealthy(state: DesiredState, jobId: string): Promise<void> {
+    const deadline = Date.now() + (this.deps.batchTimeoutMs ?? 6 * 3600_000);
+    const q = { namespace: namespaceName(state.team.slug, state.team.id) };
+    while (Date.now() < deadline) {
+      const allocs = (await this.deps.nomad.jobs.allocations(jobId, {}, q)).data;
+      if (allocs.some((a) => a.ClientStatus === 'running' && a.DeploymentStatus?.Healthy === true)) return;
+      const dead = allocs.find((a) => a.ClientStatus === 'failed' || a.ClientStatus === 'lost');
+      if (dead) throw new DomainError('backup/failed', `the database did not start: its allocation ${dead.ID ?? ''} is ${dead.ClientStatus ?? 'failed'}${dead.ClientDescription ? ` (${dead.ClientDescription})` : ''}`);
+      await sleep(this.deps.pollMs ?? 500);
+    }
+    throw new DomainError('backup/failed', `the database job ${jobId} did not become healthy in time`);
   }
 
   /**

@@ -23,6 +23,9 @@ export const DatabaseSchema = z.object({
   status: z.enum(['live', 'removed', 'volume_destroyed']).describe('removed: the job is stopped, the volume and its data are kept'),
   keptVolumes: z.number().int().describe('Volumes of earlier major versions, kept until destroyed'),
   variables: z.array(z.string()).describe('Connection variables it provides to references'),
+  restore: z.object({
+    backupId: z.uuid(), status: z.enum(['restoring', 'succeeded', 'failed']), reason: z.string().nullable(),
+  }).nullable().describe('Set on a database created by a restore of a backup into a new database: how that restore went'),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 }).meta({ id: 'Database' });
@@ -40,6 +43,7 @@ export function toDatabase(r: DatabaseRow): z.infer<typeof DatabaseSchema> {
     id: r.id, projectId: r.projectId, environmentId: r.environmentId, name: r.name, engine: r.engine, version: r.version,
     sizeBytes: Number(r.sizeBytes), status: r.volumeDestroyedAt ? 'volume_destroyed' : r.removedAt ? 'removed' : 'live',
     keptVolumes: r.volumeDestroyedAt ? 0 : r.previousVolumeIds.length, variables: VARIABLES[r.engine],
+    restore: r.restoreStatus && r.restoredFromBackupId ? { backupId: r.restoredFromBackupId, status: r.restoreStatus, reason: r.restoreReason ?? null } : null,
     createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(),
   };
 }

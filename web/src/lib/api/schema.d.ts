@@ -128,7 +128,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Restore a succeeded backup into its database (a safety backup is taken first) */
+        /** Restore a succeeded backup into its database (a safety backup is taken first) or, with target new, into a new database (deploy permission on its environment) */
         post: operations["restoreBackup"];
         delete?: never;
         options?: never;
@@ -1162,13 +1162,18 @@ export interface components {
             } | null;
             /** Format: date-time */
             createdAt: string;
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description the database restored into (the new one when intoNewDatabase), or whose backup is verified
+             */
             databaseId: string;
             finishedAt: string | null;
             /** Format: uuid */
             id: string;
+            /** @description a restore into a new database created for it (the backup’s own database untouched) */
+            intoNewDatabase: boolean;
             /**
-             * @description restore: into the same database after a safety backup; verify: into a scratch instance, counting what it holds
+             * @description restore: into the same database after a safety backup, or into a new database; verify: into a scratch instance, counting what it holds
              * @enum {string}
              */
             kind: "restore" | "verify";
@@ -1398,6 +1403,14 @@ export interface components {
             name: string;
             /** Format: uuid */
             projectId: string;
+            /** @description Set on a database created by a restore of a backup into a new database: how that restore went */
+            restore: {
+                /** Format: uuid */
+                backupId: string;
+                reason: string | null;
+                /** @enum {string} */
+                status: "restoring" | "succeeded" | "failed";
+            } | null;
             /** @description Requested volume size (the mkdir volume plugin does not enforce it) */
             sizeBytes: number;
             /**
@@ -1632,6 +1645,20 @@ export interface components {
             teamId: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        RestoreBackup: {
+            /**
+             * Format: uuid
+             * @description The environment of the new database (target new; default the backup’s environment)
+             */
+            environmentId?: string;
+            /** @description The new database’s name (target new) */
+            name?: string;
+            /**
+             * @description same (default): the backup’s database, after a safety backup; new: a new database of the same engine and version, created, deployed and restored into
+             * @enum {string}
+             */
+            target?: "same" | "new";
         };
         RevealedVariable: {
             key: string;
@@ -2335,11 +2362,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["EmptyBackupCheckBody"];
+                "application/json": components["schemas"]["RestoreBackup"];
             };
         };
         responses: {
-            /** @description The queued restore */
+            /** @description The queued restore (databaseId: the database restored into) */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -2386,6 +2413,15 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
