@@ -112,12 +112,12 @@ export function createServices(deps: ServiceDeps) {
       ...deps.runtime,
     }),
     /** databases manages managed databases (credentials in the SecretStore; volumes are never deleted implicitly). */
-    databases: new DatabasesService({ dataSource, clock, access, audit, secrets: projectDomains.secrets }),
+    databases: new DatabasesService({ dataSource, clock, access, audit, secrets: projectDomains.secrets, volumePlugin: deps.config.volumePlugin }),
     /** backups manages backup destinations, schedules and backup records. */
     backups: new BackupsService({ dataSource, clock, access, audit, secrets: projectDomains.secrets }),
     /** backupRunner queues scheduled backups, runs queued ones as Nomad batch jobs and prunes; main.ts starts it. */
     backupRunner: new BackupRunner({
-      dataSource, nomad: deployments.nomad, settings: clusterSettings(deps.config.appsDomain), volumePlugin: 'mkdir', secrets: projectDomains.secrets,
+      dataSource, nomad: deployments.nomad, settings: clusterSettings(deps.config.appsDomain), volumePlugin: deps.config.volumePlugin, secrets: projectDomains.secrets,
       access, audit, clock, bus: deps.coordination.events, onError: (err) => deps.logger.warn({ err }, 'backup runner tick failed; retrying at the next tick'),
     }),
     /** deployments is the deployment engine (API service, worker, reconciler); main.ts starts it. */

@@ -43,10 +43,28 @@ export interface DatabaseRow {
   restoreReason?: string | null;
   /** restoredFromBackupId is the backup such a database was restored from. */
   restoredFromBackupId?: string | null;
+  /** volumeObserved is the volume as Nomad reported it at the last deploy (null until created); see volume.ts. */
+  volumeObserved?: VolumeObserved | null;
   /** createdAt is the creation time. */
   createdAt: Date;
   /** updatedAt is the last change time. */
   updatedAt: Date;
+}
+
+/** VolumeObserved is a database volume as Nomad reported it when a deploy created or read it. */
+export interface VolumeObserved {
+  /** volumeId is Drover's ID of the volume (the row's volumeId at the time). */
+  volumeId: string;
+  /** nomadId is Nomad's ID of the volume. */
+  nomadId: string;
+  /** plugin is the PluginID that created it. */
+  plugin: string;
+  /** nodeId is the node holding it. */
+  nodeId: string;
+  /** capacityBytes is Nomad's CapacityBytes (0: the plugin enforces no size). */
+  capacityBytes: number;
+  /** at is when it was read (ISO time). */
+  at: string;
 }
 
 /** DatabaseEntity maps DatabaseRow to `databases`. */
@@ -73,6 +91,7 @@ export const DatabaseEntity = new EntitySchema<DatabaseRow>({
     restoreStatus: { type: 'varchar', length: 16, name: 'restore_status', nullable: true },
     restoreReason: { type: 'text', name: 'restore_reason', nullable: true },
     restoredFromBackupId: { type: 'uuid', name: 'restored_from_backup_id', nullable: true },
+    volumeObserved: { type: 'jsonb', name: 'volume_observed', nullable: true },
     createdAt: { type: 'timestamptz', name: 'created_at' },
     updatedAt: { type: 'timestamptz', name: 'updated_at' },
   },

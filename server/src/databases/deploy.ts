@@ -27,6 +27,7 @@ import { DatabaseEntity } from './database.entity.ts';
 import { DatabaseLifecycle } from './lifecycle.ts';
 import type { DeployResult } from './lifecycle.ts';
 import { toModel } from './service.ts';
+import { recordVolume } from './volume.ts';
 
 /** DatabaseDeployerDeps are the adapters the deployer drives. */
 export interface DatabaseDeployerDeps {
@@ -83,7 +84,10 @@ export class DatabaseDeployer {
       const model = toModel(row);
       if (!row.removedAt) {
         await credentials.ensure(teamId, model);
-        result.deployed.push(row.upgradeFromVersion ? await this.upgrade(state, lifecycle, row) : await lifecycle.deploy(state, model));
+        const deployed = row.upgradeFromVersion ? await this.upgrade(state, lifecycle, row) : await lifecycle.deploy(state, model);
+        // The size the plugin really gave (CapacityBytes), shown beside the one requested; see volume.ts.
+        await recordVolume(this.d.dataSource, row.id, deployed.database.volume.id, deployed.volume, new Date());
+        result.deployed.push(deployed);
         continue;
       }
       if (row.volumeDestroyedAt) continue;

@@ -61,6 +61,8 @@ export interface VolumeInfo {
   nodeId: string;
   /** capacityBytes is what the plugin reported (0: not enforced). */
   capacityBytes: number;
+  /** plugin is the PluginID Nomad reports for the volume (an existing volume keeps the plugin that created it). */
+  plugin: string;
   /** warning says when the size is not enforced. */
   warning: string | null;
 }
@@ -105,7 +107,7 @@ export class DatabaseLifecycle {
     const req = hostVolumeCreateRequest(state, d, this.deps.volumePlugin);
     const ns = req.Volume.Namespace;
     const existing = (await this.deps.nomad.hostVolumes.list({}, { namespace: ns })).data.find((v) => v.Name === req.Volume.Name);
-    let vol: { ID?: string; Name?: string; NodeID?: string; CapacityBytes?: number } | null;
+    let vol: { ID?: string; Name?: string; NodeID?: string; CapacityBytes?: number; PluginID?: string } | null;
     if (existing?.ID) {
       vol = (await this.deps.nomad.hostVolumes.get(existing.ID, { namespace: ns })).data;
     } else {
@@ -113,7 +115,8 @@ export class DatabaseLifecycle {
     }
     if (!vol?.ID || !vol.NodeID) throw new DomainError('nomad/unavailable', 'Nomad did not report the volume it created');
     const capacity = vol.CapacityBytes ?? 0;
-    return { id: vol.ID, name: req.Volume.Name, nodeId: vol.NodeID, capacityBytes: capacity, warning: volumeCapacityWarning(d.volume.sizeBytes, capacity, this.deps.volumePlugin) };
+    const plugin = vol.PluginID || this.deps.volumePlugin;
+    return { id: vol.ID, name: req.Volume.Name, nodeId: vol.NodeID, capacityBytes: capacity, plugin, warning: volumeCapacityWarning(d.volume.sizeBytes, capacity, plugin) };
   }
 
   private async writeData(data: JobData | BackupJobData): Promise<void> {

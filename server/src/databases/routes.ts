@@ -10,6 +10,15 @@ import { slugSchema } from '../core/slugs.ts';
 import { defineRoute, type AnyRoute } from '../http/route.ts';
 import type { DatabaseRow } from './database.entity.ts';
 import type { DatabasesService } from './service.ts';
+import { volumeView } from './volume.ts';
+
+/** DatabaseVolumeSchema is a database's current volume: the size requested and the size Nomad reports the plugin gave. */
+export const DatabaseVolumeSchema = z.object({
+  plugin: z.string().describe('Dynamic host volume plugin that created the volume (before it exists: the configured DROVER_VOLUME_PLUGIN)'),
+  requestedBytes: z.number().int().describe('Size requested of the plugin (minimum and maximum)'),
+  capacityBytes: z.number().int().nullable().describe("Nomad's CapacityBytes for the volume as read at the last deploy: 0 when the plugin enforces no size (mkdir); null until the volume is created"),
+  nodeId: z.string().nullable().describe('Node holding the volume; null until it is created'),
+}).meta({ id: 'DatabaseVolume' });
 
 /** DatabaseSchema is the API form of a database. */
 export const DatabaseSchema = z.object({
@@ -19,9 +28,11 @@ export const DatabaseSchema = z.object({
   name: z.string().describe('Immutable slug, referenced as ${{ name.VAR }}'),
   engine: z.enum(['postgres', 'mysql', 'redis', 'mongodb']).describe('mongodb is experimental: not yet tested against a real server'),
   version: z.string().describe('Major version'),
-  sizeBytes: z.number().int().describe('Requested volume size (the mkdir volume plugin does not enforce it)'),
+  sizeBytes: z.number().int().describe('Requested volume size (whether it is enforced depends on the volume plugin: see volume and warnings)'),
   status: z.enum(['live', 'removed', 'volume_destroyed']).describe('removed: the job is stopped, the volume and its data are kept'),
   keptVolumes: z.number().int().describe('Volumes of earlier major versions, kept until destroyed'),
+  volume: DatabaseVolumeSchema,
+  warnings: z.array(z.string()).describe('Problems to show, e.g. `size not enforced: …` when the volume plugin does not enforce the requested size (Nomad\'s built-in mkdir) or gave less'),
   variables: z.array(z.string()).describe('Connection variables it provides to references'),
   restore: z.object({
     backupId: z.uuid(), status: z.enum(['restoring', 'succeeded', 'failed']), reason: z.string().nullable(),
@@ -37,12 +48,12 @@ const VARIABLES: Record<DatabaseRow['engine'], string[]> = {
   mongodb: ['DATABASE_URL', 'HOST', 'PORT', 'USER', 'PASSWORD', 'MONGO_URL', 'MONGOHOST', 'MONGOPORT', 'MONGOUSER', 'MONGOPASSWORD'],
 };
 
-/** toDatabase maps a row to DatabaseSchema. */
-export function toDatabase(r: DatabaseRow): z.infer<typeof DatabaseSchema> {
+/** toDatabase maps a row to DatabaseSchema; `volumePlugin` is the configured plugin (shown until the volume exists). */
+export function toDatabase(r: DatabaseRow, volumePlugin = 'mkdir'): z.infer<typeof DatabaseSchema> {
   return {
     id: r.id, projectId: r.projectId, environmentId: r.environmentId, name: r.name, engine: r.engine, version: r.version,
     sizeBytes: Number(r.sizeBytes), status: r.volumeDestroyedAt ? 'volume_destroyed' : r.removedAt ? 'removed' : 'live',
-    keptVolumes: r.volumeDestroyedAt ? 0 : r.previousVolumeIds.length, variables: VARIABLES[r.engine],
+    keptVolumes: r.volumeDestroyedAt ? 0 : r.previousVolumeIds.length, variables: VARIABLES[r.engine], ...volumeView(r, volumePlugin),
     restore: r.restoreStatus && r.restoredFromBackupId ? { backupId: r.restoredFromBackupId, status: r.restoreStatus, reason: r.restoreReason ?? null } : null,
     createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(),
   };
@@ -77,7 +88,7 @@ export function databaseRoutes(svc: DatabasesService): AnyRoute[] {
       operationId: 'createDatabase', method: 'post', path: '/api/environments/:environmentId/databases', summary: 'Create a managed database (credentials generated)',
       tags: ['databases'], auth: 'user', params: EnvParams, body: CreateDatabaseBody, status: 201, errors: [409, 422],
       responses: { 201: { description: 'The database', schema: DatabaseSchema } },
-      handler: async ({ actor, params, body }) => toDatabase(await svc.create(actor!, params.environmentId, body)),
+      handler: async ({ actor, params, body }) => toDatabase(await svc.create(actor!, params.environmentId, body), svc.volumePlugin),
     }),
     defineRoute({
       operationId: 'listDatabases', method: 'get', path: '/api/environments/:environmentId/databases', summary: "List an environment's databases (removed ones too)",
@@ -85,20 +96,20 @@ export function databaseRoutes(svc: DatabasesService): AnyRoute[] {
       responses: { 200: { description: 'A page of databases', schema: pageSchema(DatabaseSchema) } },
       handler: async ({ actor, params, query }) => {
         const page = await svc.list(actor!, params.environmentId, query);
-        return { items: page.items.map(toDatabase), nextCursor: page.nextCursor };
+        return { items: page.items.map((r) => toDatabase(r, svc.volumePlugin)), nextCursor: page.nextCursor };
       },
     }),
     defineRoute({
       operationId: 'getDatabase', method: 'get', path: '/api/databases/:databaseId', summary: 'Get a database',
       tags: ['databases'], auth: 'user', params: DbParams, status: 200,
       responses: { 200: { description: 'The database', schema: DatabaseSchema } },
-      handler: async ({ actor, params }) => toDatabase(await svc.get(actor!, params.databaseId)),
+      handler: async ({ actor, params }) => toDatabase(await svc.get(actor!, params.databaseId), svc.volumePlugin),
     }),
     defineRoute({
       operationId: 'updateDatabase', method: 'patch', path: '/api/databases/:databaseId', summary: 'Change the version (another major: dump and restore into a new volume, the old one kept)',
       tags: ['databases'], auth: 'user', params: DbParams, body: UpdateDatabaseBody, status: 200, errors: [422],
       responses: { 200: { description: 'The database', schema: DatabaseSchema } },
-      handler: async ({ actor, params, body }) => toDatabase((await svc.changeVersion(actor!, params.databaseId, body.version)).row),
+      handler: async ({ actor, params, body }) => toDatabase((await svc.changeVersion(actor!, params.databaseId, body.version)).row, svc.volumePlugin),
     }),
     defineRoute({
       operationId: 'deleteDatabase', method: 'delete', path: '/api/databases/:databaseId', summary: 'Remove a database; its volume and data are kept',

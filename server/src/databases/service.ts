@@ -45,6 +45,8 @@ export interface DatabasesDeps extends ScopeDeps {
   secrets: SecretStore;
   /** destroyVolumes deletes volumes on the cluster; without it only never-deployed databases can be destroyed. */
   destroyVolumes?: VolumeDestroyer;
+  /** volumePlugin is the configured host volume plugin (DROVER_VOLUME_PLUGIN, default `mkdir`), shown before a volume exists. */
+  volumePlugin?: string;
 }
 
 /** toModel is the compiler's view of a database row. */
@@ -59,6 +61,11 @@ export class DatabasesService {
   constructor(d: DatabasesDeps) {
     this.d = d;
     this.credentials = new DatabaseCredentials(d.dataSource, d.secrets);
+  }
+
+  /** volumePlugin is the configured host volume plugin new volumes are created with. */
+  get volumePlugin(): string {
+    return this.d.volumePlugin ?? 'mkdir';
   }
 
   private find = (id: string): Promise<DatabaseRow | null> => this.d.dataSource.getRepository(DatabaseEntity).findOneBy({ id });

@@ -27,7 +27,7 @@ export interface DeploymentEngineDeps {
   /** dataSource is the initialised DataSource. */
   dataSource: DataSource;
   /** config gives the Nomad settings, the management token, the secret key and the apps domain. */
-  config: Pick<Config, 'nomad' | 'nomadManagementToken' | 'secretKey' | 'appsDomain' | 'allowUnverifiedDomains'> & Partial<Pick<Config, 'deployments' | 'vault'>>;
+  config: Pick<Config, 'nomad' | 'nomadManagementToken' | 'secretKey' | 'appsDomain' | 'allowUnverifiedDomains'> & Partial<Pick<Config, 'deployments' | 'vault' | 'volumePlugin'>>;
   /** secrets is the SecretStore of variable values. */
   secrets: SecretStore;
   /** access decides what callers may do. */
@@ -67,7 +67,8 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
   const reconcilerOptions: ReconcilerOptions = {
     ...(tuned ? { removeOrphans: tuned.removeOrphans, intervalMs: tuned.reconcileIntervalMs } : {}), ...d.reconciler,
   };
-  const databases = new DatabaseDeployer({ dataSource: d.dataSource, secrets: d.secrets, nomad, settings: clusterSettings(d.config.appsDomain), access: d.access, audit: d.audit });
+  const databases = new DatabaseDeployer({ dataSource: d.dataSource, secrets: d.secrets, nomad, settings: clusterSettings(d.config.appsDomain), access: d.access, audit: d.audit,
+    ...(d.config.volumePlugin ? { volumePlugin: d.config.volumePlugin } : {}) });
   const prepare = async (row: DeploymentRow): Promise<string | null> => {
     const r = await databases.sync(row.teamId, row.environmentId, row.id);
     if (r.deployed.length === 0 && r.removed.length === 0) return null;
