@@ -24,6 +24,7 @@ import { DatabasesService } from './databases/service.ts';
 import { createDeploymentEngine, type DeploymentEngineDeps } from './deployments/engine.ts';
 import { createNomadClient } from './cluster/nomad.ts';
 import { createRuntimeServices, type RuntimeDeps } from './events/compose.ts';
+import { recordingBus } from './events/log.ts';
 import { createProjectDomainServices } from './projects/compose.ts';
 import type { SecretStore } from './secrets/secret-store.ts';
 import { TraefikTraffic } from './metrics/traefik.ts';
@@ -58,7 +59,7 @@ export interface ServiceDeps {
   /** fetcher replaces the HTTP challenge fetcher of domain verification. */
   fetcher?: ChallengeFetcher;
   /** runtime tunes logs, metrics, events and webhooks (tests: webhook resolver, the test-only loopback override, timings). */
-  runtime?: Pick<RuntimeDeps, 'resolver' | 'allowLoopbackWebhooks' | 'delivery' | 'logSession' | 'sse' | 'metricsIntervalMs'>;
+  runtime?: Pick<RuntimeDeps, 'resolver' | 'allowLoopbackWebhooks' | 'delivery' | 'logSession' | 'sse' | 'metricsIntervalMs' | 'events'>;
   /** deployments tunes the deployment engine (tests: worker and reconciler timings, a Nomad client). */
   deployments?: Pick<DeploymentEngineDeps, 'nomad' | 'worker' | 'reconciler'>;
 }
@@ -76,6 +77,8 @@ export function createServices(deps: ServiceDeps) {
   const limiter = new RateLimiter(deps.coordination.rateLimits, deps.authLimits);
   const mailer = deps.mailer ?? new FileMailer(join(deps.config.dataDir, 'outbox'), deps.logger.child({ component: 'mailer' }));
   const argon2 = deps.argon2 ? { argon2: deps.argon2 } : {};
+  // Deployment events are recorded in Postgres (their ids) before the coordination bus fans them out.
+  const bus = recordingBus(deps.coordination.events, dataSource, clock, deps.runtime?.events);
   const tokens = new TokenService({ dataSource, clock, audit, limiter });
   const teams = new TeamService({ dataSource, clock, audit, access });
   const invitations = new InvitationService({ dataSource, clock, audit, access, sessions, limiter, mailer, publicUrl, ...argon2 });
@@ -86,7 +89,7 @@ export function createServices(deps: ServiceDeps) {
     ...(deps.fetcher ? { fetcher: deps.fetcher } : {}),
   });
   const deployments = createDeploymentEngine({
-    dataSource, config: deps.config, secrets: projectDomains.secrets, access, audit, clock, bus: deps.coordination.events,
+    dataSource, config: deps.config, secrets: projectDomains.secrets, access, audit, clock, bus,
     logger: deps.logger, ...deps.deployments,
   });
   const authService = new AuthService({ dataSource, clock, audit, sessions, teams, limiter, mailer, publicUrl, ...argon2 });
@@ -107,7 +110,7 @@ export function createServices(deps: ServiceDeps) {
     runtime: createRuntimeServices({
       dataSource, access, audit, clock, secrets: projectDomains.secrets, logger: deps.logger,
       nomad: deps.deployments?.nomad ?? createNomadClient(deps.config.nomad),
-      bus: deps.coordination.events, locks: deps.coordination.locks,
+      bus, locks: deps.coordination.locks,
       ...(deps.config.traefikMetricsUrl ? { traffic: new TraefikTraffic({ url: deps.config.traefikMetricsUrl }) } : {}),
       ...deps.runtime,
     }),
@@ -118,7 +121,7 @@ export function createServices(deps: ServiceDeps) {
     /** backupRunner queues scheduled backups, runs queued ones as Nomad batch jobs and prunes; main.ts starts it. */
     backupRunner: new BackupRunner({
       dataSource, nomad: deployments.nomad, settings: clusterSettings(deps.config.appsDomain), volumePlugin: deps.config.volumePlugin, secrets: projectDomains.secrets,
-      access, audit, clock, bus: deps.coordination.events, onError: (err) => deps.logger.warn({ err }, 'backup runner tick failed; retrying at the next tick'),
+      access, audit, clock, bus, onError: (err) => deps.logger.warn({ err }, 'backup runner tick failed; retrying at the next tick'),
     }),
     /** deployments is the deployment engine (API service, worker, reconciler); main.ts starts it. */
     deployments,

@@ -1,7 +1,9 @@
 /**
  * Deployment events on the EventBus: every state change of a deployment (`deployment.*`) and of a service's runtime
- * (`service.*`) is published on one channel as JSON, for SSE and webhooks. Delivery is at most once; the durable
- * record is the deployment's own event log in Postgres.
+ * (`service.*`) is published on one channel as JSON, for SSE and webhooks. Bus delivery is at most once; when the bus
+ * also records events (`DeploymentEventRecorder`, the Postgres event log wired at the composition root), each event is
+ * appended to the `events` table first and published with the id it got there, so a client that missed it live can
+ * replay it from any replica with Last-Event-ID. Losing Redis loses fan-out only, never the record.
  */
 import type { EventBus, Unsubscribe } from '../platform/coordination/types.ts';
 
@@ -10,6 +12,8 @@ export const DEPLOYMENT_EVENTS_CHANNEL = 'drover.deployments';
 
 /** DeploymentBusEvent is one published change (never carries variable values). */
 export interface DeploymentBusEvent {
+  /** id is the event's id in the `events` table (a decimal bigserial), absent when it was not recorded. */
+  id?: string;
   /** type is `deployment.<state>` or `service.<what>` (`service.scaled`, `service.stopped`, `service.removed`, `service.restarted`, `service.drift`, `service.run`). */
   type: string;
   /** teamId scopes the event (subscribers filter by the caller's teams). */
@@ -24,9 +28,38 @@ export interface DeploymentBusEvent {
   at: string;
 }
 
-/** publishDeploymentEvent publishes one event; a bus outage is logged by the caller, never fatal to the pipeline. */
-export async function publishDeploymentEvent(bus: EventBus, e: Omit<DeploymentBusEvent, 'at'>): Promise<void> {
-  await bus.publish(DEPLOYMENT_EVENTS_CHANNEL, JSON.stringify({ ...e, at: new Date().toISOString() }));
+/**
+ * DeploymentEventRecorder is implemented by a bus that also records deployment events durably (see
+ * `events/log.ts`): `recordDeploymentEvent` appends the event and returns its id (undefined when the event cannot
+ * belong to a team stream, e.g. an empty team id).
+ */
+export interface DeploymentEventRecorder {
+  /** recordDeploymentEvent appends `e` to the durable log and resolves with its id; rejects on a database outage. */
+  recordDeploymentEvent(e: Omit<DeploymentBusEvent, 'id'>): Promise<string | undefined>;
+}
+
+function isRecorder(bus: EventBus): bus is EventBus & DeploymentEventRecorder {
+  return typeof (bus as Partial<DeploymentEventRecorder>).recordDeploymentEvent === 'function';
+}
+
+/**
+ * publishDeploymentEvent records the event when the bus records (its id then rides along), then publishes it. A bus
+ * outage is logged by the caller, never fatal to the pipeline; when recording fails the event is still published
+ * live (without an id) and the recording error is thrown for the caller to log.
+ */
+export async function publishDeploymentEvent(bus: EventBus, e: Omit<DeploymentBusEvent, 'at' | 'id'>): Promise<void> {
+  const full: Omit<DeploymentBusEvent, 'id'> = { ...e, at: new Date().toISOString() };
+  let id: string | undefined;
+  let recordError: unknown;
+  if (isRecorder(bus)) {
+    try {
+      id = await bus.recordDeploymentEvent(full);
+    } catch (err) {
+      recordError = err;
+    }
+  }
+  await bus.publish(DEPLOYMENT_EVENTS_CHANNEL, JSON.stringify(id === undefined ? full : { id, ...full }));
+  if (recordError !== undefined) throw recordError;
 }
 
 /**
@@ -42,6 +75,7 @@ export function subscribeDeploymentEvents(bus: EventBus, handler: (e: Deployment
       return;
     }
     if (typeof e?.type !== 'string' || typeof e.teamId !== 'string') return;
+    if (e.id !== undefined && (typeof e.id !== 'string' || !/^\d{1,18}$/.test(e.id))) return;
     if (teamIds && !teamIds.has(e.teamId)) return;
     handler(e);
   });

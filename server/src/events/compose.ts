@@ -23,6 +23,7 @@ import { webhookRoutes } from '../webhooks/routes.ts';
 import { WebhooksService } from '../webhooks/service.ts';
 import { UrlGuard } from '../webhooks/url-guard.ts';
 import { EventsHub } from './hub.ts';
+import { EventRetention, recordingBus, type EventLogOptions } from './log.ts';
 import { eventRoutes } from './routes.ts';
 import { EventsService } from './service.ts';
 import { LogHub } from '../logs/hub.ts';
@@ -41,8 +42,10 @@ export interface RuntimeDeps {
   nomad: NomadClient;
   /** logger is the root logger. */
   logger: Logger;
-  /** bus is the EventBus carrying deployment and service events. */
+  /** bus is the EventBus carrying deployment and service events (wrapped in a RecordingEventBus unless it is one). */
   bus: EventBus;
+  /** events tunes the Postgres event log: retention (default 7 days), replay bound, pruning interval (default 1 h). */
+  events?: EventLogOptions & { pruneIntervalMs?: number };
   /** locks elects the metrics sampler among replicas. */
   locks: Lock;
   /** clock stamps samples (default: the system clock). */
@@ -75,9 +78,13 @@ export function createRuntimeServices(deps: RuntimeDeps) {
   const targets = new ServiceTargets(deps.dataSource, deps.access);
   const hub = new LogHub(deps.nomad, { logger: deps.logger.child({ component: 'logs' }) });
   const logs = new LogsService({ targets, nomad: deps.nomad, hub, ...(deps.logSession ? { session: deps.logSession } : {}) });
-  const eventsHub = new EventsHub(deps.bus, { logger: deps.logger.child({ component: 'events' }) });
-  const events = new EventsService({ dataSource: deps.dataSource, access: deps.access, hub: eventsHub });
   const clock = deps.clock ?? systemClock;
+  const bus = recordingBus(deps.bus, deps.dataSource, clock, deps.events);
+  const eventsHub = new EventsHub(bus, { logger: deps.logger.child({ component: 'events' }) });
+  const events = new EventsService({ dataSource: deps.dataSource, access: deps.access, hub: eventsHub, log: bus.log });
+  const retention = new EventRetention(bus.log, {
+    logger: deps.logger.child({ component: 'events' }), ...(deps.events?.pruneIntervalMs ? { intervalMs: deps.events.pruneIntervalMs } : {}),
+  });
   const sampler = new MetricsSampler({
     dataSource: deps.dataSource, nomad: deps.nomad, targets, locks: deps.locks, clock, logger: deps.logger.child({ component: 'metrics' }),
     ...(deps.metricsIntervalMs ? { intervalMs: deps.metricsIntervalMs } : {}),
@@ -87,22 +94,27 @@ export function createRuntimeServices(deps: RuntimeDeps) {
   const guard = new UrlGuard(deps.resolver ?? new SystemDnsResolver(), { allowLoopback: deps.allowLoopbackWebhooks ?? false });
   const webhooks = new WebhooksService({ dataSource: deps.dataSource, access: deps.access, audit: deps.audit, secrets: deps.secrets, guard, clock });
   const delivery = new WebhookDelivery(
-    { dataSource: deps.dataSource, bus: deps.bus, secrets: deps.secrets, guard, clock, logger: deps.logger.child({ component: 'webhooks' }) },
+    { dataSource: deps.dataSource, bus, secrets: deps.secrets, guard, clock, logger: deps.logger.child({ component: 'webhooks' }) },
     deps.delivery,
   );
   return {
     targets,
     logs,
     events,
+    /** bus is the recording bus (publish deployment events through it so they are recorded). */
+    bus,
+    /** retention prunes the event log (started by `start`). */
+    retention,
     /** sampler samples allocation stats (started by `start`). */
     sampler,
     metrics,
     webhooks,
     /** delivery sends webhook events (started by `start`). */
     delivery,
-    /** start begins the background work (metrics sampling, webhook delivery); a bus outage at start is retried by the caller. */
+    /** start begins the background work (metrics sampling, event log pruning, webhook delivery); a bus outage at start is retried by the caller. */
     async start(): Promise<void> {
       sampler.start();
+      retention.start();
       await delivery.start();
     },
     sse: deps.sse ?? {},
@@ -111,6 +123,7 @@ export function createRuntimeServices(deps: RuntimeDeps) {
       hub.close();
       await sampler.stop();
       await delivery.stop();
+      await retention.stop();
       await eventsHub.close();
     },
   };

@@ -2,7 +2,8 @@
  * Test kit of the runtime domains (tests only): the real app on a fresh Postgres, a Nomad double over HTTP, Redis
  * coordination on the shared test Redis, and the runtime routes served on their own loopback port (authenticated by
  * the app's authenticator, over the same database). `deployService` creates a service through the API and registers
- * a job for it in the double, as the deployment engine would.
+ * a job for it in the double, as the deployment engine would. A second kit started with `peer` is another replica:
+ * the same database, Redis prefix, configuration and Nomad double, its own runtime services and HTTP port.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -20,7 +21,7 @@ import { join } from 'node:path';
 import { MemoryMailer } from '../auth/mailer.ts';
 import { authRoutes } from '../auth/routes.ts';
 import { systemClock } from '../core/clock.ts';
-import { loadConfig } from '../platform/config.ts';
+import { loadConfig, type Config } from '../platform/config.ts';
 import { projectDomainRoutes } from '../projects/compose.ts';
 import { createServices, type Services } from '../services.ts';
 import { teamRoutes } from '../teams/routes.ts';
@@ -44,8 +45,12 @@ export interface RuntimeKit {
   double: NomadDouble;
   /** nomad is a client of the double. */
   nomad: NomadClient;
-  /** coordination is Redis coordination with a unique prefix. */
+  /** coordination is Redis coordination with a unique prefix (shared with peers). */
   coordination: Coordination;
+  /** bus is the recording bus: events published through it are recorded in the event log, then fanned out. */
+  bus: RuntimeServices['bus'];
+  /** shared holds what a peer replica shares (the database, Redis prefix, configuration). */
+  readonly shared: { db: TestDatabase; redisPrefix: string; config: Config; dataDir: string };
   /** runtime are the runtime services under test. */
   runtime: RuntimeServices;
   /** as returns a runtime client carrying `c`'s session. */
@@ -57,21 +62,24 @@ export interface RuntimeKit {
 }
 
 /** startRuntimeKit starts a kit; `runtime` overrides parts of the runtime deps. */
-export async function startRuntimeKit(opts: { double?: NomadDoubleOptions; runtime?: Partial<RuntimeDeps> } = {}): Promise<RuntimeKit> {
-  const db = await createTestDatabase();
-  const dataDir = mkdtempSync(join(tmpdir(), 'drover-runtime-'));
-  const config = loadConfig({
+export async function startRuntimeKit(opts: { double?: NomadDoubleOptions; runtime?: Partial<RuntimeDeps>; peer?: RuntimeKit } = {}): Promise<RuntimeKit> {
+  const peer = opts.peer;
+  const db = peer ? peer.shared.db : await createTestDatabase();
+  const dataDir = peer ? peer.shared.dataDir : mkdtempSync(join(tmpdir(), 'drover-runtime-'));
+  const config = peer ? peer.shared.config : loadConfig({
     NODE_ENV: 'test', DROVER_PUBLIC_URL: 'http://drover.example.test', DROVER_DATA_DIR: dataDir, DROVER_SECRET_KEY: randomBytes(32).toString('hex'),
     DROVER_LOG_LEVEL: 'warn', DROVER_APPS_DOMAIN: 'apps.example.test',
   });
   const logger = createLogger('warn');
-  const coordination = await createRedisCoordination({ url: testRedisUrl(), prefix: uniqueRedisPrefix() });
-  const mailer = new MemoryMailer();
+  const redisPrefix = peer ? peer.shared.redisPrefix : uniqueRedisPrefix();
+  const coordination = await createRedisCoordination({ url: testRedisUrl(), prefix: redisPrefix });
+  const mailer = peer ? peer.app.mailer : new MemoryMailer();
   const services = createServices({ dataSource: db.dataSource, clock: systemClock, config, coordination, logger, mailer, authLimits: RELAXED_LIMITS });
-  const double = await startNomadDouble({ stepMs: 10, logHeartbeatMs: 200, eventHeartbeatMs: 500, ...opts.double });
+  const double = peer ? peer.double : await startNomadDouble({ stepMs: 10, logHeartbeatMs: 200, eventHeartbeatMs: 500, ...opts.double });
   const nomad = new NomadClient({ address: double.url, retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20 } });
   const runtime = createRuntimeServices({
     dataSource: db.dataSource, access: services.access, nomad, logger, bus: coordination.events, locks: coordination.locks,
+    events: { pruneIntervalMs: 3_600_000 },
     secrets: services.projectDomains.secrets, audit: services.audit, allowLoopbackWebhooks: true,
     logSession: { pollMs: 200 }, sse: { heartbeatMs: 1_000 }, ...opts.runtime,
   });
@@ -88,17 +96,22 @@ export async function startRuntimeKit(opts: { double?: NomadDoubleOptions; runti
   const server: Server = createServer(koa.callback());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const first = new Client(url);
-  const setup = await first.post('/api/setup', { email: 'owner@example.test', name: 'Owner', password: testPassword(), teamName: 'Acme', teamSlug: 'acme' });
-  if (setup.status !== 201) throw new Error(`setup failed: ${setup.status} ${setup.text}`);
-  const owner = { client: first, teamId: setup.body.team.id as string, userId: setup.body.user.id as string };
-  const app = { db, services, mailer, url };
   const as = (c: Client): Client => {
     const x = new Client(url, c.bearer);
     x.cookies = c.cookies;
     return x;
   };
-  const client = first;
+  let owner: { client: Client; teamId: string; userId: string };
+  if (peer) {
+    owner = { ...peer.owner, client: as(peer.owner.client) };
+  } else {
+    const first = new Client(url);
+    const setup = await first.post('/api/setup', { email: 'owner@example.test', name: 'Owner', password: testPassword(), teamName: 'Acme', teamSlug: 'acme' });
+    if (setup.status !== 201) throw new Error(`setup failed: ${setup.status} ${setup.text}`);
+    owner = { client: first, teamId: setup.body.team.id as string, userId: setup.body.user.id as string };
+  }
+  const app = { db, services, mailer, url };
+  const client = owner.client;
   async function deployService(c: Client = owner.client, teamId: string = owner.teamId, count = 1) {
     const slug = `p${randomBytes(3).toString('hex')}`;
     const p = await c.post(`/api/teams/${teamId}/projects`, { slug, name: slug });
@@ -128,14 +141,16 @@ export async function startRuntimeKit(opts: { double?: NomadDoubleOptions; runti
     }
   }
   return {
-    app, url, owner, client, double, nomad, coordination, runtime, as, deployService,
+    app, url, owner, client, double, nomad, coordination, bus: runtime.bus, runtime, as, deployService,
+    shared: { db, redisPrefix, config, dataDir },
     close: async () => {
       await runtime.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await nomad.destroy();
-      await double.close();
+      if (!peer) await double.close();
       await coordination.close();
+      if (peer) return; // the first kit owns the database and the data directory
       await db.cleanup();
       rmSync(dataDir, { recursive: true, force: true });
     },
