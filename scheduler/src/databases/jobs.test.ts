@@ -190,3 +190,79 @@ test('volumeCapacityWarning warns where the plugin ignores the size', () => {
   assert.match(volumeCapacityWarning(10, 5, 'lvm') ?? '', /less than/);
   assert.equal(volumeCapacityWarning(10, 10, 'lvm'), null);
 });
+
+test('database jobs in Vault mode: the credentials come from the job’s own KV path at a pinned version through the workload identity, never the job JSON', () => {
+  for (const engine of ENGINE_LIST) {
+    for (const version of ENGINES[engine].versions) {
+      const d = dbOf(engine, { version });
+      const state = stateOf(d, { settings: aSettings({ secrets: aVaultBackend }), deployment: { id: 'dep-1', vaultKvVersion: 7 } });
+      const { jobs, variables } = compile(state);
+      const job = jobs[0]! as JobRegisterRequest;
+      const name = `${engine} ${version}`;
+      assert.deepEqual(validateNomad('JobRegisterRequest', job), [], name);
+      assert.deepEqual(validateJob(job.Job), [], name);
+      const path = `kv/data/drover/${job.Namespace}/${job.Job.ID}`;
+      const data = variables[job.Job.ID]!;
+      assert.equal(data.backend, 'vault', name);
+      assert.equal(data.path, path, name);
+      assert.ok(Object.values(data.items).some((i) => i.kind === 'database' && i.field === 'PASSWORD'), `${name}: the password is a data item`);
+      const task = job.Job.TaskGroups[0]!.Tasks[0]!;
+      assert.deepEqual(task.Vault, { Role: 'drover-workload', Cluster: 'default', ChangeMode: 'noop', Env: false, DisableFile: true }, name);
+      assert.deepEqual(task.Identities?.map((i) => [i.Name, i.Audience]), [['vault_default', ['vault.io']]], name);
+      const templates = (task.Templates ?? []).map((t) => t.EmbeddedTmpl).join('\n');
+      assert.ok(templates.includes(`{{ with secret "${path}?version=7" }}`), `${name}: pinned KV read`);
+      assert.doesNotMatch(templates, /nomadVar/, name);
+      assert.equal([...templates.matchAll(/with secret "([^"]+)"/g)].every((m) => m[1] === `${path}?version=7`), true, `${name}: only its own path`);
+      for (const s of SECRET_VALUES) assert.ok(!JSON.stringify(job).includes(s), name);
+      assert.doesNotMatch(JSON.stringify(task.Env), /PASSWORD/, name);
+    }
+  }
+});
+
+test('backup, restore and verify jobs in Vault mode read the password and the S3 keys from their own KV path at the pinned version', () => {
+  for (const { name, job } of everyJob().filter((j) => j.name.includes(' vault '))) {
+    const path = `kv/data/drover/${job.request.Namespace}/${job.request.Job.ID}`;
+    assert.equal(job.data.backend, 'vault', name);
+    assert.equal(job.data.path, path, name);
+    const reads = job.request.Job.TaskGroups[0]!.Tasks.flatMap((t) => (t.Templates ?? []).map((x) => x.EmbeddedTmpl)).join('\n');
+    assert.doesNotMatch(reads, /nomadVar/, name);
+    const opened = [...reads.matchAll(/with secret "([^"]+)"/g)].map((m) => m[1]);
+    assert.ok(opened.length > 0 && opened.every((p) => p === `${path}?version=3`), `${name}: ${opened.join(', ')}`);
+    for (const t of job.request.Job.TaskGroups[0]!.Tasks) {
+      if ((t.Templates ?? []).length > 0) assert.equal(t.Vault?.DisableFile, true, `${name}: ${t.Name} reads through its workload identity only`);
+    }
+  }
+});
+
+test('a major upgrade dumps with the old version’s tools and restores with the new version’s, through the same object', () => {
+  // Newer restore tools read older dumps (pg_restore reads custom-format archives of earlier pg_dump releases, mysql
+  // replays SQL, a newer redis loads an older RDB, mongorestore reads older archives); never the other way round. Real
+  // pg_dump/pg_restore of two Postgres majors cannot run here (Debian ships one), so the argv is what is checked.
+  for (const engine of ENGINE_LIST) {
+    const versions = ENGINES[engine].versions;
+    for (let i = 0; i + 1 < versions.length; i++) {
+      const from = versions[i]!, to = versions[i + 1]!;
+      const old = dbOf(engine, { version: from });
+      const next = dbOf(engine, { version: to, volume: { id: '7d2e4b10-0000-4000-8000-0000000000d3', sizeBytes: 5 * 1024 ** 3, nodeId: NODE } });
+      const backup = sut(stateOf(old), old, { destination: aDestination(), backupId: 'a0000000-0000-4000-8000-0000000000b9' });
+      const restore = compileRestoreJob(stateOf(next), next, { destination: aDestination(), restoreId: 'a0000000-0000-4000-8000-0000000000c9', objectKey: backup.objectKey });
+      const name = `${engine} ${from} → ${to}`;
+      for (const j of [backup, restore]) {
+        assert.deepEqual(validateNomad('JobRegisterRequest', j.request), [], name);
+        assert.deepEqual(validateJob(j.request.Job), [], name);
+      }
+      const tasks = (j: CompiledDatabaseJob) => new Map(j.request.Job.TaskGroups[0]!.Tasks.map((t) => [t.Name, t]));
+      const argv = (t: { Config: Record<string, unknown> } | undefined) => [...(t?.Config.entrypoint as string[]), ...(t?.Config.args as string[])];
+      const dump = tasks(backup).get(DUMP_TASK);
+      assert.equal(dump?.Config.image, `${ENGINES[engine].image}:${from}`, name);
+      assert.deepEqual(argv(dump), dumpArgv(engine), name);
+      const restoring = [...tasks(restore).values()].filter((t) => t.Name !== 'download');
+      assert.ok(restoring.length > 0 && restoring.every((t) => t.Config.image === `${ENGINES[engine].image}:${to}`), `${name}: restored by the new version`);
+      if (engine !== 'redis') assert.deepEqual(argv(tasks(restore).get('restore')), restoreArgv(engine), name);
+      else assert.deepEqual(argv(tasks(restore).get('restore')), redisRestoreSteps(to, 'a0000000-0000-4000-8000-0000000000c9').place, name);
+      assert.deepEqual(argv(tasks(backup).get(UPLOAD_TASK)), uploadArgv(dumpPath(engine), 'acme-backups', backup.objectKey), name);
+      assert.deepEqual(argv(tasks(restore).get('download')), downloadArgv('acme-backups', backup.objectKey, dumpPath(engine)), name);
+      if (engine === 'postgres') assert.ok(argv(dump).includes('-Fc'), 'the custom format, which newer pg_restore reads');
+    }
+  }
+});
