@@ -150,6 +150,11 @@ describe('VaultSecretStore', () => {
     assert.deepEqual(currentValues(kv).get(`drover/${loc.namespace}/${loc.name}`), { A: '1' });
     assert.deepEqual(kv.violations, []);
     assert.ok(kv.requests.some((r) => r.method === 'POST' && r.path === `/v1/secret/data/drover/${loc.namespace}/${loc.name}`));
+    // A backup destination's keys: its kind's `_` is not a Vault path segment character.
+    const dest = owner('backup_dest');
+    await withSecrets(db.dataSource, sut, (_tx, s) => s.write(dest, new Map([['SECRET_ACCESS_KEY', 'k']])));
+    assert.equal(vaultLocation(dest).name, `backup-dest-${dest.id.toLowerCase()}`);
+    assert.deepEqual([...(await sut.read(dest)).entries()], [['SECRET_ACCESS_KEY', 'k']]);
   });
 
   it('answers secret_store/unavailable when Vault fails, without the value in the error', async () => {

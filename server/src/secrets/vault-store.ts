@@ -8,9 +8,12 @@ import type { EntityManager } from 'typeorm';
 import type { KvLocation, KvV2 } from './vault-kv.ts';
 import type { SecretChanges, SecretOwner, SecretStore, Undo } from './secret-store.ts';
 
-/** vaultLocation is where an owner's values live: namespace `s-<team ID>`, name `<kind>-<owner ID>` (lower case). */
+/**
+ * vaultLocation is where an owner's values live: namespace `s-<team ID>`, name `<kind>-<owner ID>` (lower case; a
+ * kind's `_` becomes `-`, since Vault path segments are DNS labels: `backup_dest` is stored as `backup-dest-<ID>`).
+ */
 export function vaultLocation(owner: SecretOwner): KvLocation {
-  return { namespace: `s-${owner.teamId.toLowerCase()}`, name: `${owner.kind}-${owner.id.toLowerCase()}` };
+  return { namespace: `s-${owner.teamId.toLowerCase()}`, name: `${owner.kind.replace(/_/g, '-')}-${owner.id.toLowerCase()}` };
 }
 
 /** VaultSecretStore implements SecretStore over a KvV2 adapter. */
