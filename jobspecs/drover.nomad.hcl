@@ -168,6 +168,9 @@ job "drover" {
           {{- range service "drover-redis" }}
           REDIS_URL="redis://:{{ $v.REDIS_PASSWORD.Value }}@{{ .Address }}:{{ .Port }}/0"
           {{- end }}
+          {{- range service "traefik-metrics" }}
+          DROVER_TRAEFIK_METRICS_URL="http://{{ .Address }}:{{ .Port }}/metrics"
+          {{- end }}
           {{- end }}
         EOT
       }

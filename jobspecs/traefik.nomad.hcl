@@ -2,6 +2,9 @@
 # per instance, so several would order duplicate certificates and miss each other's HTTP challenges.
 # Submitted by ansible/roles/traefik, which renders the static configuration (providers.consulCatalog with
 # exposedByDefault=false and the drover.managed=true constraint) and passes it in static_config.
+# Prometheus metrics are served on the internal `metrics` entry point (port metrics_port, cluster network only: the
+# host firewall lists it among the agent ports) and registered in Consul as traefik-metrics, from which the drover
+# job renders DROVER_TRAEFIK_METRICS_URL.
 
 variable "image" {
   type        = string
@@ -12,6 +15,12 @@ variable "image" {
 variable "edge_node" {
   type        = string
   description = "Nomad node name of the edge node that receives ports 80/443 and keeps the ACME state."
+}
+
+variable "metrics_port" {
+  type        = number
+  description = "Port of Traefik's internal metrics entry point (the static configuration's entryPoints.metrics)."
+  default     = 8083
 }
 
 variable "static_config" {
@@ -59,6 +68,10 @@ job "traefik" {
       port "ping" {
         static = 8082
       }
+
+      port "metrics" {
+        static = var.metrics_port
+      }
     }
 
     volume "acme" {
@@ -82,6 +95,21 @@ job "traefik" {
       }
     }
 
+    # Not routed (no drover.managed tag): only the drover job reads it, to find the metrics endpoint.
+    service {
+      name     = "traefik-metrics"
+      provider = "consul"
+      port     = "metrics"
+
+      check {
+        name         = "metrics"
+        type         = "tcp"
+        address_mode = "host"
+        interval     = "30s"
+        timeout      = "2s"
+      }
+    }
+
     task "traefik" {
       driver = "docker"
 
@@ -89,7 +117,7 @@ job "traefik" {
         image        = var.image
         network_mode = "host"
         args         = ["--configFile=/local/traefik.yml"]
-        ports        = ["http", "https", "ping"]
+        ports        = ["http", "https", "ping", "metrics"]
       }
 
       # Read-only discovery token through workload identity (binding rule → role nomad-tasks).

@@ -366,6 +366,36 @@ describe('Vault', () => {
 });
 
 describe('Traefik static configuration', () => {
+  test('serves Prometheus metrics on an internal entry point only: the cluster network reaches it, workloads and the internet do not', async () => {
+    const cfg = parseYaml(file('drover-1', 'traefik/traefik.yml')) as {
+      metrics?: { prometheus?: { entryPoint?: string; addServicesLabels?: boolean } };
+      entryPoints: Record<string, { address: string; asDefault?: boolean }>;
+    };
+    const prom = cfg.metrics?.prometheus;
+    assert.equal(prom?.addServicesLabels, true, 'Drover reads the per-service byte counters');
+    const ep = cfg.entryPoints[prom?.entryPoint ?? ''];
+    assert.ok(ep, `metrics entry point ${prom?.entryPoint} is not defined`);
+    assert.ok(!['web', 'websecure'].includes(prom?.entryPoint ?? ''), 'metrics are not on a public entry point');
+    const port = Number(/^:(\d+)$/.exec(ep.address)?.[1]);
+    assert.equal(port, roleDefaults('traefik').traefik_metrics_port);
+    assert.ok(!(roleDefaults('common').common_public_tcp_ports as number[]).includes(port), 'the metrics port is not public');
+    // Routers that name no entry point never land on the internal ones.
+    assert.deepEqual(Object.entries(cfg.entryPoints).filter(([, e]) => e.asDefault).map(([n]) => n), ['websecure']);
+    // The edge's firewall: the metrics port is an agent port (cluster network only; dropped from workloads, input and forward).
+    const p = join(outDir, 'fw-edge-metrics.nft');
+    writeFileSync(p, file('drover-1', 'common/nftables.conf'));
+    const sets = JSON.parse((await run('unshare', ['--net', 'sh', '-c', `nft -f '${p}' && nft -j list sets`])).stdout) as { nftables: Array<{ set?: { name: string; elem: unknown[] } }> };
+    const agentPorts = sets.nftables.find((s) => s.set?.name === 'agent_tcp_ports')?.set?.elem ?? [];
+    assert.ok(agentPorts.includes(port), `agent_tcp_ports ${JSON.stringify(agentPorts)} lacks the metrics port ${port}`);
+    // The jobspec reserves the same port by default, and the drover job finds it through Consul.
+    const job = await parseHcl('traefik.nomad.hcl', readFileSync(join(repoRoot, 'jobspecs', 'traefik.nomad.hcl'), 'utf8'));
+    assert.equal(labeled(job, 'variable', 'metrics_port')[0]?.default, port);
+    const group = labeled(labeled(job, 'job', 'traefik')[0], 'group', 'traefik')[0];
+    assert.ok(blocks(group, 'service').some((s) => s.name === 'traefik-metrics' && s.port === 'metrics' && !((s.tags as string[] | undefined) ?? []).includes('drover.managed=true')));
+    const drover = readFileSync(join(repoRoot, 'jobspecs', 'drover.nomad.hcl'), 'utf8');
+    assert.match(drover, /range service "traefik-metrics"[\s\S]*DROVER_TRAEFIK_METRICS_URL="http:\/\/\{\{ \.Address \}\}:\{\{ \.Port \}\}\/metrics"/);
+  });
+
   test('validates against the Traefik v3 static schema', () => {
     const schema = JSON.parse(readFileSync(join(contractsDir, 'traefik-v3.json'), 'utf8')) as Record<string, unknown>;
     const ajv = new Ajv({ strict: false, allErrors: true });
