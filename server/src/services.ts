@@ -120,7 +120,10 @@ export function createServices(deps: ServiceDeps) {
     backups: new BackupsService({ dataSource, clock, access, audit, secrets: projectDomains.secrets }),
     /** backupRunner queues scheduled backups, runs queued ones as Nomad batch jobs and prunes; main.ts starts it. */
     backupRunner: new BackupRunner({
-      dataSource, nomad: deployments.nomad, settings: clusterSettings(deps.config.appsDomain), volumePlugin: deps.config.volumePlugin, secrets: projectDomains.secrets,
+      dataSource, nomad: deployments.nomad, volumePlugin: deps.config.volumePlugin, secrets: projectDomains.secrets,
+      // Backup, restore and verification jobs read credentials the way database jobs do: Vault KV when Drover has Vault.
+      settings: clusterSettings(deps.config.appsDomain, deployments.vaultKvMount ? { kvMount: deployments.vaultKvMount } : undefined),
+      ...(deployments.vault ? { vault: deployments.vault } : {}),
       access, audit, clock, bus, onError: (err) => deps.logger.warn({ err }, 'backup runner tick failed; retrying at the next tick'),
     }),
     /** deployments is the deployment engine (API service, worker, reconciler); main.ts starts it. */

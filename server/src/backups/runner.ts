@@ -24,6 +24,7 @@ import type { EventBus } from '../platform/coordination/types.ts';
 import { BackupCheckEntity, BackupEntity, DestinationEntity, type BackupCheckRow, type BackupRow } from './backup.entity.ts';
 import { DEFAULT_VERIFY_SCHEDULE } from './outcome.ts';
 import { deleteObject } from './s3.ts';
+import type { VaultAdapter } from '@drover/scheduler/vault/index.ts';
 
 /** BackupRunnerDeps are the runner's adapters. */
 export interface BackupRunnerDeps {
@@ -33,6 +34,8 @@ export interface BackupRunnerDeps {
   nomad: NomadClient;
   /** settings are the cluster settings jobs are compiled with. */
   settings: ClusterSettings;
+  /** vault writes the jobs' credentials in Vault mode (settings.secrets.kind `vault`), as the deployment engine does. */
+  vault?: Pick<VaultAdapter, 'writeSecret'>;
   /** volumePlugin is the dynamic host volume plugin. */
   volumePlugin: string;
   /** secrets holds credentials and destination keys. */
@@ -47,7 +50,10 @@ export interface BackupRunnerDeps {
   pollMs?: number;
   /** batchTimeoutMs bounds one backup. */
   batchTimeoutMs?: number;
-  /** bus receives `backup.failed` (on the deployment events channel, so SSE clients and webhooks see it). */
+  /**
+   * bus receives every verdict on the deployment events channel, so SSE clients and webhooks see it: `backup.succeeded`
+   * or `backup.failed` (with the reason), `restore.succeeded|failed`, `verification.succeeded|failed`.
+   */
   bus?: EventBus;
   /** intervalMs is the pause between ticks of a started runner (default 15 s). */
   intervalMs?: number;
@@ -88,10 +94,12 @@ export class BackupRunner {
       status: v.status, reason: v.reason, objectKey: v.objectKey, sizeBytes: v.digest ? String(v.digest.size) : null, sha256: v.digest?.sha256 ?? null,
       finishedAt: new Date(this.d.clock.now().getTime()),
     });
-    if (v.status === 'failed' && this.d.bus) {
-      // The database stands where a service would: subscribers filter by team and show the reason.
-      await publishDeploymentEvent(this.d.bus, { type: 'backup.failed', teamId: row.teamId, serviceId: row.databaseId, reason: `backup ${row.id} failed: ${v.reason ?? 'unknown'}` })
-        .catch((e: unknown) => this.d.onError?.(e));
+    if (this.d.bus) {
+      // The database stands where a service would (serviceId): subscribers filter by team and project and show the reason.
+      await publishDeploymentEvent(this.d.bus, {
+        type: `backup.${v.status}`, teamId: row.teamId, serviceId: row.databaseId, databaseId: row.databaseId, backupId: row.id,
+        ...(v.status === 'failed' ? { reason: `backup ${row.id} failed: ${v.reason ?? 'unknown'}` } : {}),
+      }).catch((e: unknown) => this.d.onError?.(e));
     }
   }
 
@@ -210,7 +218,7 @@ export class BackupRunner {
     };
     const lifecycle = new DatabaseLifecycle({
       nomad: this.d.nomad, volumePlugin: this.d.volumePlugin, resolve: new DatabaseCredentials(this.d.dataSource, this.d.secrets).resolver(db.teamId),
-      access: this.d.access, audit: this.d.audit, ...(this.d.pollMs ? { pollMs: this.d.pollMs } : {}), ...(this.d.batchTimeoutMs ? { batchTimeoutMs: this.d.batchTimeoutMs } : {}),
+      access: this.d.access, audit: this.d.audit, ...(this.d.vault ? { vault: this.d.vault } : {}), ...(this.d.pollMs ? { pollMs: this.d.pollMs } : {}), ...(this.d.batchTimeoutMs ? { batchTimeoutMs: this.d.batchTimeoutMs } : {}),
     });
     return {
       db, state, lifecycle,
@@ -277,9 +285,12 @@ export class BackupRunner {
       status: v.status, reason: v.reason, counts: v.counts, ...(v.safetyBackupId !== undefined ? { safetyBackupId: v.safetyBackupId } : {}),
       finishedAt: new Date(this.d.clock.now().getTime()),
     });
-    if (v.status === 'failed' && this.d.bus) {
-      await publishDeploymentEvent(this.d.bus, { type: `backup.${row.kind}_failed`, teamId: row.teamId, serviceId: row.databaseId, reason: `${row.kind} ${row.id} of backup ${row.backupId} failed: ${v.reason ?? 'unknown'}` })
-        .catch((e: unknown) => this.d.onError?.(e));
+    if (this.d.bus) {
+      const what = row.kind === 'verify' ? 'verification' : 'restore';
+      await publishDeploymentEvent(this.d.bus, {
+        type: `${what}.${v.status}`, teamId: row.teamId, serviceId: row.databaseId, databaseId: row.databaseId, backupId: row.backupId, checkId: row.id,
+        ...(v.status === 'failed' ? { reason: `${what} ${row.id} of backup ${row.backupId} failed: ${v.reason ?? 'unknown'}` } : {}),
+      }).catch((e: unknown) => this.d.onError?.(e));
     }
   }
 

@@ -16,6 +16,7 @@ import { databaseJobId } from '@drover/scheduler/compiler/database.ts';
 import { namespaceName } from '@drover/scheduler/compiler/names.ts';
 import { isNomadNotFound } from '@drover/scheduler/nomad/index.ts';
 import type { NomadClient } from '@drover/scheduler/nomad/index.ts';
+import type { VaultAdapter } from '@drover/scheduler/vault/index.ts';
 import type { AccessChecker } from '../core/access.ts';
 import type { AuditRecorder } from '../core/audit.ts';
 import { EnvironmentEntity } from '../environments/environment.entity.ts';
@@ -25,7 +26,7 @@ import { TeamEntity } from '../teams/team.entity.ts';
 import { DatabaseCredentials } from './credentials.ts';
 import { DatabaseEntity } from './database.entity.ts';
 import { DatabaseLifecycle } from './lifecycle.ts';
-import type { DeployResult } from './lifecycle.ts';
+import type { BackupRun, DeployResult } from './lifecycle.ts';
 import { toModel } from './service.ts';
 import { recordVolume } from './volume.ts';
 
@@ -37,8 +38,10 @@ export interface DatabaseDeployerDeps {
   secrets: SecretStore;
   /** nomad is the scheduler client. */
   nomad: NomadClient;
-  /** settings are the cluster settings the jobs compile with. */
+  /** settings are the cluster settings the jobs compile with (Vault mode: credentials as KV versions the jobs pin). */
   settings: ClusterSettings;
+  /** vault writes the credentials in Vault mode (KV v2 under the settings' `kvMount`). */
+  vault?: Pick<VaultAdapter, 'writeSecret'>;
   /** volumePlugin is the dynamic host volume plugin (default `mkdir`). */
   volumePlugin?: string;
   /** access and audit are handed to the lifecycle (it uses them only to destroy a volume, which the deployer never does). */
@@ -78,6 +81,7 @@ export class DatabaseDeployer {
     const credentials = new DatabaseCredentials(this.d.dataSource, this.d.secrets);
     const lifecycle = new DatabaseLifecycle({
       nomad: this.d.nomad, volumePlugin: this.d.volumePlugin ?? 'mkdir', resolve: credentials.resolver(teamId), access: this.d.access, audit: this.d.audit,
+      ...(this.d.vault ? { vault: this.d.vault } : {}),
     });
     const result: SyncResult = { deployed: [], removed: [] };
     for (const row of rows) {
@@ -139,23 +143,30 @@ export class DatabaseDeployer {
     const keys = await this.d.secrets.read(destinationOwner(row.teamId, dest.id));
     const backupId = randomUUID();
     const startedAt = new Date();
-    let r: Awaited<ReturnType<DatabaseLifecycle['changeVersion']>> | null = null;
-    let failure: string | null = null;
+    let recorded = false;
+    // The backup of the old version is recorded with its own verdict as soon as it is judged, whatever follows.
+    const record = async (run: BackupRun | null, failure: string | null): Promise<void> => {
+      recorded = true;
+      const v = run?.verdict;
+      await this.d.dataSource.getRepository(BackupEntity).insert({
+        id: backupId, teamId: row.teamId, projectId: row.projectId, databaseId: row.id, destinationId: dest.id, trigger: 'upgrade',
+        status: v?.status ?? 'failed', reason: v ? v.reason : failure, objectKey: run?.objectKey ?? null, sizeBytes: v?.digest ? String(v.digest.size) : null,
+        sha256: v?.digest?.sha256 ?? null, createdAt: startedAt, finishedAt: new Date(),
+      });
+    };
+    let r: Awaited<ReturnType<DatabaseLifecycle['changeVersion']>>;
     try {
       r = await lifecycle.changeVersion(state, { ...model, version: from, volume: { ...model.volume, id: dataVolumeId } }, row.version, {
         newVolumeId: row.volumeId, destination: { id: dest.id, endpoint: dest.endpoint, region: dest.region, bucket: dest.bucket }, backupId, restoreId: randomUUID(),
         credentials: { accessKeyId: keys.get('ACCESS_KEY_ID') ?? '', secretAccessKey: keys.get('SECRET_ACCESS_KEY') ?? '' },
+        onBackup: (run) => record(run, null),
       });
     } catch (e) {
-      failure = (e as Error).message;
+      const failure = (e as Error).message;
+      if (!recorded) await record(null, failure);
+      if (!(e instanceof DomainError) || e.code === 'nomad/unavailable') throw e;
+      throw new DomainError('backup/failed', `database ${row.name}: the major upgrade ${from} → ${row.version} failed (${failure}); the old volume and its data are kept`);
     }
-    const v = r?.backup?.verdict;
-    await this.d.dataSource.getRepository(BackupEntity).insert({
-      id: backupId, teamId: row.teamId, projectId: row.projectId, databaseId: row.id, destinationId: dest.id, trigger: 'upgrade',
-      status: v?.status ?? 'failed', reason: v?.reason ?? failure, objectKey: r?.backup?.objectKey ?? null, sizeBytes: v?.digest ? String(v.digest.size) : null,
-      sha256: v?.digest?.sha256 ?? null, createdAt: startedAt, finishedAt: new Date(),
-    });
-    if (!r || failure) throw new DomainError('backup/failed', `database ${row.name}: the major upgrade ${from} → ${row.version} failed (${failure ?? 'unknown'}); the old volume and its data are kept`);
     await repo.update({ id: row.id }, { upgradeFromVersion: null });
     return r.deployed;
   }

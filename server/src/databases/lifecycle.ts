@@ -5,7 +5,9 @@
  * database, creates a NEW volume for the new version and restores into it, keeping the old volume. The only code that
  * deletes a volume is destroyVolume: owners and admins, with the database's name typed as confirmation, audited.
  *
- * It drives Nomad through the scheduler client directly (the deployment engine has no database hook yet).
+ * It drives Nomad through the scheduler client directly. Credentials travel as data: Nomad Variables, or — when the
+ * cluster keeps secrets in Vault — a new KV v2 version at `<mount>/data/drover/<namespace>/<job ID>` that the job's
+ * templates pin (its tasks read it with their workload identity through the `vault` block); never the job JSON.
  */
 import { isNomadNotFound, NomadClient } from '@drover/scheduler/nomad/index.ts';
 import type { Allocation } from '@drover/scheduler/nomad/index.ts';
@@ -18,7 +20,7 @@ import { namespaceName } from '@drover/scheduler/compiler/names.ts';
 import {
   compileBackupJob, compileRestoreJob, compileVerifyJob, hostVolumeCreateRequest, volumeCapacityWarning, CHECK_TASK, DUMP_TASK,
 } from '@drover/scheduler/databases/jobs.ts';
-import type { BackupItemSource, BackupJobData, Destination } from '@drover/scheduler/databases/jobs.ts';
+import type { BackupItemSource, BackupJobData, CompiledDatabaseJob, Destination } from '@drover/scheduler/databases/jobs.ts';
 import { DUMP_FILES, parseCounts } from '@drover/scheduler/databases/argv.ts';
 import type { Actor } from '../core/actor.ts';
 import type { AccessChecker } from '../core/access.ts';
@@ -29,6 +31,8 @@ import type { BackupVerdict, FileDigest, TaskStateLike, VerificationVerdict } fr
 import { digestObject } from '../backups/s3.ts';
 import type { S3Credentials } from '../backups/s3.ts';
 import { createHash } from 'node:crypto';
+import type { VaultAdapter } from '@drover/scheduler/vault/index.ts';
+import { pinVaultVersion, VAULT_VERSION_UNPINNED } from '../deployments/build.ts';
 
 /** ItemResolver returns the value of one data item (a generated credential, a destination key…) from the secret store. */
 export type ItemResolver = (source: BackupItemSource) => Promise<string>;
@@ -39,8 +43,13 @@ export interface LifecycleDeps {
   nomad: NomadClient;
   /** volumePlugin is the operator's dynamic host volume plugin (`mkdir` ignores sizes: a warning says so). */
   volumePlugin: string;
-  /** resolve gives data item values; they go to Nomad Variables only, never into a job. */
+  /** resolve gives data item values; they go to Nomad Variables or Vault KV only, never into a job. */
   resolve: ItemResolver;
+  /**
+   * vault writes the data items of jobs compiled in Vault mode (`settings.secrets.kind === 'vault'`) as a new KV v2
+   * version under its mount, which must be the settings' `kvMount`; without it such jobs are refused.
+   */
+  vault?: Pick<VaultAdapter, 'writeSecret'>;
   /** access checks roles; audit records the destroy. */
   access: AccessChecker;
   /** audit records volume destruction. */
@@ -119,11 +128,34 @@ export class DatabaseLifecycle {
     return { id: vol.ID, name: req.Volume.Name, nodeId: vol.NodeID, capacityBytes: capacity, plugin, warning: volumeCapacityWarning(d.volume.sizeBytes, capacity, plugin) };
   }
 
-  private async writeData(data: JobData | BackupJobData): Promise<void> {
-    if (data.backend !== 'nomad') throw new DomainError('database/invalid', 'the lifecycle writes Nomad Variables; Vault data is written by the deployment engine');
+  /**
+   * writeData writes a job's data items before it is registered and returns the request to register: unchanged with
+   * Nomad Variables; in Vault mode the items become a new KV version and the job's templates are pinned to it, so a
+   * later write never changes what its allocations read.
+   */
+  private async writeData(data: JobData | BackupJobData, request: JobRegisterRequest): Promise<JobRegisterRequest> {
     const items: Record<string, string> = {};
     for (const [k, src] of Object.entries(data.items)) items[k] = await this.deps.resolve(src);
-    await this.deps.nomad.variables.upsert({ Path: data.path, Namespace: data.namespace, Items: items } as never, {}, { namespace: data.namespace });
+    if (data.backend === 'nomad') {
+      await this.deps.nomad.variables.upsert({ Path: data.path, Namespace: data.namespace, Items: items } as never, {}, { namespace: data.namespace });
+      return request;
+    }
+    if (!this.deps.vault) throw new DomainError('database/invalid', 'the database job reads its credentials from Vault, but Drover has no Vault configured (VAULT_ADDR)');
+    const written = await this.deps.vault.writeSecret(data.namespace, request.Job.ID, items);
+    return pinVaultVersion(request, data.path, written.version);
+  }
+
+  /** compiled gives `state` the placeholder KV version Vault-mode jobs compile with until writeData pins the real one. */
+  private compiled(state: DesiredState): DesiredState {
+    if (state.settings.secrets.kind !== 'vault' || state.deployment.vaultKvVersion !== undefined) return state;
+    return { ...state, deployment: { ...state.deployment, vaultKvVersion: VAULT_VERSION_UNPINNED } };
+  }
+
+  /** submit writes an auxiliary job's data items (pinning its Vault version) and registers it; returns what was registered. */
+  private async submit(job: CompiledDatabaseJob): Promise<JobRegisterRequest> {
+    const request = await this.writeData(job.data, job.request);
+    await this.register(request);
+    return request;
   }
 
   private async register(req: JobRegisterRequest): Promise<void> {
@@ -134,18 +166,18 @@ export class DatabaseLifecycle {
   async deploy(state: DesiredState, d: Database): Promise<DeployResult> {
     const volume = await this.ensureVolume(state, d);
     const pinned: Database = { ...d, volume: { ...d.volume, nodeId: volume.nodeId } };
-    const result = compile(withDatabase(state, pinned));
-    const job = result.jobs[0];
-    if (!job) throw new Error('internal: no database job');
-    const data = result.variables[job.Job.ID];
-    if (data) await this.writeData(data);
+    const result = compile(withDatabase(this.compiled(state), pinned));
+    const compiled = result.jobs[0];
+    if (!compiled) throw new Error('internal: no database job');
+    const data = result.variables[compiled.Job.ID];
+    const job = data ? await this.writeData(data, compiled) : compiled;
     await this.register(job);
     return { jobId: job.Job.ID, database: pinned, volume, warnings: [...result.warnings, ...(volume.warning ? [volume.warning] : [])] };
   }
 
   /** remove stops the database's job. The volume, and the data on it, stay until destroyVolume. */
   async remove(state: DesiredState, d: Database): Promise<void> {
-    const job = compile(withDatabase(state, d)).jobs[0];
+    const job = compile(withDatabase(this.compiled(state), d)).jobs[0];
     if (!job) return;
     await this.deps.nomad.jobs.deregister(job.Job.ID, { purge: false }, { namespace: job.Namespace });
   }
@@ -153,25 +185,41 @@ export class DatabaseLifecycle {
   /**
    * changeVersion moves a database to another version. The same version (a redeploy: the image tag follows minor
    * releases) keeps the data in place. Another major version: a backup of the old database, a NEW volume
-   * (`newVolumeId`), the job on the new version and volume, a restore into it. The old volume is kept and returned.
+   * (`newVolumeId`), the job on the new version and volume once it is healthy, a restore into it (the new version's
+   * own tools read the old version's dump). The old volume is kept and returned. `onBackup` receives the backup's
+   * verdict before anything else happens, whatever follows. When the restore fails, the old version is deployed again
+   * on the old volume (the data it holds is untouched) and `backup/failed` says why; the new volume is kept too.
    */
-  async changeVersion(state: DesiredState, d: Database, version: string, o: { newVolumeId: string; destination: Destination; backupId: string; restoreId: string; credentials: S3Credentials }): Promise<{ deployed: DeployResult; keptVolume: VolumeInfo | null; backup: BackupRun | null }> {
+  async changeVersion(state: DesiredState, d: Database, version: string, o: { newVolumeId: string; destination: Destination; backupId: string; restoreId: string; credentials: S3Credentials; onBackup?: (run: BackupRun) => Promise<void> }): Promise<{ deployed: DeployResult; keptVolume: VolumeInfo | null; backup: BackupRun | null }> {
     if (!ENGINES[d.engine].versions.includes(version)) {
       throw new DomainError('database/invalid', `version ${version} is not supported`, { errors: [{ path: 'body.version', message: `must be one of ${ENGINES[d.engine].versions.join(', ')}` }] });
     }
     if (version === d.version) return { deployed: await this.deploy(state, d), keptVolume: null, backup: null };
     const old = await this.ensureVolume(state, d);
     const backup = await this.backup(state, d, { destination: o.destination, backupId: o.backupId, credentials: o.credentials });
+    await o.onBackup?.(backup);
     if (backup.verdict.status !== 'succeeded') throw new DomainError('backup/failed', `the backup before the upgrade failed: ${backup.verdict.reason}`);
     const next: Database = { ...d, version, volume: { id: o.newVolumeId, sizeBytes: d.volume.sizeBytes } };
-    const deployed = await this.deploy(state, next);
-    const restore = compileRestoreJob(withDatabase(state, deployed.database), deployed.database, { restoreId: o.restoreId, destination: o.destination, objectKey: backup.objectKey });
-    await this.writeData(restore.data);
-    await this.register(restore.request);
-    const alloc = await this.waitBatch(restore.request);
-    const restoreTask = dumpTaskState((alloc.TaskStates?.restore ?? undefined) as TaskStateLike | undefined);
-    if (restoreTask?.exitCode !== 0) throw new DomainError('backup/failed', 'the restore into the new version failed; the old volume is kept');
-    return { deployed, keptVolume: old, backup };
+    let failure: string;
+    try {
+      const deployed = await this.deploy(state, next);
+      await this.waitHealthy(state, deployed.jobId);
+      const restore = await this.submit(compileRestoreJob(withDatabase(this.compiled(state), deployed.database), deployed.database, { restoreId: o.restoreId, destination: o.destination, objectKey: backup.objectKey }));
+      const alloc = await this.waitBatch(restore);
+      const t = dumpTaskState((alloc.TaskStates?.restore ?? undefined) as TaskStateLike | undefined);
+      if (t?.exitCode === 0 && !t.failed) return { deployed, keptVolume: old, backup };
+      failure = `the restore into ${ENGINES[d.engine].image}:${version} ${t ? `exited with code ${t.exitCode}` : 'did not run'}`;
+    } catch (e) {
+      if (!(e instanceof DomainError) || e.code === 'nomad/unavailable') {
+        // An outage: the old version goes back if Nomad answers, and the retry starts from its data again.
+        await this.deploy(state, d).catch(() => undefined);
+        throw e;
+      }
+      failure = e.message;
+    }
+    // The old version goes back on the old volume, whose data nothing has written to; the new volume is kept.
+    await this.deploy(state, d);
+    throw new DomainError('backup/failed', `${failure}; ${ENGINES[d.engine].image}:${d.version} runs again on its volume ${old.name}, which is kept`);
   }
 
   /**
@@ -241,10 +289,8 @@ export class DatabaseLifecycle {
         if (!isNomadNotFound(e)) throw e;
       }
     }
-    const job = compileRestoreJob(withDatabase(state, pinned), pinned, { restoreId: o.restoreId, destination: o.destination, objectKey: o.objectKey });
-    await this.writeData(job.data);
-    await this.register(job.request);
-    const alloc = await this.waitBatch(job.request);
+    const job = await this.submit(compileRestoreJob(withDatabase(this.compiled(state), pinned), pinned, { restoreId: o.restoreId, destination: o.destination, objectKey: o.objectKey }));
+    const alloc = await this.waitBatch(job);
     const t = dumpTaskState((alloc.TaskStates?.restore ?? undefined) as TaskStateLike | undefined);
     if (d.engine === 'redis') await this.deploy(state, d);
     if (t?.exitCode !== 0 || t.failed) throw new DomainError('backup/failed', `the restore task ${t ? `exited with code ${t.exitCode}` : 'did not run'}`);
@@ -255,10 +301,8 @@ export class DatabaseLifecycle {
    * its own exit code and the counts it printed (read from its stdout log through Nomad's fs API).
    */
   async verify(state: DesiredState, d: Database, o: { verificationId: string; destination: Destination; objectKey: string }): Promise<VerificationVerdict> {
-    const job = compileVerifyJob(withDatabase(state, d), d, { verificationId: o.verificationId, destination: o.destination, objectKey: o.objectKey });
-    await this.writeData(job.data);
-    await this.register(job.request);
-    const alloc = await this.waitBatch(job.request);
+    const job = compileVerifyJob(withDatabase(this.compiled(state), d), d, { verificationId: o.verificationId, destination: o.destination, objectKey: o.objectKey });
+    const alloc = await this.waitBatch(await this.submit(job));
     const check = dumpTaskState(alloc.TaskStates?.[CHECK_TASK] as never);
     let stdout = '';
     if (alloc.ID) {
@@ -295,10 +339,8 @@ export class DatabaseLifecycle {
    * SHA-256 read through Nomad's fs API, and the object read back from the destination.
    */
   async backup(state: DesiredState, d: Database, o: { destination: Destination; backupId: string; credentials: S3Credentials }): Promise<BackupRun> {
-    const job = compileBackupJob(withDatabase(state, d), d, { destination: o.destination, backupId: o.backupId });
-    await this.writeData(job.data);
-    await this.register(job.request);
-    const alloc = await this.waitBatch(job.request);
+    const job = compileBackupJob(withDatabase(this.compiled(state), d), d, { destination: o.destination, backupId: o.backupId });
+    const alloc = await this.waitBatch(await this.submit(job));
     const verdict = await this.judge(alloc, job.request.Namespace, d, o.destination, job.objectKey, o.credentials);
     return { jobId: job.request.Job.ID, objectKey: job.objectKey, verdict };
   }

@@ -67,8 +67,11 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
   const reconcilerOptions: ReconcilerOptions = {
     ...(tuned ? { removeOrphans: tuned.removeOrphans, intervalMs: tuned.reconcileIntervalMs } : {}), ...d.reconciler,
   };
-  const databases = new DatabaseDeployer({ dataSource: d.dataSource, secrets: d.secrets, nomad, settings: clusterSettings(d.config.appsDomain), access: d.access, audit: d.audit,
-    ...(d.config.volumePlugin ? { volumePlugin: d.config.volumePlugin } : {}) });
+  // Databases keep their credentials where the services keep variables: Vault KV when Drover has Vault, else Nomad Variables.
+  const kv = v && vault ? { kvMount: v.kvMount } : undefined;
+  const databases = new DatabaseDeployer({ dataSource: d.dataSource, secrets: d.secrets, nomad, settings: clusterSettings(d.config.appsDomain, kv), access: d.access, audit: d.audit,
+    ...(d.config.volumePlugin ? { volumePlugin: d.config.volumePlugin } : {}),
+    ...(kv && vault ? { vault } : {}) });
   const prepare = async (row: DeploymentRow): Promise<string | null> => {
     const r = await databases.sync(row.teamId, row.environmentId, row.id);
     if (r.deployed.length === 0 && r.removed.length === 0) return null;
@@ -95,6 +98,10 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
     reconciler,
     /** nomad is the client the engine uses. */
     nomad,
+    /** vault is the KV v2 adapter job variables and database credentials are written through (undefined: Nomad Variables). */
+    vault,
+    /** vaultKvMount is the KV v2 mount of `vault` (undefined without Vault). */
+    vaultKvMount: kv?.kvMount,
     /** subscribe calls `handler` for every later deployment/service event (of `teamIds` only, when given); for SSE and webhooks. */
     subscribe: (handler: (e: DeploymentBusEvent) => void, teamIds?: ReadonlySet<string>) => subscribeDeploymentEvents(d.bus, handler, teamIds),
     /**
