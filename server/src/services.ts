@@ -115,7 +115,7 @@ export function createServices(deps: ServiceDeps) {
       ...deps.runtime,
     }),
     /** databases manages managed databases (credentials in the SecretStore; volumes are never deleted implicitly). */
-    databases: new DatabasesService({ dataSource, clock, access, audit, secrets: projectDomains.secrets, volumePlugin: deps.config.volumePlugin }),
+    databases: new DatabasesService({ dataSource, clock, access, audit, secrets: projectDomains.secrets, volumePlugin: deps.config.volumePlugin, publicAccess: { ...deps.config.databasePublic, appsDomain: deps.config.appsDomain } }),
     /** backups manages backup destinations, schedules and backup records. */
     backups: new BackupsService({ dataSource, clock, access, audit, secrets: projectDomains.secrets }),
     /** backupRunner queues scheduled backups, runs queued ones as Nomad batch jobs and prunes; main.ts starts it. */

@@ -25,7 +25,11 @@ export function routesBySni(engine: DatabaseEngine): boolean {
   return engine !== 'mysql';
 }
 
-/** databaseTcpTags are the Traefik TCP router tags of a public database (IDs name the router; hostname checked). */
+/**
+ * databaseTcpTags are the Traefik TCP router tags of a public database (IDs name the router; hostname checked). They
+ * name no service: Traefik's Consul Catalog provider makes the one TCP service from the catalog entry (named after
+ * it, with its address and dynamic port) and gives it to the router, as it does for HTTP routers.
+ */
 export function databaseTcpTags(databaseId: string, engine: DatabaseEngine, p: PublicAccess): string[] {
   if (!NAME.test(p.entrypoint)) throw new Error('internal: entrypoint name is not safe');
   if (p.certResolver !== '' && !NAME.test(p.certResolver)) throw new Error('internal: cert resolver name is not safe');
@@ -37,7 +41,6 @@ export function databaseTcpTags(databaseId: string, engine: DatabaseEngine, p: P
     'traefik.enable=true',
     `traefik.tcp.routers.${r}.rule=${sni ? `HostSNI(\`${p.hostname}\`)` : 'HostSNI(`*`)'}`,
     `traefik.tcp.routers.${r}.entrypoints=${p.entrypoint}`,
-    `traefik.tcp.routers.${r}.service=${r}`,
   ];
   if (sni) {
     tags.push(`traefik.tcp.routers.${r}.tls=true`);

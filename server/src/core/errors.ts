@@ -53,6 +53,7 @@ export const ErrorCodes = {
   'database/name_taken': { status: 409, title: 'A service or database of this environment has this name' },
   'database/confirmation_mismatch': { status: 422, title: "Type the database's name to confirm destroying its volume" },
   'database/volume_in_use': { status: 409, title: 'The volume is still mounted by the database' },
+  'database/public_taken': { status: 409, title: "This public hostname (or the cluster's one public MySQL entry point) is used already" },
   'backup/not_found': { status: 404, title: 'No such backup' },
   'backup/failed': { status: 422, title: 'The backup failed' },
   'backup/invalid': { status: 422, title: 'The backup settings are invalid' },

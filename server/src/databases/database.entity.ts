@@ -31,6 +31,8 @@ export interface DatabaseRow {
   volumeDestroyedAt: Date | null;
   /** upgradeFromVersion is the version a recorded major upgrade comes from, until the next deploy performs it. */
   upgradeFromVersion?: string | null;
+  /** publicHostname is the public hostname when its team opened it to the internet (null: private, the default). */
+  publicHostname?: string | null;
   /** backupDestinationId is where scheduled backups go (null: no schedule). */
   backupDestinationId?: string | null;
   /** backupCron is the backup schedule (five-field cron, UTC). */
@@ -84,6 +86,7 @@ export const DatabaseEntity = new EntitySchema<DatabaseRow>({
     previousVolumeIds: { type: 'uuid', array: true, name: 'previous_volume_ids' },
     removedAt: { type: 'timestamptz', name: 'removed_at', nullable: true },
     volumeDestroyedAt: { type: 'timestamptz', name: 'volume_destroyed_at', nullable: true },
+    publicHostname: { type: 'varchar', length: 253, name: 'public_hostname', nullable: true },
     backupDestinationId: { type: 'uuid', name: 'backup_destination_id', nullable: true },
     upgradeFromVersion: { type: 'varchar', length: 8, name: 'upgrade_from_version', nullable: true },
     backupCron: { type: 'varchar', length: 100, name: 'backup_cron', nullable: true },

@@ -29,6 +29,7 @@ import { DatabaseLifecycle } from './lifecycle.ts';
 import type { BackupRun, DeployResult } from './lifecycle.ts';
 import { toModel } from './service.ts';
 import { recordVolume } from './volume.ts';
+import { PUBLIC_OFF, withPublicAccess, type DatabasePublicSettings } from './public.ts';
 
 /** DatabaseDeployerDeps are the adapters the deployer drives. */
 export interface DatabaseDeployerDeps {
@@ -48,6 +49,8 @@ export interface DatabaseDeployerDeps {
   access: AccessChecker;
   /** audit records lifecycle acts. */
   audit: AuditRecorder;
+  /** publicAccess are the operator's public database settings: a public row's job carries Traefik TCP router tags (default: off). */
+  publicAccess?: DatabasePublicSettings;
 }
 
 /** SyncResult says what one sync did. */
@@ -65,10 +68,13 @@ export class DatabaseDeployer {
     this.d = d;
   }
 
-  /** sync deploys the live databases of `environmentId` and deregisters the removed ones (volumes kept). */
-  async sync(teamId: string, environmentId: string, deploymentId: string): Promise<SyncResult> {
+  /**
+   * sync deploys the live databases of `environmentId` and deregisters the removed ones (volumes kept); with `only`,
+   * just that database (its own deployment).
+   */
+  async sync(teamId: string, environmentId: string, deploymentId: string, only?: string): Promise<SyncResult> {
     const m = this.d.dataSource.manager;
-    const rows = await m.getRepository(DatabaseEntity).find({ where: { environmentId, teamId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const rows = await m.getRepository(DatabaseEntity).find({ where: { environmentId, teamId, ...(only ? { id: only } : {}) }, order: { createdAt: 'ASC', id: 'ASC' } });
     if (rows.length === 0) return { deployed: [], removed: [] };
     const env = await m.getRepository(EnvironmentEntity).findOneByOrFail({ id: environmentId, teamId });
     const project = await m.getRepository(ProjectEntity).findOneByOrFail({ id: env.projectId, teamId });
@@ -85,7 +91,7 @@ export class DatabaseDeployer {
     });
     const result: SyncResult = { deployed: [], removed: [] };
     for (const row of rows) {
-      const model = toModel(row);
+      const model = withPublicAccess(toModel(row), row, this.d.publicAccess ?? PUBLIC_OFF);
       if (!row.removedAt) {
         await credentials.ensure(teamId, model);
         const deployed = row.upgradeFromVersion ? await this.upgrade(state, lifecycle, row) : await lifecycle.deploy(state, model);
@@ -117,7 +123,7 @@ export class DatabaseDeployer {
    * before, or changed back to the version its data is in, just deploys on the volume that holds the data.
    */
   private async upgrade(state: DesiredState, lifecycle: DatabaseLifecycle, row: DatabaseRow): Promise<DeployResult> {
-    const model = toModel(row);
+    const model = withPublicAccess(toModel(row), row, this.d.publicAccess ?? PUBLIC_OFF);
     const from = row.upgradeFromVersion ?? row.version;
     const plugin = this.d.volumePlugin ?? 'mkdir';
     const repo = this.d.dataSource.getRepository(DatabaseEntity);

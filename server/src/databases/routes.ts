@@ -11,6 +11,8 @@ import { defineRoute, type AnyRoute } from '../http/route.ts';
 import type { DatabaseRow } from './database.entity.ts';
 import type { DatabasesService } from './service.ts';
 import { volumeView } from './volume.ts';
+import { PUBLIC_OFF, publicEndpoint, publicUrl, type DatabasePublicSettings } from './public.ts';
+import { routesBySni } from '@drover/scheduler/databases/public.ts';
 
 /** DatabaseVolumeSchema is a database's current volume: the size requested and the size Nomad reports the plugin gave. */
 export const DatabaseVolumeSchema = z.object({
@@ -37,6 +39,14 @@ export const DatabaseSchema = z.object({
   restore: z.object({
     backupId: z.uuid(), status: z.enum(['restoring', 'succeeded', 'failed']), reason: z.string().nullable(),
   }).nullable().describe('Set on a database created by a restore of a backup into a new database: how that restore went'),
+  public: z.object({
+    enabled: z.boolean().describe('Its team opened it to the internet (off by default); takes effect at the next deploy'),
+    available: z.boolean().describe('The cluster allows public databases (DROVER_DB_PUBLIC_ACCESS); while false a public database stays private'),
+    hostname: z.string().nullable(),
+    port: z.number().int().nullable().describe("The entry point's public port"),
+    routing: z.enum(['sni', 'own_entrypoint']).describe('sni: Traefik terminates TLS and routes by name (Postgres STARTTLS, Redis, MongoDB); own_entrypoint: MySQL, TLS between client and server'),
+    url: z.string().nullable().describe('Public connection URL without credentials (the full one, DATABASE_PUBLIC_URL, is revealed with the credentials)'),
+  }).describe('Public access through Traefik'),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 }).meta({ id: 'Database' });
@@ -48,9 +58,15 @@ const VARIABLES: Record<DatabaseRow['engine'], string[]> = {
   mongodb: ['DATABASE_URL', 'HOST', 'PORT', 'USER', 'PASSWORD', 'MONGO_URL', 'MONGOHOST', 'MONGOPORT', 'MONGOUSER', 'MONGOPASSWORD'],
 };
 
-/** toDatabase maps a row to DatabaseSchema; `volumePlugin` is the configured plugin (shown until the volume exists). */
-export function toDatabase(r: DatabaseRow, volumePlugin = 'mkdir'): z.infer<typeof DatabaseSchema> {
+/** toDatabase maps a row to DatabaseSchema; `pub` are the cluster's public access settings (default: off). */
+export function toDatabase(r: DatabaseRow, pub: DatabasePublicSettings = PUBLIC_OFF, volumePlugin = 'mkdir'): z.infer<typeof DatabaseSchema> {
+  const host = r.publicHostname ?? null;
+  const port = host ? publicEndpoint(pub, r.engine).port : null;
   return {
+    public: {
+      enabled: host !== null, available: pub.enabled, hostname: host, port, routing: routesBySni(r.engine) ? 'sni' : 'own_entrypoint',
+      url: host && port ? publicUrl(r.engine, host, port) : null,
+    },
     id: r.id, projectId: r.projectId, environmentId: r.environmentId, name: r.name, engine: r.engine, version: r.version,
     sizeBytes: Number(r.sizeBytes), status: r.volumeDestroyedAt ? 'volume_destroyed' : r.removedAt ? 'removed' : 'live',
     keptVolumes: r.volumeDestroyedAt ? 0 : r.previousVolumeIds.length, variables: VARIABLES[r.engine], ...volumeView(r, volumePlugin),
@@ -67,8 +83,20 @@ export const CreateDatabaseBody = z.object({
   sizeGiB: z.number().int().min(1).max(4096).optional().describe('Volume size in GiB (default 1)'),
 }).strict().meta({ id: 'CreateDatabase' });
 
-/** UpdateDatabaseBody changes the version; another major version is a dump and restore into a new volume. */
-export const UpdateDatabaseBody = z.object({ version: z.string().min(1).max(8) }).strict().meta({ id: 'UpdateDatabase' });
+/** PublicAccessBody opens or closes a database's public access. */
+export const PublicAccessBody = z.object({
+  enabled: z.boolean(),
+  hostname: z.string().min(1).max(253).optional().describe('One label under the apps domain (default `<name>-<id prefix>.<apps domain>`); unique across the cluster'),
+}).strict().meta({ id: 'PublicAccess' });
+
+/**
+ * UpdateDatabaseBody changes either the version (another major version is a dump and restore into a new volume) or
+ * the public access; both take effect at the next deploy.
+ */
+export const UpdateDatabaseBody = z.object({
+  version: z.string().min(1).max(8).optional(),
+  public: PublicAccessBody.optional(),
+}).strict().refine((b) => (b.version === undefined) !== (b.public === undefined), { message: 'give either version or public' }).meta({ id: 'UpdateDatabase' });
 
 /** DatabaseCredentialsSchema is a reveal's answer. */
 export const DatabaseCredentialsSchema = z.object({
@@ -76,6 +104,7 @@ export const DatabaseCredentialsSchema = z.object({
   password: z.string(),
   name: z.string().nullable(),
   catalogService: z.string().describe('The service name HOST and PORT are read from at run time'),
+  publicUrl: z.string().nullable().describe('DATABASE_PUBLIC_URL: the public connection URL with the credentials (null while private)'),
 }).meta({ id: 'DatabaseCredentials' });
 
 const EnvParams = z.object({ environmentId: z.string().max(64) });
@@ -88,7 +117,7 @@ export function databaseRoutes(svc: DatabasesService): AnyRoute[] {
       operationId: 'createDatabase', method: 'post', path: '/api/environments/:environmentId/databases', summary: 'Create a managed database (credentials generated)',
       tags: ['databases'], auth: 'user', params: EnvParams, body: CreateDatabaseBody, status: 201, errors: [409, 422],
       responses: { 201: { description: 'The database', schema: DatabaseSchema } },
-      handler: async ({ actor, params, body }) => toDatabase(await svc.create(actor!, params.environmentId, body), svc.volumePlugin),
+      handler: async ({ actor, params, body }) => toDatabase(await svc.create(actor!, params.environmentId, body), svc.publicSettings, svc.volumePlugin),
     }),
     defineRoute({
       operationId: 'listDatabases', method: 'get', path: '/api/environments/:environmentId/databases', summary: "List an environment's databases (removed ones too)",
@@ -96,20 +125,24 @@ export function databaseRoutes(svc: DatabasesService): AnyRoute[] {
       responses: { 200: { description: 'A page of databases', schema: pageSchema(DatabaseSchema) } },
       handler: async ({ actor, params, query }) => {
         const page = await svc.list(actor!, params.environmentId, query);
-        return { items: page.items.map((r) => toDatabase(r, svc.volumePlugin)), nextCursor: page.nextCursor };
+        return { items: page.items.map((r) => toDatabase(r, svc.publicSettings, svc.volumePlugin)), nextCursor: page.nextCursor };
       },
     }),
     defineRoute({
       operationId: 'getDatabase', method: 'get', path: '/api/databases/:databaseId', summary: 'Get a database',
       tags: ['databases'], auth: 'user', params: DbParams, status: 200,
       responses: { 200: { description: 'The database', schema: DatabaseSchema } },
-      handler: async ({ actor, params }) => toDatabase(await svc.get(actor!, params.databaseId), svc.volumePlugin),
+      handler: async ({ actor, params }) => toDatabase(await svc.get(actor!, params.databaseId), svc.publicSettings, svc.volumePlugin),
     }),
     defineRoute({
-      operationId: 'updateDatabase', method: 'patch', path: '/api/databases/:databaseId', summary: 'Change the version (another major: dump and restore into a new volume, the old one kept)',
-      tags: ['databases'], auth: 'user', params: DbParams, body: UpdateDatabaseBody, status: 200, errors: [422],
+      operationId: 'updateDatabase', method: 'patch', path: '/api/databases/:databaseId',
+      summary: 'Change the version (another major: dump and restore into a new volume, the old one kept) or the public access (audited); applied at the next deploy',
+      tags: ['databases'], auth: 'user', params: DbParams, body: UpdateDatabaseBody, status: 200, errors: [409, 422],
       responses: { 200: { description: 'The database', schema: DatabaseSchema } },
-      handler: async ({ actor, params, body }) => toDatabase((await svc.changeVersion(actor!, params.databaseId, body.version)).row, svc.volumePlugin),
+      handler: async ({ actor, params, body }) => {
+        if (body.public) return toDatabase(await svc.setPublic(actor!, params.databaseId, body.public), svc.publicSettings, svc.volumePlugin);
+        return toDatabase((await svc.changeVersion(actor!, params.databaseId, body.version ?? '')).row, svc.publicSettings, svc.volumePlugin);
+      },
     }),
     defineRoute({
       operationId: 'deleteDatabase', method: 'delete', path: '/api/databases/:databaseId', summary: 'Remove a database; its volume and data are kept',
@@ -128,7 +161,10 @@ export function databaseRoutes(svc: DatabasesService): AnyRoute[] {
         const row = await svc.get(actor!, params.databaseId);
         const v = await svc.revealCredentials(actor!, params.databaseId);
         ctx.set('Cache-Control', 'no-store');
-        return { user: row.engine === 'redis' ? 'default' : (v.get('USER') ?? ''), password: v.get('PASSWORD') ?? '', name: v.get('NAME') ?? null, catalogService: await svc.catalogName(row) };
+        const creds = { user: row.engine === 'redis' ? 'default' : (v.get('USER') ?? ''), password: v.get('PASSWORD') ?? '', name: v.get('NAME') ?? null };
+        const host = row.publicHostname ?? null;
+        const publicUrlWith = host ? publicUrl(row.engine, host, publicEndpoint(svc.publicSettings, row.engine).port, creds) : null;
+        return { ...creds, catalogService: await svc.catalogName(row), publicUrl: publicUrlWith };
       },
     }),
     defineRoute({

@@ -18,6 +18,8 @@ import { isUniqueViolation, keysetPage, loadOwned, now, type ScopeDeps } from '.
 import type { SecretStore } from '../secrets/secret-store.ts';
 import { DatabaseCredentials } from './credentials.ts';
 import { DatabaseEntity, type DatabaseRow } from './database.entity.ts';
+import { checkPublicHostname, defaultPublicHostname, PUBLIC_OFF, type DatabasePublicSettings } from './public.ts';
+import { DomainEntity } from '../domains/domain.entity.ts';
 
 /** GiB is 2^30 bytes. */
 export const GiB = 1024 ** 3;
@@ -47,6 +49,16 @@ export interface DatabasesDeps extends ScopeDeps {
   destroyVolumes?: VolumeDestroyer;
   /** volumePlugin is the configured host volume plugin (DROVER_VOLUME_PLUGIN, default `mkdir`), shown before a volume exists. */
   volumePlugin?: string;
+  /** publicAccess are the operator's settings for public databases (default: off). */
+  publicAccess?: DatabasePublicSettings;
+}
+
+/** PublicAccessInput turns a database's public access on (with a hostname, or a generated one) or off. */
+export interface PublicAccessInput {
+  /** enabled opens (true) or closes (false) public access. */
+  enabled: boolean;
+  /** hostname is one label under the apps domain (default `<name>-<id prefix>.<apps domain>`); ignored when closing. */
+  hostname?: string | undefined;
 }
 
 /** toModel is the compiler's view of a database row. */
@@ -132,6 +144,45 @@ export class DatabasesService {
       await this.d.audit.record({ actor, teamId: row.teamId, action: 'database.version_change', targetType: 'database', targetId: id, details: { from: row.version, to: version, keptVolume: row.volumeId } }, tx);
     });
     return { row: next, major: true };
+  }
+
+  /** publicSettings are the operator's public access settings this service applies. */
+  get publicSettings(): DatabasePublicSettings {
+    return this.d.publicAccess ?? PUBLIC_OFF;
+  }
+
+  /**
+   * setPublic opens or closes a database's public access (write permission), audited; it takes effect at the next
+   * deploy of the environment. Opening needs the cluster's public access (DROVER_DB_PUBLIC_ACCESS); the hostname is
+   * one label under the apps domain, unique across all teams (and not a service's domain); one MySQL database at most.
+   */
+  async setPublic(actor: Actor, id: string, input: PublicAccessInput): Promise<DatabaseRow> {
+    const row = await loadOwned(this.d.access, actor, id, 'write', 'database/not_found', this.find);
+    if (row.removedAt) throw new DomainError('database/not_found');
+    const s = this.publicSettings;
+    let hostname: string | null = null;
+    if (input.enabled) {
+      if (!s.enabled) throw new DomainError('database/invalid', 'public database access is off on this cluster (DROVER_DB_PUBLIC_ACCESS)', { errors: [{ path: 'body.public.enabled', message: 'public database access is off on this cluster' }] });
+      hostname = checkPublicHostname(input.hostname ?? defaultPublicHostname(row, s.appsDomain), s.appsDomain);
+    }
+    if ((row.publicHostname ?? null) === hostname) return row;
+    const taken = (message: string): DomainError => new DomainError('database/public_taken', message, { errors: [{ path: 'body.public.hostname', message }] });
+    const at = now(this.d.clock);
+    try {
+      await this.d.dataSource.transaction(async (tx) => {
+        if (hostname !== null && await tx.getRepository(DomainEntity).existsBy({ hostname })) throw taken('is a service domain');
+        await tx.getRepository(DatabaseEntity).update({ id }, { publicHostname: hostname, updatedAt: at });
+        await this.d.audit.record({
+          actor, teamId: row.teamId, action: hostname ? 'database.public_open' : 'database.public_close', targetType: 'database', targetId: id,
+          details: { name: row.name, hostname: hostname ?? row.publicHostname ?? null },
+        }, tx);
+      });
+    } catch (e) {
+      if (isUniqueViolation(e, 'databases_public_hostname_uq')) throw taken('is already in use');
+      if (isUniqueViolation(e, 'databases_public_mysql_uq')) throw taken("another MySQL database already holds the cluster's one public MySQL entry point");
+      throw e;
+    }
+    return { ...row, publicHostname: hostname, updatedAt: at };
   }
 
   /** remove removes a database (write permission): its job stops at the next deploy, its row and volumes stay. */

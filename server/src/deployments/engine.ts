@@ -20,6 +20,7 @@ import { DeploymentsService } from './service.ts';
 import { DeploymentStore, type DeploymentRow } from './store.ts';
 import { clusterSettings } from './build.ts';
 import { DatabaseDeployer } from '../databases/deploy.ts';
+import { DomainError } from '../core/errors.ts';
 import { DeploymentWorker, type WorkerOptions } from './worker.ts';
 
 /** DeploymentEngineDeps are the adapters the engine is built from. */
@@ -27,7 +28,7 @@ export interface DeploymentEngineDeps {
   /** dataSource is the initialised DataSource. */
   dataSource: DataSource;
   /** config gives the Nomad settings, the management token, the secret key and the apps domain. */
-  config: Pick<Config, 'nomad' | 'nomadManagementToken' | 'secretKey' | 'appsDomain' | 'allowUnverifiedDomains'> & Partial<Pick<Config, 'deployments' | 'vault' | 'volumePlugin'>>;
+  config: Pick<Config, 'nomad' | 'nomadManagementToken' | 'secretKey' | 'appsDomain' | 'allowUnverifiedDomains'> & Partial<Pick<Config, 'deployments' | 'vault' | 'databasePublic' | 'volumePlugin'>>;
   /** secrets is the SecretStore of variable values. */
   secrets: SecretStore;
   /** access decides what callers may do. */
@@ -71,9 +72,14 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
   const kv = v && vault ? { kvMount: v.kvMount } : undefined;
   const databases = new DatabaseDeployer({ dataSource: d.dataSource, secrets: d.secrets, nomad, settings: clusterSettings(d.config.appsDomain, kv), access: d.access, audit: d.audit,
     ...(d.config.volumePlugin ? { volumePlugin: d.config.volumePlugin } : {}),
-    ...(kv && vault ? { vault } : {}) });
+    ...(kv && vault ? { vault } : {}),
+    ...(d.config.databasePublic ? { publicAccess: { ...d.config.databasePublic, appsDomain: d.config.appsDomain } } : {}) });
   const prepare = async (row: DeploymentRow): Promise<string | null> => {
-    const r = await databases.sync(row.teamId, row.environmentId, row.id);
+    // A database's own deployment deploys just that database; its job, registered with this deployment's Meta, is
+    // what the worker then follows.
+    const only = row.config['kind'] === 'database' ? row.serviceId : undefined;
+    const r = await databases.sync(row.teamId, row.environmentId, row.id, only);
+    if (only && r.deployed.length === 0) throw new DomainError('database/not_found', 'the database was removed before its deployment ran');
     if (r.deployed.length === 0 && r.removed.length === 0) return null;
     return [
       ...r.deployed.map((x) => `database ${x.jobId} registered on volume ${x.volume.name} (node ${x.volume.nodeId})`),

@@ -39,6 +39,12 @@ export const configReference: readonly ConfigReferenceEntry[] = Object.freeze([
   { name: 'DROVER_REMOVE_ORPHANS', description: 'Let the reconciler deregister (with purge) Nomad jobs that carry Drover’s `Meta` but have no deployment record; otherwise they are only reported.', default: '`false`' },
   { name: 'DROVER_RECONCILE_INTERVAL', description: 'Pause between reconciler passes, as a duration (`30s`, `2m`; 1 s to 24 h).', default: '`30s`' },
   { name: 'DROVER_DEPLOY_PROGRESS_DEADLINE', description: 'How long a deployment may take from its first claim before it fails with the reason, as a duration (`15m`; 10 s to 24 h).', default: '`15m`' },
+  { name: 'DROVER_DB_PUBLIC_ACCESS', description: 'Let teams open a managed database to the internet through Traefik (the edge must have the database entry points: the Ansible variable `cluster_database_public_access`).', default: '`false`' },
+  { name: 'DROVER_DB_TLS_ENTRYPOINT', description: 'Traefik entry point that routes public Postgres (STARTTLS), Redis and MongoDB by SNI with TLS.', default: '`dbtls`' },
+  { name: 'DROVER_DB_TLS_PORT', description: 'Public port of `DROVER_DB_TLS_ENTRYPOINT`, shown in the public connection strings.', default: '`5432`' },
+  { name: 'DROVER_DB_MYSQL_ENTRYPOINT', description: 'Traefik entry point of the one public MySQL database (MySQL cannot be routed by name: `HostSNI(*)`, TLS between client and server).', default: '`mysql`' },
+  { name: 'DROVER_DB_MYSQL_PORT', description: 'Public port of `DROVER_DB_MYSQL_ENTRYPOINT`.', default: '`3306`' },
+  { name: 'DROVER_DB_CERT_RESOLVER', description: 'Traefik certificate resolver for public database hostnames (`none`: Traefik’s default certificate).', default: '`letsencrypt`' },
   { name: 'DROVER_VOLUME_PLUGIN', description: 'Nomad dynamic host volume plugin that creates database volumes. The built-in `mkdir` does not enforce a size (the database page warns); the Ansible roles install the size-enforcing `drover-ext4` (an ext4 image on a loop device) and set it.', default: '`mkdir`' },
   { name: 'NOMAD_ADDR', description: 'Nomad HTTP API address.', default: '`http://127.0.0.1:4646`' },
   { name: 'NOMAD_TOKEN', description: "Drover's everyday Nomad ACL token (limited to the `t-*` namespaces).", default: '-' },
@@ -107,6 +113,12 @@ export interface Config {
   readonly deployments: Readonly<{ removeOrphans: boolean; reconcileIntervalMs: number; progressDeadlineMs: number }>;
   /** volumePlugin is DROVER_VOLUME_PLUGIN: the plugin ID of database host volumes (`mkdir` ignores sizes). */
   readonly volumePlugin: string;
+  /**
+   * databasePublic is public database access through Traefik: `enabled` (DROVER_DB_PUBLIC_ACCESS), the shared SNI/TLS
+   * entry point and its port (Postgres, Redis, MongoDB), MySQL's own entry point and port, and the certificate resolver
+   * (empty: Traefik's default certificate). Entry point and resolver names are Traefik names (`[A-Za-z0-9_-]`).
+   */
+  readonly databasePublic: Readonly<{ enabled: boolean; tlsEntrypoint: string; tlsPort: number; mysqlEntrypoint: string; mysqlPort: number; certResolver: string }>;
 }
 
 /** ConfigIssue names one bad variable and what is wrong with it (never its value, which may be a secret). */
@@ -162,6 +174,9 @@ const duration = (minMs: number, maxMs: number, min: string) => z.string().trans
   return ms;
 });
 
+const traefikName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a Traefik name (letters, digits, `_`, `-`)');
+const publicPort = z.coerce.number({ message: 'must be a port number' }).int('must be an integer').min(1, 'must be 1–65535').max(65535, 'must be 1–65535');
+
 const schema = z.object({
   NODE_ENV: z.preprocess(empty, z.enum(['development', 'production', 'test']).default('development')),
   DROVER_PORT: z.preprocess(empty, z.coerce.number({ message: 'must be a port number' }).int('must be an integer')
@@ -184,6 +199,12 @@ const schema = z.object({
   DROVER_REMOVE_ORPHANS: z.preprocess(empty, bool.default(false)),
   DROVER_RECONCILE_INTERVAL: z.preprocess(empty, duration(1_000, 86_400_000, '1s').optional()),
   DROVER_DEPLOY_PROGRESS_DEADLINE: z.preprocess(empty, duration(10_000, 86_400_000, '10s').optional()),
+  DROVER_DB_PUBLIC_ACCESS: z.preprocess(empty, bool.default(false)),
+  DROVER_DB_TLS_ENTRYPOINT: z.preprocess(empty, traefikName.default('dbtls')),
+  DROVER_DB_TLS_PORT: z.preprocess(empty, publicPort.default(5432)),
+  DROVER_DB_MYSQL_ENTRYPOINT: z.preprocess(empty, traefikName.default('mysql')),
+  DROVER_DB_MYSQL_PORT: z.preprocess(empty, publicPort.default(3306)),
+  DROVER_DB_CERT_RESOLVER: z.preprocess(empty, traefikName.default('letsencrypt')),
   DROVER_VOLUME_PLUGIN: z.preprocess(empty, z.string().regex(/^[a-zA-Z0-9_-]{1,128}$/, 'must be a plugin ID (letters, digits, `-`, `_`)').default('mkdir')),
   NOMAD_MGMT_TOKEN: z.preprocess(empty, z.string().optional()),
   CONSUL_HTTP_ADDR: z.preprocess(empty, z.string().optional()),
@@ -320,6 +341,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       progressDeadlineMs: v.DROVER_DEPLOY_PROGRESS_DEADLINE ?? 15 * 60_000,
     },
     volumePlugin: v.DROVER_VOLUME_PLUGIN,
+    databasePublic: {
+      enabled: v.DROVER_DB_PUBLIC_ACCESS, tlsEntrypoint: v.DROVER_DB_TLS_ENTRYPOINT, tlsPort: v.DROVER_DB_TLS_PORT,
+      mysqlEntrypoint: v.DROVER_DB_MYSQL_ENTRYPOINT, mysqlPort: v.DROVER_DB_MYSQL_PORT,
+      certResolver: v.DROVER_DB_CERT_RESOLVER === 'none' ? '' : v.DROVER_DB_CERT_RESOLVER,
+    },
   };
   return deepFreeze(config);
 }
