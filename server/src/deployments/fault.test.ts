@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { startNomadDouble, type NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
 import { startKvTestServer, type KvTestServer } from '../secrets/kv-test-server.ts';
 import { setupOwner, startTestApp, type Client, type TestApp } from '../testing/app.ts';
-import { KV_FAULTS, kvWritesPerDeployment, liveValueProblems, modeEnv, registeredTwice, VARIABLES_MODES, vaultPinProblems } from '../testing/deploy-checks.ts';
+import { KV_FAULTS, kvWritesPerDeployment, liveValueProblems, modeEnv, registeredTwice, VARIABLES_MODES, vaultPinProblems, type VariablesMode } from '../testing/deploy-checks.ts';
 
 const TOKEN = 'fault-test-nomad-token';
 const NOMAD_FAULTS = { errorRate: 0.1, slowRate: 0.05, slowMs: 1_500, dropRate: 0.05 };
@@ -39,86 +39,90 @@ async function services(owner: Client, teamId: string, team: number): Promise<{ 
   return out;
 }
 
-for (const mode of VARIABLES_MODES) {
-  describe(`fault test, variables in ${mode}`, () => {
-    let nomad: NomadDouble;
-    let kv: KvTestServer | undefined;
-    let sut: TestApp;
-    const secretKey = randomBytes(32);
+/** faultSuite runs the fault test in one variable mode, on its own double, KV server and app. */
+function faultSuite(mode: VariablesMode): void {
+  let nomad: NomadDouble;
+  let kv: KvTestServer | undefined;
+  let sut: TestApp;
+  const secretKey = randomBytes(32);
 
-    before(async () => {
-      nomad = await startNomadDouble({ token: TOKEN, stepMs: 80, seed: 7 });
-      if (mode === 'vault') kv = await startKvTestServer();
-      sut = await startTestApp({ env: { NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN, DROVER_SECRET_KEY: secretKey.toString('hex'), ...modeEnv(mode, kv) } });
-    });
+  before(async () => {
+    nomad = await startNomadDouble({ token: TOKEN, stepMs: 80, seed: 7 });
+    if (mode === 'vault') kv = await startKvTestServer();
+    sut = await startTestApp({ env: { NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN, DROVER_SECRET_KEY: secretKey.toString('hex'), ...modeEnv(mode, kv) } });
+  });
 
-    after(async () => {
-      await sut?.services.deployments.stop();
-      await sut?.services.deployments.closeNomad();
-      await sut?.close();
-      await nomad?.close();
-      await kv?.close();
-    });
+  after(async () => {
+    await sut?.services.deployments.stop();
+    await sut?.services.deployments.closeNomad();
+    await sut?.close();
+    await nomad?.close();
+    await kv?.close();
+  });
 
-    it(`100 deployments across 10 teams converge under 20% Nomad faults, an index reset and a leader loss${mode === 'vault' ? ', and 20% Vault faults' : ''}`, { timeout: 300_000 }, async () => {
-      const o = await setupOwner(sut);
-      const all: { id: string; fails: boolean }[] = [];
-      for (let t = 0; t < 10; t++) {
-        const teamId = t === 0 ? o.teamId : String((await body(o.client.post('/api/teams', { name: `Fault team ${t}` }), 201)).id);
-        all.push(...await services(o.client, teamId, t));
+  it(`100 deployments across 10 teams converge under 20% Nomad faults, an index reset and a leader loss${mode === 'vault' ? ', and 20% Vault faults' : ''}`, { timeout: 300_000 }, async () => {
+    const o = await setupOwner(sut);
+    const all: { id: string; fails: boolean }[] = [];
+    for (let t = 0; t < 10; t++) {
+      const teamId = t === 0 ? o.teamId : String((await body(o.client.post('/api/teams', { name: `Fault team ${t}` }), 201)).id);
+      all.push(...await services(o.client, teamId, t));
+    }
+    nomad.control.setFaults(NOMAD_FAULTS);
+    kv?.setFaults(KV_FAULTS);
+    sut.services.deployments.worker.start();
+    const deployments = new Map<string, boolean>();
+    for (const [i, s] of all.entries()) {
+      const d = await body(o.client.post(`/api/services/${s.id}/deployments`, {}), 202);
+      deployments.set(String(d.id), s.fails);
+      // While deployments are in flight: an index reset (a snapshot restore), then a leader loss of one second.
+      if (i === 40) nomad.control.resetIndex();
+      if (i === 70) {
+        nomad.control.setFaults({ leaderLoss: true });
+        await sleep(1_000);
+        nomad.control.setFaults(NOMAD_FAULTS);
       }
-      nomad.control.setFaults(NOMAD_FAULTS);
-      kv?.setFaults(KV_FAULTS);
-      sut.services.deployments.worker.start();
-      const deployments = new Map<string, boolean>();
-      for (const [i, s] of all.entries()) {
-        const d = await body(o.client.post(`/api/services/${s.id}/deployments`, {}), 202);
-        deployments.set(String(d.id), s.fails);
-        // While deployments are in flight: an index reset (a snapshot restore), then a leader loss of one second.
-        if (i === 40) nomad.control.resetIndex();
-        if (i === 70) {
-          nomad.control.setFaults({ leaderLoss: true });
-          await sleep(1_000);
-          nomad.control.setFaults(NOMAD_FAULTS);
-        }
-      }
-      const inFlight = ((await sut.db.dataSource.query("SELECT count(*) AS n FROM deployments WHERE state IN ('queued', 'deploying')")) as { n: string }[])[0]?.n;
-      const started = Date.now();
-      let rows: { id: string; state: string; failure: { cause: string } | null; reason: string; namespace: string; jobId: string }[] = [];
-      while (Date.now() - started < 180_000) {
-        rows = (await sut.db.dataSource.query('SELECT id, state, failure, reason, namespace, job_id AS "jobId" FROM deployments')) as typeof rows;
-        if (rows.every((r) => !['queued', 'deploying'].includes(r.state))) break;
-        await sleep(500);
-      }
-      const tookMs = Date.now() - started;
-      nomad.control.setFaults({});
-      kv?.setFaults({});
-      assert.equal(rows.length, 100);
-      const wrong = rows.filter((r) => (deployments.get(r.id)
-        ? !(r.state === 'failed' && r.failure?.cause === 'pull_failed')
-        : r.state !== 'healthy'));
-      assert.deepEqual(wrong.map((r) => `${r.id} ${r.state}: ${r.reason}`), [], 'every deployment ends in the right terminal state');
-      assert.deepEqual(registeredTwice(nomad), [], 'no deployment registered twice');
-      assert.deepEqual(nomad.control.requests().filter((c) => c.status === 400).map((c) => c.path), []);
-      const checks = { nomad, kv, db: sut.db.dataSource, secretKey };
-      const healthy = rows.filter((r) => r.state === 'healthy');
-      assert.deepEqual(await liveValueProblems({ ...checks, mode, jobs: healthy }), [], 'every healthy job reads its own deployment\'s values');
-      let kvNote = '';
-      if (kv) {
-        assert.deepEqual(await vaultPinProblems({ ...checks, kv }), [], 'every registered job pins the KV version holding its own values');
-        assert.deepEqual(kv.violations, [], 'every Vault call is in vault-openapi.json');
-        const writes = kvWritesPerDeployment(kv);
-        const kvFaults = kv.requests.filter((r) => r.fault).length;
-        const rewritten = [...writes.values()].filter((n) => n > 1).length;
-        assert.ok(kvFaults > 0, 'the KV server injected faults');
-        kvNote = `; Vault: ${kvFaults} faulted of ${kv.requests.filter((r) => r.path.includes('/drover/t-')).length} KV requests for job values (${kv.requests.filter((r) => r.fault === 'timeout').length} timed out), ${[...writes.values()].reduce((a, b) => a + b, 0)} versions written for ${writes.size} deployments (${rewritten} rewrote theirs after a lost answer or a crash, never changing what a registered job pins)`;
-      }
-      const faults = nomad.control.requests().filter((c) => c.status >= 500).length;
-      const [ev] = (await sut.db.dataSource.query(
-        "SELECT count(*) FILTER (WHERE kind = 'step_error') AS retried, count(*) FILTER (WHERE kind = 'registered' AND message LIKE '%earlier attempt%') AS adopted FROM deployment_events",
-      )) as { retried: string; adopted: string }[];
-      assert.ok(Number(ev?.retried) > 0, 'faults made steps fail and be retried');
-      console.log(`fault test (${mode}): 100 deployments converged ${tookMs} ms after the last was queued (${inFlight} then in flight); ${faults} faulted answers of ${nomad.control.requests().length} Nomad requests; ${ev?.retried} step retries, ${ev?.adopted} registrations whose answer was lost found already made (not sent again)${kvNote}`);
-    });
+    }
+    const inFlight = ((await sut.db.dataSource.query("SELECT count(*) AS n FROM deployments WHERE state IN ('queued', 'deploying')")) as { n: string }[])[0]?.n;
+    const started = Date.now();
+    let rows: { id: string; state: string; failure: { cause: string } | null; reason: string; namespace: string; jobId: string }[] = [];
+    while (Date.now() - started < 180_000) {
+      rows = (await sut.db.dataSource.query('SELECT id, state, failure, reason, namespace, job_id AS "jobId" FROM deployments')) as typeof rows;
+      if (rows.every((r) => !['queued', 'deploying'].includes(r.state))) break;
+      await sleep(500);
+    }
+    const tookMs = Date.now() - started;
+    nomad.control.setFaults({});
+    kv?.setFaults({});
+    assert.equal(rows.length, 100);
+    const wrong = rows.filter((r) => (deployments.get(r.id)
+      ? !(r.state === 'failed' && r.failure?.cause === 'pull_failed')
+      : r.state !== 'healthy'));
+    assert.deepEqual(wrong.map((r) => `${r.id} ${r.state}: ${r.reason}`), [], 'every deployment ends in the right terminal state');
+    assert.deepEqual(registeredTwice(nomad), [], 'no deployment registered twice');
+    assert.deepEqual(nomad.control.requests().filter((c) => c.status === 400).map((c) => c.path), []);
+    const checks = { nomad, kv, db: sut.db.dataSource, secretKey };
+    const healthy = rows.filter((r) => r.state === 'healthy');
+    assert.deepEqual(await liveValueProblems({ ...checks, mode, jobs: healthy }), [], 'every healthy job reads its own deployment\'s values');
+    let kvNote = '';
+    if (kv) {
+      assert.deepEqual(await vaultPinProblems({ ...checks, kv }), [], 'every registered job pins the KV version holding its own values');
+      assert.deepEqual(kv.violations, [], 'every Vault call is in vault-openapi.json');
+      const writes = kvWritesPerDeployment(kv);
+      const kvFaults = kv.requests.filter((r) => r.fault).length;
+      const rewritten = [...writes.values()].filter((n) => n > 1).length;
+      assert.ok(kvFaults > 0, 'the KV server injected faults');
+      kvNote = `; Vault: ${kvFaults} faulted of ${kv.requests.filter((r) => r.path.includes('/drover/t-')).length} KV requests for job values (${kv.requests.filter((r) => r.fault === 'timeout').length} timed out), ${[...writes.values()].reduce((a, b) => a + b, 0)} versions written for ${writes.size} deployments (${rewritten} rewrote theirs after a lost answer or a crash, never changing what a registered job pins)`;
+    }
+    const faults = nomad.control.requests().filter((c) => c.status >= 500).length;
+    const [ev] = (await sut.db.dataSource.query(
+      "SELECT count(*) FILTER (WHERE kind = 'step_error') AS retried, count(*) FILTER (WHERE kind = 'registered' AND message LIKE '%earlier attempt%') AS adopted FROM deployment_events",
+    )) as { retried: string; adopted: string }[];
+    assert.ok(Number(ev?.retried) > 0, 'faults made steps fail and be retried');
+    console.log(`fault test (${mode}): 100 deployments converged ${tookMs} ms after the last was queued (${inFlight} then in flight); ${faults} faulted answers of ${nomad.control.requests().length} Nomad requests; ${ev?.retried} step retries, ${ev?.adopted} registrations whose answer was lost found already made (not sent again)${kvNote}`);
   });
 }
+
+// Both modes run at once (separate doubles, databases and apps): the file takes as long as the longer one.
+describe('fault test', { concurrency: true }, () => {
+  for (const mode of VARIABLES_MODES) describe(`variables in ${mode}`, () => faultSuite(mode));
+});
