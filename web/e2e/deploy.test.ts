@@ -2,8 +2,8 @@
  * Deployments end to end, in Debian's Chromium against the real server with NOMAD_ADDR on the Nomad test double
  * (started here, in process, so the test can write to an allocation's logs): setup → project → a service → deploy →
  * healthy, live over the team event stream → live logs streaming, ANSI colours rendered as styled text (never HTML) →
- * metrics charts → deploy again → roll back to the first deployment → a failing image (`scenario-pull-fail`) shows
- * its reason → a database with its credentials revealed on demand → the cluster status shows Nomad reachable with
+ * metrics charts (network from a Traefik-shaped Prometheus endpoint on loopback) → deploy again → roll back to the
+ * first deployment → a failing image (`scenario-pull-fail`) shows its reason → a database with its credentials revealed on demand → the cluster status shows Nomad reachable with
  * its nodes → webhooks in project settings. Screenshots
  * of the new screens go to artifacts/screenshots/ and each is checked with axe.
  */
@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startNomadDouble, type NomadDouble } from '../../scheduler/src/testing/nomad-double/index.ts';
+import { startExpositionServer, traefikBytes, type ExpositionServer } from '../../server/src/metrics/test-exposition.ts';
 import { a11yViolations, ensureBuild, launchBrowser, screenshot, startServer, type Browser, type RunningServer } from './harness.ts';
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -19,13 +20,17 @@ async function shot(page: Page, name: string): Promise<void> {
 }
 
 let nomad: NomadDouble;
+let traefik: ExpositionServer;
 let server: RunningServer;
 let browser: Browser;
 
 before(async () => {
   ensureBuild();
   nomad = await startNomadDouble({ stepMs: 50, nodes: 3 });
-  server = await startServer({ env: { NOMAD_ADDR: nomad.url } });
+  // Traefik's Prometheus endpoint: no series until the service exists, then counters that grow at every scrape.
+  traefik = await startExpositionServer();
+  traefik.body = traefikBytes([]);
+  server = await startServer({ env: { NOMAD_ADDR: nomad.url, DROVER_TRAEFIK_METRICS_URL: traefik.url } });
   browser = await launchBrowser();
 });
 
@@ -33,6 +38,7 @@ after(async () => {
   await browser?.close();
   await server?.stop();
   await nomad?.close();
+  await traefik?.close();
 });
 
 test('deploy → healthy with logs streaming → roll back; a failing image shows its reason; cluster status', async (t) => {
@@ -63,6 +69,8 @@ test('deploy → healthy with logs streaming → roll back; a failing image show
     await form.getByRole('button', { name: 'Add service' }).click();
     await page.waitForURL(/\/services\/[0-9a-f-]{36}/);
     serviceUrl = page.url().split('?')[0] ?? '';
+    const serviceId = /\/services\/([0-9a-f-]{36})/.exec(serviceUrl)?.[1] ?? '';
+    traefik.body = (n) => traefikBytes([{ service: `d-${serviceId}@consulcatalog`, rx: n * 40_000, tx: n * 400_000 }]);
   });
 
   await t.test('deploy: the state turns healthy live, without a reload', async () => {
@@ -109,6 +117,15 @@ test('deploy → healthy with logs streaming → roll back; a failing image show
     const charts = page.getByTestId('metrics');
     await charts.locator('figure').nth(3).waitFor();
     assert.equal(await charts.locator('svg').count(), 4);
+    // HTTP traffic through Traefik, scraped by the server's sampler every 10 s; the panel refreshes itself.
+    const httpIn = charts.locator('figure', { hasText: 'HTTP in' });
+    await httpIn.locator('figcaption').filter({ hasText: /B\/s/ }).waitFor({ timeout: 45_000 });
+    assert.match(await httpIn.locator('figcaption').innerText(), /KiB\/s/);
+    const line = (await httpIn.locator('path.series').getAttribute('d')) ?? '';
+    assert.ok(line.includes('L') || (await httpIn.locator('circle.dot').count()) > 0, `the series is drawn (a line or a dot): ${line}`);
+    assert.match(await charts.locator('figure', { hasText: 'HTTP out' }).locator('figcaption').innerText(), /KiB\/s/);
+    await page.getByTestId('network-note').filter({ hasText: 'through Traefik' }).waitFor();
+    assert.ok(traefik.requests >= 2, 'the server scraped Traefik');
     await shot(page, '22-service-metrics');
   });
 

@@ -10,8 +10,8 @@ import { REQUEST_BYTES, RESPONSE_BYTES } from './traefik.ts';
 export interface ExpositionServer {
   /** url is the metrics URL (`http://127.0.0.1:<port>/metrics`). */
   url: string;
-  /** body is the exposition answered at /metrics. */
-  body: string;
+  /** body is the exposition answered at /metrics, or a function called per scrape with the scrape's number (1, 2, …). */
+  body: string | ((scrape: number) => string);
   /** status is the HTTP status answered (default 200). */
   status: number;
   /** contentType is the Content-Type answered (default the text format's). */
@@ -24,14 +24,14 @@ export interface ExpositionServer {
 
 /** startExpositionServer listens on 127.0.0.1 on a free port. */
 export async function startExpositionServer(): Promise<ExpositionServer> {
-  const state = { body: '', status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', requests: 0 };
+  const state: { body: string | ((scrape: number) => string); status: number; contentType: string; requests: number } = { body: '', status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', requests: 0 };
   const server: Server = createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
       return;
     }
     state.requests += 1;
-    res.writeHead(state.status, { 'content-type': state.contentType }).end(state.body);
+    res.writeHead(state.status, { 'content-type': state.contentType }).end(typeof state.body === 'function' ? state.body(state.requests) : state.body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
