@@ -3,9 +3,9 @@
  * (started here, in process, so the test can write to an allocation's logs): setup → project → a service → deploy →
  * healthy, live over the team event stream → live logs streaming, ANSI colours rendered as styled text (never HTML) →
  * metrics charts (network from a Traefik-shaped Prometheus endpoint on loopback) → deploy again → roll back to the
- * first deployment → a failing image (`scenario-pull-fail`) shows its reason → a database with its credentials revealed on demand → the cluster status shows Nomad reachable with
- * its nodes → webhooks in project settings. Screenshots
- * of the new screens go to artifacts/screenshots/ and each is checked with axe.
+ * first deployment → a failing image (`scenario-pull-fail`) shows its reason → a database with its credentials
+ * revealed on demand → the cluster status shows Nomad reachable with its nodes → webhooks in project settings.
+ * Screenshots of the new screens go to artifacts/screenshots/ and each is checked with axe.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
