@@ -322,6 +322,7 @@ export const EXAMPLES: Readonly<Record<string, (c: ExampleContext) => unknown>> 
   createServiceDeployment: () => ({ reason: 'matrix walk' }),
   createWebhook: () => ({ url: 'https://93.184.216.34/drover-hook', events: ['deployment.healthy'], description: 'matrix walk' }),
   createEnvironmentDeployment: () => ({ reason: 'matrix walk' }),
+  createDatabaseDeployment: () => ({ reason: 'matrix walk' }),
   rollbackDeployment: () => ({ reason: 'matrix walk' }),
   scaleService: () => ({ replicas: 2 }),
   // An invitation into a fresh team of the founder, for the caller in the grid and for the first team's viewer in

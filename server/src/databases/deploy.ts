@@ -68,10 +68,13 @@ export class DatabaseDeployer {
     this.d = d;
   }
 
-  /** sync deploys the live databases of `environmentId` and deregisters the removed ones (volumes kept). */
-  async sync(teamId: string, environmentId: string, deploymentId: string): Promise<SyncResult> {
+  /**
+   * sync deploys the live databases of `environmentId` and deregisters the removed ones (volumes kept); with `only`,
+   * just that database (its own deployment).
+   */
+  async sync(teamId: string, environmentId: string, deploymentId: string, only?: string): Promise<SyncResult> {
     const m = this.d.dataSource.manager;
-    const rows = await m.getRepository(DatabaseEntity).find({ where: { environmentId, teamId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const rows = await m.getRepository(DatabaseEntity).find({ where: { environmentId, teamId, ...(only ? { id: only } : {}) }, order: { createdAt: 'ASC', id: 'ASC' } });
     if (rows.length === 0) return { deployed: [], removed: [] };
     const env = await m.getRepository(EnvironmentEntity).findOneByOrFail({ id: environmentId, teamId });
     const project = await m.getRepository(ProjectEntity).findOneByOrFail({ id: env.projectId, teamId });

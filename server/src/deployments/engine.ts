@@ -20,6 +20,7 @@ import { DeploymentsService } from './service.ts';
 import { DeploymentStore, type DeploymentRow } from './store.ts';
 import { clusterSettings } from './build.ts';
 import { DatabaseDeployer } from '../databases/deploy.ts';
+import { DomainError } from '../core/errors.ts';
 import { DeploymentWorker, type WorkerOptions } from './worker.ts';
 
 /** DeploymentEngineDeps are the adapters the engine is built from. */
@@ -74,7 +75,11 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
     ...(kv && vault ? { vault } : {}),
     ...(d.config.databasePublic ? { publicAccess: { ...d.config.databasePublic, appsDomain: d.config.appsDomain } } : {}) });
   const prepare = async (row: DeploymentRow): Promise<string | null> => {
-    const r = await databases.sync(row.teamId, row.environmentId, row.id);
+    // A database's own deployment deploys just that database; its job, registered with this deployment's Meta, is
+    // what the worker then follows.
+    const only = row.config['kind'] === 'database' ? row.serviceId : undefined;
+    const r = await databases.sync(row.teamId, row.environmentId, row.id, only);
+    if (only && r.deployed.length === 0) throw new DomainError('database/not_found', 'the database was removed before its deployment ran');
     if (r.deployed.length === 0 && r.removed.length === 0) return null;
     return [
       ...r.deployed.map((x) => `database ${x.jobId} registered on volume ${x.volume.name} (node ${x.volume.nodeId})`),

@@ -12,7 +12,7 @@ import type { DeploymentRow } from './store.ts';
 /** DeploymentSchema is the API form of a deployment. */
 export const DeploymentSchema = z.object({
   id: z.uuid(),
-  serviceId: z.uuid(),
+  serviceId: z.uuid().describe('The service deployed; for a database deployment, the database'),
   environmentId: z.uuid(),
   projectId: z.uuid(),
   batchId: z.uuid().nullable(),
@@ -57,6 +57,7 @@ const DeployBody = z.object({ reason: z.string().max(500).optional().describe('A
 const ScaleBody = z.object({ replicas: z.number().int().min(0).max(100) }).strict().meta({ id: 'ScaleRequest' });
 const ServiceParams = z.object({ serviceId: z.string().max(64) });
 const EnvParams = z.object({ environmentId: z.string().max(64) });
+const DatabaseParams = z.object({ databaseId: z.string().max(64) });
 const DepParams = z.object({ deploymentId: z.string().max(64) });
 const EventsQuery = z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(500) });
 const DeploymentEventSchema = z.object({ id: z.number().int(), at: z.iso.datetime(), kind: z.string(), message: z.string(), data: z.unknown() }).meta({ id: 'DeploymentEvent' });
@@ -79,13 +80,24 @@ export function deploymentRoutes(svc: DeploymentsService, onQueued: () => void =
       },
     }),
     defineRoute({
-      operationId: 'createEnvironmentDeployment', method: 'post', path: '/api/environments/:environmentId/deployments', summary: 'Deploy every service of an environment',
+      operationId: 'createEnvironmentDeployment', method: 'post', path: '/api/environments/:environmentId/deployments', summary: 'Deploy every service of an environment (with its databases; an environment of databases only: each database)',
       tags: ['deployments'], auth: 'user', params: EnvParams, body: DeployBody, status: 202,
       responses: { 202: { description: 'The queued deployments (one per service, one batch)', schema: z.object({ items: z.array(DeploymentSchema) }) } },
       handler: async ({ actor, params, body }) => {
         const rows = await svc.createForEnvironment(actor!, params.environmentId, body.reason !== undefined ? { reason: body.reason } : {});
         onQueued();
         return { items: rows.map(toDeployment) };
+      },
+    }),
+    defineRoute({
+      operationId: 'createDatabaseDeployment', method: 'post', path: '/api/databases/:databaseId/deployments',
+      summary: 'Deploy a managed database on its own (volume created when missing, never deleted; job pinned to its node)',
+      tags: ['deployments'], auth: 'user', params: DatabaseParams, body: DeployBody, status: 202,
+      responses: { 202: { description: 'The queued deployment (serviceId: the database)', schema: DeploymentSchema } },
+      handler: async ({ actor, params, body }) => {
+        const r = toDeployment(await svc.createForDatabase(actor!, params.databaseId, body.reason !== undefined ? { reason: body.reason } : {}));
+        onQueued();
+        return r;
       },
     }),
     defineRoute({

@@ -21,7 +21,11 @@ import { badCursor, isUuid, loadOwned, requireAccess } from '../projects/scope.t
 import type { SecretStore } from '../secrets/secret-store.ts';
 import { ServiceEntity, type ServiceRow } from '../service-configs/service.entity.ts';
 import { TeamEntity } from '../teams/team.entity.ts';
-import { buildDeployment, clusterSettings, openValues, sealValues, type BuiltDeployment } from './build.ts';
+import { buildDeployment, clusterSettings, DEFAULT_TEAM_LIMITS, openValues, sealValues, type BuiltDeployment } from './build.ts';
+import { compile } from '@drover/scheduler/compiler/index.ts';
+import { DatabaseEntity, type DatabaseRow } from '../databases/database.entity.ts';
+import { toModel } from '../databases/service.ts';
+import { ProjectEntity } from '../projects/project.entity.ts';
 import { publishDeploymentEvent } from './events.ts';
 import { DeploymentStore, type DeploymentRow, type DeploymentTrigger, type RuntimeRow } from './store.ts';
 
@@ -84,13 +88,62 @@ export class DeploymentsService {
     return row;
   }
 
-  /** createForEnvironment queues one deployment per service of an environment, sharing a batch ID. */
+  /**
+   * createForEnvironment queues one deployment per service of an environment, sharing a batch ID (each one deploys the
+   * environment's databases before its service). An environment that holds only databases gets one deployment per
+   * live database instead; one with neither is `deployment/invalid`.
+   */
   async createForEnvironment(actor: Actor, environmentId: string, opts: CreateOptions = {}): Promise<DeploymentRow[]> {
     const env = await loadOwned(this.d.access, actor, environmentId, 'deploy', 'environment/not_found',
       (id) => this.d.dataSource.getRepository(EnvironmentEntity).findOneBy({ id }));
     const services = await this.d.dataSource.getRepository(ServiceEntity).find({ where: { environmentId: env.id, teamId: env.teamId }, order: { createdAt: 'ASC', id: 'ASC' } });
-    if (services.length === 0) throw new DomainError('deployment/invalid', 'the environment has no services', { errors: [{ path: 'params.environmentId', message: 'the environment has no services' }] });
-    return this.queue(actor, env.teamId, env.id, services.map((s) => s.id), opts);
+    if (services.length > 0) return this.queue(actor, env.teamId, env.id, services.map((s) => s.id), opts);
+    const databases = (await this.d.dataSource.getRepository(DatabaseEntity).find({ where: { environmentId: env.id, teamId: env.teamId }, order: { createdAt: 'ASC', id: 'ASC' } }))
+      .filter((d) => !d.removedAt);
+    if (databases.length === 0) throw new DomainError('deployment/invalid', 'the environment has no services or databases', { errors: [{ path: 'params.environmentId', message: 'the environment has no services or databases' }] });
+    return this.queueDatabases(actor, env.teamId, env.id, databases, opts);
+  }
+
+  /**
+   * createForDatabase queues a deployment of one live managed database on its own (deploy permission): a durable record
+   * holding the database as it is now (engine, version, size, volume) and its compiled job, run by the worker like a
+   * service's — the volume created when missing (never deleted), the job pinned to the volume's node, registered and
+   * followed to healthy or failed with the reason. `serviceId` of the record is the database's ID.
+   */
+  async createForDatabase(actor: Actor, databaseId: string, opts: CreateOptions = {}): Promise<DeploymentRow> {
+    const db = await loadOwned(this.d.access, actor, databaseId, 'deploy', 'database/not_found', (id) => this.d.dataSource.getRepository(DatabaseEntity).findOneBy({ id }));
+    if (db.removedAt) throw new DomainError('database/not_found');
+    const [row] = await this.queueDatabases(actor, db.teamId, db.environmentId, [db], opts);
+    if (!row) throw new Error('internal: nothing queued');
+    return row;
+  }
+
+  private async queueDatabases(actor: Actor | null, teamId: string, environmentId: string, databases: DatabaseRow[], opts: CreateOptions): Promise<DeploymentRow[]> {
+    const [team, env] = await Promise.all([
+      this.d.dataSource.getRepository(TeamEntity).findOneByOrFail({ id: teamId }),
+      this.d.dataSource.getRepository(EnvironmentEntity).findOneByOrFail({ id: environmentId, teamId }),
+    ]);
+    const project = await this.d.dataSource.getRepository(ProjectEntity).findOneByOrFail({ id: env.projectId, teamId });
+    const batchId = databases.length > 1 ? randomUUID() : null;
+    const trigger: DeploymentTrigger = opts.trigger ?? (actor?.kind === 'token' ? 'api' : 'manual');
+    const now = this.d.clock.now();
+    const rows = databases.map((db) => {
+      const id = randomUUID();
+      // The job as the database is now; the worker's database hook registers it pinned to its volume's node, with its
+      // credentials written as data (never in the job). Nothing secret is sealed in the record.
+      const result = compile({
+        team: { id: team.id, slug: team.slug, limits: { ...DEFAULT_TEAM_LIMITS } }, project: { id: project.id, slug: project.slug },
+        environment: { id: env.id, slug: env.slug }, deployment: { id }, services: [], databases: [toModel(db)], shared: [], settings: clusterSettings(this.d.appsDomain),
+      });
+      const request = result.jobs[0];
+      if (!request) throw new Error('internal: no database job');
+      const b: BuiltDeployment = { request, namespace: request.Namespace ?? '', jobId: request.Job.ID, periodic: false, variablesPath: null, values: {}, volumes: [], warnings: result.warnings };
+      return this.record(id, b, {
+        teamId, projectId: project.id, environmentId, serviceId: db.id, batchId, trigger, createdBy: actor?.userId ?? null, now, reason: opts.reason ?? '',
+        config: { kind: 'database', databaseId: db.id, name: db.name, engine: db.engine, version: db.version, sizeBytes: Number(db.sizeBytes), volumeId: db.volumeId },
+      });
+    });
+    return this.insertQueued(actor, rows);
   }
 
   private async queue(actor: Actor | null, teamId: string, environmentId: string, serviceIds: string[], opts: CreateOptions): Promise<DeploymentRow[]> {

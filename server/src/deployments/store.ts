@@ -201,7 +201,8 @@ export class DeploymentStore {
        WHERE id = (
          SELECT d.id FROM deployments d
          WHERE (d.state = 'queued' OR (d.state = 'deploying' AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())))
-           AND (d.state <> 'queued' OR EXISTS (SELECT 1 FROM services s WHERE s.id = d.service_id))
+           AND (d.state <> 'queued' OR EXISTS (SELECT 1 FROM services s WHERE s.id = d.service_id)
+                OR EXISTS (SELECT 1 FROM databases db WHERE db.id = d.service_id AND db.removed_at IS NULL))
            AND NOT EXISTS (SELECT 1 FROM deployments o WHERE o.service_id = d.service_id AND o.id <> d.id
                            AND o.state = 'deploying' AND o.lease_expires_at >= now())
            AND NOT EXISTS (SELECT 1 FROM deployments o WHERE o.service_id = d.service_id AND o.id <> d.id
@@ -223,7 +224,8 @@ export class DeploymentStore {
     const reason = 'cancelled before it started: the service was deleted';
     const rows = (await this.db.query(
       `WITH c AS (UPDATE deployments d SET state = 'cancelled', reason = $1, step = 'done', finished_at = now(), updated_at = now()
-         WHERE d.state = 'queued' AND NOT EXISTS (SELECT 1 FROM services s WHERE s.id = d.service_id) RETURNING ${SELECT}),
+         WHERE d.state = 'queued' AND NOT EXISTS (SELECT 1 FROM services s WHERE s.id = d.service_id)
+           AND NOT EXISTS (SELECT 1 FROM databases db WHERE db.id = d.service_id AND db.removed_at IS NULL) RETURNING ${SELECT}),
        e AS (INSERT INTO deployment_events (deployment_id, at, kind, message, data) SELECT c.id, now(), 'cancelled', $1, $2 FROM c)
        SELECT * FROM c`,
       [reason, JSON.stringify({ cause: 'service_deleted' })],

@@ -561,7 +561,7 @@ export class DeploymentWorker {
     const list = Array.isArray(updated[0]) ? (updated[0] as unknown[]) : updated;
     if (list.length === 0) return;
     await this.event(row, state, reason, failure ? { cause: failure.cause } : undefined);
-    if (state === 'healthy') {
+    if (state === 'healthy' && row.config['kind'] !== 'database') {
       const rt = await this.d.store.runtime(row.serviceId);
       await this.d.store.setRuntime({
         serviceId: row.serviceId, teamId: row.teamId, namespace: row.namespace, jobId: row.jobId, desired: 'running', currentDeploymentId: row.id, replicas: null,

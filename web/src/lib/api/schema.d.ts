@@ -185,7 +185,7 @@ export interface paths {
         delete: operations["deleteDatabase"];
         options?: never;
         head?: never;
-        /** Change the version (another major: dump and restore into a new volume, the old one kept) */
+        /** Change the version (another major: dump and restore into a new volume, the old one kept) or the public access (audited); applied at the next deploy */
         patch: operations["updateDatabase"];
         trace?: never;
     };
@@ -235,6 +235,23 @@ export interface paths {
         put?: never;
         /** Reveal the generated credentials (needs the reveal permission; audited) */
         post: operations["revealDatabaseCredentials"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/databases/{databaseId}/deployments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deploy a managed database on its own (volume created when missing, never deleted; job pinned to its node) */
+        post: operations["createDatabaseDeployment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -407,7 +424,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Deploy every service of an environment */
+        /** Deploy every service of an environment (with its databases; an environment of databases only: each database) */
         post: operations["createEnvironmentDeployment"];
         delete?: never;
         options?: never;
@@ -1403,6 +1420,23 @@ export interface components {
             name: string;
             /** Format: uuid */
             projectId: string;
+            /** @description Public access through Traefik */
+            public: {
+                /** @description The cluster allows public databases (DROVER_DB_PUBLIC_ACCESS); while false a public database stays private */
+                available: boolean;
+                /** @description Its team opened it to the internet (off by default); takes effect at the next deploy */
+                enabled: boolean;
+                hostname: string | null;
+                /** @description The entry point's public port */
+                port: number | null;
+                /**
+                 * @description sni: Traefik terminates TLS and routes by name (Postgres STARTTLS, Redis, MongoDB); own_entrypoint: MySQL, TLS between client and server
+                 * @enum {string}
+                 */
+                routing: "sni" | "own_entrypoint";
+                /** @description Public connection URL without credentials (the full one, DATABASE_PUBLIC_URL, is revealed with the credentials) */
+                url: string | null;
+            };
             /** @description Set on a database created by a restore of a backup into a new database: how that restore went */
             restore: {
                 /** Format: uuid */
@@ -1411,7 +1445,7 @@ export interface components {
                 /** @enum {string} */
                 status: "restoring" | "succeeded" | "failed";
             } | null;
-            /** @description Requested volume size (the mkdir volume plugin does not enforce it) */
+            /** @description Requested volume size (whether it is enforced depends on the volume plugin: see volume and warnings) */
             sizeBytes: number;
             /**
              * @description removed: the job is stopped, the volume and its data are kept
@@ -1424,13 +1458,28 @@ export interface components {
             variables: string[];
             /** @description Major version */
             version: string;
+            volume: components["schemas"]["DatabaseVolume"];
+            /** @description Problems to show, e.g. `size not enforced: …` when the volume plugin does not enforce the requested size (Nomad's built-in mkdir) or gave less */
+            warnings: string[];
         };
         DatabaseCredentials: {
             /** @description The service name HOST and PORT are read from at run time */
             catalogService: string;
             name: string | null;
             password: string;
+            /** @description DATABASE_PUBLIC_URL: the public connection URL with the credentials (null while private) */
+            publicUrl: string | null;
             user: string;
+        };
+        DatabaseVolume: {
+            /** @description Nomad's CapacityBytes for the volume as read at the last deploy: 0 when the plugin enforces no size (mkdir); null until the volume is created */
+            capacityBytes: number | null;
+            /** @description Node holding the volume; null until it is created */
+            nodeId: string | null;
+            /** @description Dynamic host volume plugin that created the volume (before it exists: the configured DROVER_VOLUME_PLUGIN) */
+            plugin: string;
+            /** @description Size requested of the plugin (minimum and maximum) */
+            requestedBytes: number;
         };
         Deployment: {
             artifactChecksum: string | null;
@@ -1467,7 +1516,10 @@ export interface components {
             projectId: string;
             reason: string;
             rollbackOf: string | null;
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The service deployed; for a database deployment, the database
+             */
             serviceId: string;
             startedAt: string | null;
             /** @enum {string} */
@@ -1646,6 +1698,11 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
+        PublicAccess: {
+            enabled: boolean;
+            /** @description One label under the apps domain (default `<name>-<id prefix>.<apps domain>`); unique across the cluster */
+            hostname?: string;
+        };
         RestoreBackup: {
             /**
              * Format: uuid
@@ -1762,7 +1819,8 @@ export interface components {
             slug: string;
         };
         UpdateDatabase: {
-            version: string;
+            public?: components["schemas"]["PublicAccess"];
+            version?: string;
         };
         UpdateEnvironment: {
             name: string;
@@ -2823,6 +2881,15 @@ export interface operations {
                 };
             };
             /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3129,6 +3196,86 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DatabaseCredentials"];
+                };
+            };
+            /** @description The request is invalid; `errors` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this (role, token scope or CSRF) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist or is not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (Postgres, Redis, Nomad, Vault) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createDatabaseDeployment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                databaseId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeployRequest"];
+            };
+        };
+        responses: {
+            /** @description The queued deployment (serviceId: the database) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
                 };
             };
             /** @description The request is invalid; `errors` names each bad field */
