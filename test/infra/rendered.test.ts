@@ -7,7 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { decodeSecretKey } from '../../server/src/platform/config.ts';
+import { decodeSecretKey, loadConfig } from '../../server/src/platform/config.ts';
 import {
   blocks, contractsDir, labeled, one, parseHcl, renderRoles, repoRoot, run,
   type HclBody, type Rendered, type RenderSecrets,
@@ -482,6 +482,22 @@ function tagsToDynamic(tags: string[], schema: Schema): Record<string, unknown> 
   for (const svc of Object.values(http.services ?? {})) if (svc.loadBalancer) svc.loadBalancer.servers = [{ url: 'http://10.0.0.1:20000' }];
   return out;
 }
+
+describe('public database entry points are off by default', () => {
+  test('no database entry point in Traefik and no database port in the edge firewall (see public-databases.test.ts for on)', async () => {
+    const cfg = parseYaml(file('drover-1', 'traefik/traefik.yml')) as { entryPoints: Record<string, { address: string }> };
+    const d = loadConfig({ NODE_ENV: 'test', DROVER_SECRET_KEY: 'a'.repeat(64), DROVER_DATA_DIR: outDir }).databasePublic;
+    for (const name of [d.tlsEntrypoint, d.mysqlEntrypoint]) assert.equal(cfg.entryPoints[name], undefined, name);
+    assert.deepEqual(Object.values(cfg.entryPoints).map((e) => e.address).filter((a) => [`:${d.tlsPort}`, `:${d.mysqlPort}`].includes(a)), []);
+    const p = join(outDir, 'db-off.nft');
+    writeFileSync(p, file('drover-1', 'common/nftables.conf'));
+    const { rules } = await loadRuleset([p]);
+    const open = rules.filter((r) => r.chain === 'input' && verdict(r) === 'accept' && !matches(r).some((m) => m.left.includes('saddr')))
+      .flatMap((r) => matches(r).filter((m) => m.left.includes('"dport"')).map((m) => m.right));
+    assert.ok(open.some((r) => r.includes('443')), `the edge opens 443 (${open.join(' ')})`);
+    assert.ok(!open.some((r) => r.includes(String(d.tlsPort)) || r.includes(String(d.mysqlPort))), `no database port is open: ${open.join(' ')}`);
+  });
+});
 
 describe("Drover's own routing", () => {
   test("the dashboard's catalog tags make a valid Traefik router on an entry point the static configuration has", async () => {

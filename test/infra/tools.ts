@@ -118,9 +118,10 @@ export interface RenderSecrets {
 /**
  * renderRoles renders every template of every role (with the roles' defaults and ansible/group_vars) for the fixture
  * hosts drover-1 (server, client, edge) and worker-1 (client in the builds pool), through Ansible's own template
- * engine (test/infra/fixtures/render.yml). Returns the rendered text per host and the secrets it used.
+ * engine (test/infra/fixtures/render.yml). `vars` are extra variables (highest precedence, like `-e`). Returns the
+ * rendered text per host and the secrets it used.
  */
-export async function renderRoles(): Promise<{ hosts: Record<'drover-1' | 'worker-1', Rendered>; secrets: RenderSecrets; outDir: string }> {
+export async function renderRoles(vars: Record<string, unknown> = {}): Promise<{ hosts: Record<'drover-1' | 'worker-1', Rendered>; secrets: RenderSecrets; outDir: string }> {
   const outDir = mkdtempSync(join(tmpdir(), 'drover-render-'));
   const rand = (n: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(n))).toString('base64');
   const secrets: RenderSecrets = {
@@ -141,6 +142,7 @@ export async function renderRoles(): Promise<{ hosts: Record<'drover-1' | 'worke
     nomad_ca_pem: '-----BEGIN CERTIFICATE-----\nTEST\n-----END CERTIFICATE-----\n',
     drover_secrets: { postgres_password: rand(24), redis_password: rand(24), s3_secret_key: rand(24), secret_key: rand(48) },
     ...secrets.tokens,
+    ...vars,
   };
   const extraFile = join(outDir, 'extra-vars.json');
   writeFileSync(extraFile, JSON.stringify(extra));
