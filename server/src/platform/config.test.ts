@@ -126,6 +126,15 @@ describe('loadConfig', () => {
     assert.match(sut.DROVER_DEPLOY_PROGRESS_DEADLINE ?? '', /between 10s and 24h/);
   });
 
+  test('reads DROVER_TRAEFIK_METRICS_URL (http or https, no credentials); unset means no network metrics', () => {
+    assert.equal(loadConfig({ DROVER_SECRET_KEY: key }).traefikMetricsUrl, undefined);
+    assert.equal(loadConfig({ DROVER_SECRET_KEY: key, DROVER_TRAEFIK_METRICS_URL: '' }).traefikMetricsUrl, undefined);
+    assert.equal(loadConfig({ DROVER_SECRET_KEY: key, DROVER_TRAEFIK_METRICS_URL: 'http://10.0.0.5:8083/metrics' }).traefikMetricsUrl, 'http://10.0.0.5:8083/metrics');
+    for (const bad of ['10.0.0.5:8083/metrics', 'ftp://10.0.0.5/metrics', 'http://user:pw@10.0.0.5:8083/metrics', 'http://10.0.0.5:8083/metrics#x']) {
+      assert.deepEqual(Object.keys(issuesOf(() => loadConfig({ DROVER_SECRET_KEY: key, DROVER_TRAEFIK_METRICS_URL: bad }))), ['DROVER_TRAEFIK_METRICS_URL'], bad);
+    }
+  });
+
   test('reports a malformed DROVER_SECRET_KEY', () => {
     assert.deepEqual(Object.keys(issuesOf(() => loadConfig({ DROVER_SECRET_KEY: 'short' }))), ['DROVER_SECRET_KEY']);
   });

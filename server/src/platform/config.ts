@@ -194,7 +194,7 @@ const schema = z.object({
   DROVER_TRUST_PROXY: z.preprocess(empty, bool.default(false)),
   DROVER_LOG_LEVEL: z.preprocess(empty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   DROVER_TRAEFIK_METRICS_URL: z.preprocess(empty, urlWith(['http:', 'https:'], 'http(s)')
-    .refine((s) => { const u = new URL(s); return u.hash === '' && u.username === '' && u.password === ''; }, { message: 'must have no fragment or credentials' })
+    .refine((s) => { const u = URL.parse(s); return !u || (u.hash === '' && u.username === '' && u.password === ''); }, { message: 'must have no fragment or credentials' })
     .optional()),
   DROVER_REMOVE_ORPHANS: z.preprocess(empty, bool.default(false)),
   DROVER_RECONCILE_INTERVAL: z.preprocess(empty, duration(1_000, 86_400_000, '1s').optional()),
