@@ -45,6 +45,24 @@ variable "vault_kv_mount" {
   default     = "secret"
 }
 
+variable "database_public_access" {
+  type        = bool
+  description = "Let teams open managed databases through Traefik's database entry points (cluster_database_public_access)."
+  default     = false
+}
+
+variable "database_tls_port" {
+  type        = number
+  description = "Public port of Traefik's shared SNI/TLS database entry point (dbtls)."
+  default     = 5432
+}
+
+variable "database_mysql_port" {
+  type        = number
+  description = "Public port of Traefik's MySQL entry point (mysql)."
+  default     = 3306
+}
+
 variable "ca_pem" {
   type        = string
   description = "The cluster CA certificate (PEM) for Nomad, Consul and Vault."
@@ -142,6 +160,9 @@ job "drover" {
         VAULT_ADDR         = var.vault_addr
         VAULT_CACERT       = "/local/ca.pem"
         VAULT_KV_MOUNT     = var.vault_kv_mount
+        DROVER_DB_PUBLIC_ACCESS = tostring(var.database_public_access)
+        DROVER_DB_TLS_PORT = tostring(var.database_tls_port)
+        DROVER_DB_MYSQL_PORT = tostring(var.database_mysql_port)
       }
 
       template {
