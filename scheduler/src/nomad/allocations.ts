@@ -145,6 +145,11 @@ export class AllocFS {
     return this.http.query<AllocFileInfo>(`/v1/client/fs/stat/${seg(allocId)}`, q, { path });
   }
 
+  /** ls lists a directory of an allocation (GET /v1/client/fs/ls/:alloc?path=), e.g. `alloc/logs` with each rotated log file's size. */
+  ls(allocId: string, path: string, q: QueryOptions = {}): Promise<QueryResult<AllocFileInfo[]>> {
+    return this.http.query<AllocFileInfo[]>(`/v1/client/fs/ls/${seg(allocId)}`, q, { path });
+  }
+
   /** cat streams a file of an allocation's directory (GET /v1/client/fs/cat/:alloc?path=); idleTimeoutMs bounds silence. */
   async cat(allocId: string, path: string, q: QueryOptions = {}, idleTimeoutMs = 60_000): Promise<AsyncIterable<Uint8Array>> {
     const res = await this.http.stream(`/v1/client/fs/cat/${seg(allocId)}`, q, { path }, idleTimeoutMs);

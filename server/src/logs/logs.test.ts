@@ -1,6 +1,6 @@
 /**
  * Live logs over real HTTP SSE, from the Nomad double's framed log stream: follow, history from the start, resume by
- * Last-Event-ID, one shared upstream per stream, a slow client dropped with a notice while memory stays bounded,
+ * Last-Event-ID (across log rotation, and with a `gap` notice when the file was rotated out), one shared upstream per stream, a slow client dropped with a notice while memory stays bounded,
  * and access (another team's caller gets 404).
  */
 import assert from 'node:assert/strict';
@@ -56,6 +56,83 @@ describe('GET /api/services/:serviceId/logs', () => {
     assert.equal(text.includes('b-1'), false);
     assert.equal(text.includes('starting'), false);
     sut.close();
+  });
+
+  it('resumes exactly after the Last-Event-ID when Nomad rotated the log into new files meanwhile', { timeout: 30_000 }, async () => {
+    const { target, allocs } = await kit.deployService();
+    const alloc = allocs[0]?.ID ?? '';
+    try {
+      // Small files: web.stdout.0 holds the start-up lines, then .1, .2… A resume that took the offset in the
+      // cursor's file as Nomad's origin=start offset (counted from the oldest kept file) would re-send older lines.
+      kit.double.control.setLogLimits({ maxFileBytes: 40 });
+      const first = await SseReader.open(kit.client, `/api/services/${target.serviceId}/logs?stream=stdout&origin=start`);
+      await first.until(() => first.logText().includes('listening'));
+      for (const line of ['seen-1 with some padding\n', 'seen-2 with some padding\n']) {
+        kit.double.control.appendLog(alloc, 'web', 'stdout', line);
+        await first.until(() => first.logText().endsWith(line));
+      }
+      const lastId = first.events.filter((e) => e.event === 'log').at(-1)?.id ?? '';
+      assert.match(lastId, /~o~[2-9]~\d+$/, 'read up to a position in a rotated file');
+      first.close();
+      const missed = Array.from({ length: 6 }, (_, i) => `missed-line-${i}\n`).join('');
+      kit.double.control.appendLog(alloc, 'web', 'stdout', missed);
+      const sut = await SseReader.open(kit.client, `/api/services/${target.serviceId}/logs?stream=stdout`, { 'last-event-id': lastId });
+      await sut.until(() => sut.logText().includes('missed-line-5'));
+      kit.double.control.appendLog(alloc, 'web', 'stdout', 'live-after\n');
+      await sut.until(() => sut.logText().includes('live-after'));
+      assert.equal(sut.logText(), `${missed}live-after\n`, 'exactly what was missed, then live, nothing twice');
+      assert.equal(sut.events.some((e) => e.event === 'gap'), false);
+      const files = new Set(sut.events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data).file as string));
+      assert.ok(files.size >= 3, `read across rotated files: ${[...files].join(', ')}`);
+      assert.match(sut.events.filter((e) => e.event === 'log').at(-1)?.id ?? '', /~o~[1-9]\d*~\d+$/, 'the cursor names the newer file');
+      sut.close();
+    } finally {
+      kit.double.control.setLogLimits({});
+    }
+  });
+
+  it('a follower reads on into each new file without gap fills, and a resume from a rotated-out file says lines may be missing', { timeout: 30_000 }, async () => {
+    const { target, allocs } = await kit.deployService();
+    const alloc = allocs[0]?.ID ?? '';
+    try {
+      const follower = await SseReader.open(kit.client, `/api/services/${target.serviceId}/logs?stream=stdout`);
+      await new Promise((r) => setTimeout(r, 500));
+      const readsBefore = kit.double.control.requests().filter((c) => c.path.includes('/fs/logs/') && !c.query.includes('follow=true')).length;
+      kit.double.control.setLogLimits({ maxFileBytes: 32, maxFiles: 2 });
+      kit.double.control.appendLog(alloc, 'web', 'stdout', 'kept-0\n');
+      await follower.until(() => follower.logText().includes('kept-0'));
+      const lastId = follower.events.filter((e) => e.event === 'log').at(-1)?.id ?? '';
+      const each = Array.from({ length: 12 }, (_, i) => `rotating-${String(i).padStart(2, '0')}\n`);
+      const lines = each.join('');
+      for (const line of each) {
+        // Written as a task would (a line at a time), each write read before the next rotations delete its file.
+        kit.double.control.appendLog(alloc, 'web', 'stdout', line);
+        await follower.until(() => follower.logText().endsWith(line));
+      }
+      follower.close();
+      assert.equal(follower.logText(), `kept-0\n${lines}`, 'every byte once, in order, across files');
+      assert.equal(follower.events.some((e) => e.event === 'gap'), false);
+      assert.ok(new Set(follower.events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data).file)).size >= 4);
+      const reads = kit.double.control.requests().filter((c) => c.path.includes('/fs/logs/') && !c.query.includes('follow=true')).length;
+      assert.equal(reads - readsBefore, 0, 'the shared upstream carried the rotation: no history read to fill a gap');
+
+      // MaxFiles 2: the file of lastId is gone. Exact resume is impossible: a gap notice, then what is still kept.
+      const sut = await SseReader.open(kit.client, `/api/services/${target.serviceId}/logs?stream=stdout`, { 'last-event-id': lastId });
+      const gap = await sut.until((e) => e.event === 'gap');
+      assert.deepEqual({ ...JSON.parse(gap.data), message: undefined }, {
+        allocation: alloc, task: 'web', stream: 'stdout', fileIndex: Number(/~o~(\d+)~/.exec(lastId)?.[1]), offset: Number(/~(\d+)$/.exec(lastId)?.[1]),
+        reason: 'rotated_out', message: undefined,
+      });
+      assert.match(JSON.parse(gap.data).message, /lines may be missing/);
+      await sut.until(() => sut.logText().includes('rotating-11'));
+      const text = sut.logText();
+      assert.ok(lines.endsWith(text), `only the kept tail follows: ${JSON.stringify(text)}`);
+      assert.ok(text.length < lines.length);
+      assert.ok(sut.events.findIndex((e) => e.event === 'gap') < sut.events.findIndex((e) => e.event === 'log'), 'the notice comes before the lines after it');
+      sut.close();
+    } finally {
+      kit.double.control.setLogLimits({});
+    }
   });
 
   it('shares one upstream per (allocation, task, stream) among subscribers', { timeout: 30_000 }, async () => {

@@ -2,13 +2,17 @@
  * LogSession: one client's subscription to a service's runtime logs. For each (allocation, task, stream) it first
  * reads the requested history (from the start, from an offset, a tail, or from the client's Last-Event-ID cursor),
  * then follows the hub's shared live upstream, trimming what overlaps and filling any gap with another history read.
- * Live chunks wait in a per-stream queue bounded in bytes; a client that lets it overflow is dropped with a notice.
+ * Positions are (log file rotation index, offset in that file), so a resume or a gap fill continues in the right file
+ * after Nomad rotated the log; when that is impossible (the file was rotated out, the read skipped ahead) the client
+ * gets a `gap` event saying lines may be missing there. Live chunks wait in a per-stream queue bounded in bytes; a
+ * client that lets it overflow is dropped with a notice.
  */
 import type { AllocationListStub, LogChunk, NomadClient } from '@drover/scheduler/nomad/index.ts';
 import { isNomadNotFound } from '@drover/scheduler/nomad/index.ts';
 import type { LogStreamType, StreamPosition } from './cursor.ts';
 import { encodeCursor, fileIndexOf, streamKey } from './cursor.ts';
 import type { LogHub, LogSource } from './hub.ts';
+import { chunkStart, comparePositions, locate, type GapReason, type LogPosition } from './position.ts';
 import type { ServiceTarget } from './target.ts';
 
 /** LogSink is where a session writes (an SSE stream in production). */
@@ -51,8 +55,8 @@ export interface LogSessionOptions {
 
 interface StreamState {
   source: LogSource;
-  pos: { file: string; offset: number } | null;
-  queue: LogChunk[];
+  pos: { file: string; fileIndex: number; offset: number } | null;
+  queue: { c: LogChunk; from: LogPosition | null }[];
   queued: number;
   wake: (() => void) | undefined;
   unsubscribe: () => void;
@@ -151,9 +155,9 @@ export class LogSession {
     const st: StreamState = { source, pos: null, queue: [], queued: 0, wake: undefined, unsubscribe: () => {} };
     this.streams.set(key, st);
     if (this.q.follow) {
-      st.unsubscribe = this.hub.subscribe(source, (c) => {
+      st.unsubscribe = this.hub.subscribe(source, (c, from) => {
         if (this.dropped) return;
-        st.queue.push(c);
+        st.queue.push({ c, from });
         st.queued += c.data.length;
         if (st.queued > this.maxQueued) this.drop();
         st.wake?.();
@@ -161,22 +165,24 @@ export class LogSession {
     }
     const resume = this.q.cursor?.find((p) => p.allocId === source.allocId && p.task === source.task && p.type === source.type);
     try {
-      if (resume) await this.history(st, 'start', resume.offset);
+      if (resume) await this.resumeFrom(st, { fileIndex: resume.fileIndex, offset: resume.offset });
       else if (isNew || (this.q.cursor && this.q.cursor.length > 0)) await this.history(st, 'start', 0);
       else if (this.q.origin === 'start' || this.q.offset > 0 || !this.q.follow) await this.history(st, this.q.origin, this.q.offset);
       if (!this.q.follow) return;
       while (!this.abort.signal.aborted) {
-        const c = st.queue.shift();
-        if (!c) {
+        const item = st.queue.shift();
+        if (!item) {
           await new Promise<void>((r) => { st.wake = r; });
           st.wake = undefined;
           continue;
         }
+        const { c, from } = item;
         st.queued -= c.data.length;
-        const start = c.offset - c.data.length;
-        if (st.pos && st.pos.file === c.file && start > st.pos.offset) {
-          // A gap between what was read and the live stream (the upstream started after our history read): fill it.
-          await this.history(st, 'start', st.pos.offset, start);
+        const start = chunkStart(c);
+        if (st.pos && c.event === undefined && comparePositions(start, st.pos) > 0 && !(from && comparePositions(from, st.pos) === 0)) {
+          // A gap between what was read and the live stream (the upstream started after our history read, or the log
+          // rotated in between): fill it from our position, across files, up to where the live chunk starts.
+          await this.resumeFrom(st, { fileIndex: st.pos.fileIndex, offset: st.pos.offset }, start);
         }
         this.deliver(st, c);
       }
@@ -187,29 +193,97 @@ export class LogSession {
     }
   }
 
-  /** history reads from a position without following, up to `until` (an offset in the same file) when given. */
-  private async history(st: StreamState, origin: 'start' | 'end', offset: number, until?: number): Promise<void> {
+  /** history reads from an origin and offset (Nomad's meaning: across the kept files) without following. */
+  private async history(st: StreamState, origin: 'start' | 'end', offset: number): Promise<void> {
     const frames = await this.hub.read(st.source, origin, offset, this.abort.signal);
     for await (const c of frames) {
       if (this.abort.signal.aborted) return;
       await this.sink.ready();
-      if (until !== undefined && st.pos && c.file === st.pos.file && c.offset - c.data.length >= until) break;
       this.deliver(st, c);
     }
   }
 
+  /**
+   * resumeFrom reads from a position (file index, offset) without following, up to `until` when given: it lists the
+   * kept log files to turn the position into Nomad's cumulative offset, and checks the first byte read starts where
+   * it should. A file rotated out, or a read that skipped ahead twice (the oldest file deleted between listing and
+   * reading), is reported with a `gap` event and the read goes on from the oldest byte still there.
+   */
+  private async resumeFrom(st: StreamState, pos: LogPosition, until?: LogPosition): Promise<void> {
+    if (!st.pos) st.pos = { file: `alloc/logs/${st.source.task}.${st.source.type}.${pos.fileIndex}`, fileIndex: pos.fileIndex, offset: pos.offset };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let offset = pos.offset;
+      let expected: LogPosition | null = null;
+      try {
+        const loc = locate(await this.hub.files(st.source, this.abort.signal), pos);
+        offset = loc.offset;
+        if (loc.exact) expected = loc.expected;
+        else this.gap(st, pos, loc.reason ?? 'skipped');
+      } catch (e) {
+        if (this.abort.signal.aborted) return;
+        // Without the listing the offset is a guess (right only before the first rotation): say so.
+        this.gap(st, pos, 'unverified');
+        void e;
+      }
+      const frames = await this.hub.read(st.source, 'start', offset, this.abort.signal);
+      let first = true;
+      let retry = false;
+      for await (const c of frames) {
+        if (this.abort.signal.aborted) return;
+        if (c.data.length === 0 && c.event === undefined) continue;
+        const start = chunkStart(c);
+        if (until && c.event === undefined && comparePositions(start, until) >= 0) break;
+        if (first && expected && c.event === undefined && comparePositions(start, expected) > 0) {
+          // The read began after where it should have: the listing was stale (a rotation deleted the oldest file).
+          if (attempt === 0) {
+            retry = true;
+            break;
+          }
+          this.gap(st, pos, 'skipped');
+        }
+        first = false;
+        await this.sink.ready();
+        this.deliver(st, c);
+      }
+      if (!retry) return;
+    }
+  }
+
+  /** gap tells the client that lines of one stream may be missing after `pos` (once per stream and position). */
+  private gap(st: StreamState, pos: LogPosition, reason: GapReason): void {
+    const messages: Record<GapReason, string> = {
+      rotated_out: 'The log file holding this position was rotated out by Nomad; lines may be missing here.',
+      skipped: 'The log rotated while reading; lines may be missing here.',
+      unknown_position: 'The resume position is past the end of the log; lines may be missing here.',
+      truncated: 'The log file is shorter than the resume position (truncated); lines may be missing here.',
+      unverified: 'The log files could not be listed to locate the resume position; lines may be missing or repeated here.',
+    };
+    this.sink.send({
+      event: 'gap',
+      data: JSON.stringify({ allocation: st.source.allocId, task: st.source.task, stream: st.source.type, fileIndex: pos.fileIndex, offset: pos.offset, reason, message: messages[reason] }),
+    });
+  }
+
   private deliver(st: StreamState, c: LogChunk): void {
     let data = c.data;
-    if (st.pos && st.pos.file === c.file) {
-      const start = c.offset - c.data.length;
-      if (c.offset <= st.pos.offset) return; // already delivered
-      if (start < st.pos.offset) data = data.subarray(st.pos.offset - start);
+    const idx = fileIndexOf(c.file);
+    if (c.event === 'file deleted') return;
+    if (c.event === 'file truncated') {
+      // The file restarted from 0: what follows in it is new.
+      st.pos = { file: c.file, fileIndex: idx, offset: 0 };
+    } else if (st.pos) {
+      if (idx < st.pos.fileIndex) return; // an older file: already delivered
+      if (idx === st.pos.fileIndex) {
+        const start = c.offset - c.data.length;
+        if (c.offset <= st.pos.offset) return; // already delivered
+        if (start < st.pos.offset) data = data.subarray(st.pos.offset - start);
+      }
     }
-    st.pos = { file: c.file, offset: c.offset };
+    st.pos = { file: c.file, fileIndex: idx, offset: c.offset };
     if (data.length === 0 && c.event === undefined) return;
     const positions: StreamPosition[] = [];
     for (const s of this.streams.values()) {
-      if (s.pos) positions.push({ allocId: s.source.allocId, task: s.source.task, type: s.source.type, fileIndex: fileIndexOf(s.pos.file), offset: s.pos.offset });
+      if (s.pos) positions.push({ allocId: s.source.allocId, task: s.source.task, type: s.source.type, fileIndex: s.pos.fileIndex, offset: s.pos.offset });
     }
     const ok = this.sink.send({
       id: encodeCursor(positions),

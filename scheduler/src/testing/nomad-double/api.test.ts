@@ -336,6 +336,44 @@ test('logs: framed JSON with base64 data per task and stream, plain mode, origin
   }, { logHeartbeatMs: 50 });
 });
 
+test('logs rotate like Nomad: files <task>.<type>.<n> at the size limit, the oldest beyond MaxFiles deleted, offsets across kept files, frames per file', async () => {
+  await withDouble(async (d) => {
+    await register(d, aServiceJob());
+    const [a] = await until('running alloc', async () => {
+      const l = (await api(d.url, 'GET', '/v1/job/web-app/allocations')).json as Fixture[];
+      return l.length && l.every((x) => x.ClientStatus === 'running') ? l : undefined;
+    });
+    d.control.setLogLimits({ maxFileBytes: 10, maxFiles: 3 });
+    d.control.appendLog(a.ID, 'app', 'stderr', '0123456789abcdefghijKLMNO'); // 10 + 10 + 5 bytes: files 0, 1, 2
+    const ls = await api(d.url, 'GET', `/v1/client/fs/ls/${a.ID}?path=alloc/logs`);
+    const sizes = Object.fromEntries((ls.json as Fixture[]).filter((f) => String(f.Name).startsWith('app.stderr.')).map((f) => [f.Name, f.Size]));
+    assert.deepEqual(sizes, { 'app.stderr.0': 10, 'app.stderr.1': 10, 'app.stderr.2': 5 });
+    // origin=start&offset counts across the kept files (findClosest): 15 = file 1 at 5.
+    const from15 = splitFrames((await api(d.url, 'GET', `/v1/client/fs/logs/${a.ID}?task=app&type=stderr&origin=start&offset=15`)).text);
+    for (const f of from15) assertContract('StreamFrame', f);
+    assert.deepEqual(from15.map((f) => [f.File, f.Offset, Buffer.from(f.Data, 'base64').toString()]), [
+      ['alloc/logs/app.stderr.1', 10, 'fghij'], ['alloc/logs/app.stderr.2', 5, 'KLMNO'],
+    ]);
+    // origin=end goes backwards across files: the last 7 bytes start in file 1.
+    const tail = await api(d.url, 'GET', `/v1/client/fs/logs/${a.ID}?task=app&type=stderr&plain=true&origin=end&offset=7`);
+    assert.equal(tail.text, 'ijKLMNO');
+    // A fourth file deletes file 0 (MaxFiles 3): offset 0 is now the start of file 1.
+    d.control.rotateLog(a.ID, 'app', 'stderr');
+    d.control.appendLog(a.ID, 'app', 'stderr', 'pq');
+    const all = splitFrames((await api(d.url, 'GET', `/v1/client/fs/logs/${a.ID}?task=app&type=stderr&origin=start&offset=0`)).text);
+    assert.deepEqual(all.map((f) => f.File), ['alloc/logs/app.stderr.1', 'alloc/logs/app.stderr.2', 'alloc/logs/app.stderr.3']);
+    assert.equal(all.map((f) => Buffer.from(f.Data, 'base64').toString()).join(''), 'abcdefghijKLMNOpq');
+    // A follower moves on to the next file when it appears. origin=end&offset=0 is findClosest's base case: the START
+    // of the newest file (not its end), as in Nomad.
+    const follow = streamFor(`${d.url}/v1/client/fs/logs/${a.ID}?task=app&type=stderr&follow=true&origin=end&offset=0`, 5000, (t) => t.includes('app.stderr.4'));
+    setTimeout(() => d.control.appendLog(a.ID, 'app', 'stderr', 'rstuvwxyz!'), 100); // 8 bytes fill file 3, 2 go to file 4
+    const got = splitFrames((await follow).text).filter((f) => f.Data);
+    assert.deepEqual(got.map((f) => [f.File, f.Offset, Buffer.from(f.Data, 'base64').toString()]), [
+      ['alloc/logs/app.stderr.3', 2, 'pq'], ['alloc/logs/app.stderr.3', 10, 'rstuvwxy'], ['alloc/logs/app.stderr.4', 2, 'z!'],
+    ]);
+  }, { logHeartbeatMs: 50 });
+});
+
 test('event stream: NDJSON by topic and key, replay from an index, {} heartbeats', async () => {
   await withDouble(async (d) => {
     const s = streamFor(`${d.url}/v1/event/stream?topic=Deployment:*&topic=Job:web-app`, 5000, (t) => (t.match(/"Status":"successful"/g) ?? []).length >= 2 && t.includes('{}\n'));

@@ -63,8 +63,12 @@ export interface NomadDoubleControl {
   volumeDeletes(): VolumeDelete[];
   /** requests lists the /v1 requests received. */
   requests(): RecordedCall[];
-  /** appendLog appends output to a task's stdout or stderr. */
+  /** appendLog appends output to a task's stdout or stderr (rotating to a new file at the size limit, as Nomad does). */
   appendLog(allocId: string, task: string, type: 'stdout' | 'stderr', text: string): void;
+  /** rotateLog starts a new log file (`<task>.<type>.<n+1>`) for a task's stream now, deleting files beyond MaxFiles. */
+  rotateLog(allocId: string, task: string, type: 'stdout' | 'stderr'): void;
+  /** setLogLimits overrides every task's LogConfig (file size in bytes, files kept); {} restores the tasks' own. */
+  setLogLimits(limits: { maxFileBytes?: number; maxFiles?: number }): void;
   /** writeFile puts a file in an allocation's directory (path relative to it, e.g. `alloc/data/dump.pgc`), served by the fs endpoints. */
   writeFile(allocId: string, path: string, data: Buffer | string): void;
   /** createNamespace creates a namespace directly. */
@@ -130,6 +134,14 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
       const a = state.allocs.get(allocId);
       if (!a) throw new Error(`unknown allocation ${allocId}`);
       state.appendLog(a, task, type, text);
+    },
+    rotateLog(allocId, task, type) {
+      const a = state.allocs.get(allocId);
+      if (!a) throw new Error(`unknown allocation ${allocId}`);
+      state.rotateLog(a, task, type);
+    },
+    setLogLimits(limits) {
+      state.logLimit = { ...limits };
     },
     writeFile(allocId, path, data) {
       const a = state.allocs.get(allocId);

@@ -668,7 +668,7 @@ export class NomadDoubleServer {
     const out = new Map<string, { data: Buffer; mtime: Date } | 'dir'>();
     for (const d of ['alloc', 'alloc/data', 'alloc/logs', 'alloc/tmp']) out.set(d, 'dir');
     for (const t of Object.keys(a.alloc.TaskStates as Obj)) for (const d of [t, `${t}/local`, `${t}/secrets`, `${t}/tmp`]) out.set(d, 'dir');
-    for (const [k, buf] of a.logs) out.set(`alloc/logs/${k}.0`, { data: buf, mtime: new Date() });
+    for (const [k, lf] of a.logs) for (const [i, buf] of lf.files) out.set(`alloc/logs/${k}.${i}`, { data: buf, mtime: new Date() });
     for (const [k, f] of a.files) {
       const parts = k.split('/');
       for (let i = 1; i < parts.length; i++) out.set(parts.slice(0, i).join('/'), 'dir');
@@ -722,26 +722,81 @@ export class NomadDoubleServer {
     const follow = ctx.q.get('follow') === 'true';
     const plain = ctx.q.get('plain') === 'true';
     const k = `${task}.${type}`;
-    const file = `alloc/logs/${k}.0`;
-    const current = (): Buffer => a.logs.get(k) ?? Buffer.alloc(0);
-    let pos = origin === 'end' ? Math.max(0, current().length - offsetParam) : Math.min(offsetParam, current().length);
+    // Nomad's logsImpl: pick the file closest to the wanted index, with offset counted across the kept files
+    // (origin=start from the oldest kept file, origin=end backwards from the newest), stream it from there, then go on
+    // with the next index once it exists. Frames carry the file and the offset in THAT file after their data.
+    const indexes = (): number[] => [...(a.logs.get(k)?.files.keys() ?? [])].sort((x, y) => x - y);
+    const content = (i: number): Buffer | undefined => a.logs.get(k)?.files.get(i);
+    const findClosest = (desiredIdx: number, desiredOffset: number): { idx: number; offset: number } | null => {
+      const idxs = indexes();
+      if (idxs.length === 0) return null;
+      let i = idxs.findIndex((x) => x >= desiredIdx);
+      if (i < 0) i = idxs.length - 1;
+      let off = desiredOffset;
+      for (;;) {
+        const size = content(idxs[i] as number)?.length ?? 0;
+        if (off === 0) break;
+        if (off < 0) {
+          if (size + off >= 0) { off = size + off; break; }
+          if (i === 0) { off = 0; break; }
+          off = size + off;
+          i -= 1;
+        } else {
+          if (off <= size) break;
+          if (i === idxs.length - 1) { off = size; break; }
+          off -= size;
+          i += 1;
+        }
+      }
+      return { idx: idxs[i] as number, offset: off };
+    };
+    let nextIdx = origin === 'start' ? 0 : Number.MAX_SAFE_INTEGER;
+    let want = origin === 'start' ? offsetParam : -offsetParam;
+    const maxIndex = follow ? Number.MAX_SAFE_INTEGER : (indexes().at(-1) ?? 0);
+    let cur: { idx: number; pos: number } | null = null;
+    let finished = false;
     const res = ctx.res;
     res.writeHead(200, { 'Content-Type': plain ? 'text/plain; charset=utf-8' : 'application/json', ...this.metaHeaders(this.state.index) });
     this.streams.add(res);
-    const flush = (): void => {
-      const buf = current();
-      if (buf.length < pos) {
-        // The file shrank: Nomad reports the truncation and restarts from 0.
-        if (!plain) res.write(JSON.stringify({ Offset: 0, File: file, FileEvent: 'file truncated' }));
-        pos = 0;
+    /** flush sends what can be read now; true once a non-followed read has reached its end. */
+    const flush = (): boolean => {
+      while (!finished) {
+        if (!cur) {
+          const f = findClosest(nextIdx, want);
+          if (!f) return false;
+          if (!follow && f.idx > maxIndex) return (finished = true);
+          cur = { idx: f.idx, pos: f.offset };
+        }
+        const file = `alloc/logs/${k}.${cur.idx}`;
+        const buf = content(cur.idx);
+        if (!buf) {
+          // Rotated out (deleted) under the reader: Nomad reports it and goes on with the next index.
+          if (!plain) res.write(JSON.stringify({ Offset: cur.pos, File: file, FileEvent: 'file deleted' }));
+          nextIdx = cur.idx + 1;
+          want = 0;
+          cur = null;
+          continue;
+        }
+        if (buf.length < cur.pos) {
+          // The file shrank: Nomad reports the truncation and restarts from 0.
+          if (!plain) res.write(JSON.stringify({ Offset: 0, File: file, FileEvent: 'file truncated' }));
+          cur.pos = 0;
+        }
+        while (cur.pos < buf.length) {
+          const end = Math.min(buf.length, cur.pos + 32 * 1024);
+          const chunk = buf.subarray(cur.pos, end);
+          if (plain) res.write(chunk);
+          else res.write(JSON.stringify({ Offset: end, Data: chunk.toString('base64'), File: file }));
+          cur.pos = end;
+        }
+        if (!follow && cur.idx >= maxIndex) return (finished = true);
+        const at = cur.idx;
+        if (!indexes().some((i) => i > at)) return false;
+        nextIdx = cur.idx + 1;
+        want = 0;
+        cur = null;
       }
-      while (pos < buf.length) {
-        const end = Math.min(buf.length, pos + 32 * 1024);
-        const chunk = buf.subarray(pos, end);
-        if (plain) res.write(chunk);
-        else res.write(JSON.stringify({ Offset: end, Data: chunk.toString('base64'), File: file }));
-        pos = end;
-      }
+      return true;
     };
     flush();
     const terminal = (): boolean => ['complete', 'failed', 'lost'].includes(str(a.alloc.ClientStatus));

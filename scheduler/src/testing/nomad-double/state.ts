@@ -64,8 +64,19 @@ interface JobEntry { versions: Obj[]; submissions: Map<number, Obj>; scaleEvents
  */
 export type BatchGate = (alloc: { id: string; jobId: string; namespace: string }) => Promise<Scenario | undefined | void> | Scenario | undefined | void;
 
-/** AllocEntry is one allocation with its simulated log buffers and files (paths relative to the alloc dir). */
-export interface AllocEntry { alloc: Obj; logs: Map<string, Buffer>; files: Map<string, { data: Buffer; mtime: Date }>; scenario: Scenario; group: Obj; stepsRunning: number }
+/**
+ * LogFiles are one task stream's log files as Nomad's logmon keeps them: `<task>.<type>.<index>`, a new index once
+ * the current file reaches the task's `LogConfig.MaxFileSizeMB`, and only the newest `MaxFiles` kept.
+ */
+export interface LogFiles {
+  /** files maps each kept index to its content. */
+  files: Map<number, Buffer>;
+  /** current is the index being written. */
+  current: number;
+}
+
+/** AllocEntry is one allocation with its simulated log files (by `<task>.<type>`) and files (paths relative to the alloc dir). */
+export interface AllocEntry { alloc: Obj; logs: Map<string, LogFiles>; files: Map<string, { data: Buffer; mtime: Date }>; scenario: Scenario; group: Obj; stepsRunning: number }
 
 /** Tables are the index tables blocking queries watch. */
 export type Table = 'jobs' | 'evals' | 'allocs' | 'deployment' | 'volumes' | 'vars' | 'namespaces' | 'acl' | 'nodes' | 'summary';
@@ -764,12 +775,62 @@ export class NomadState {
     this.publishAlloc(a);
   }
 
-  /** appendLog appends text to a task's stdout or stderr and wakes log followers. */
+  /**
+   * appendLog appends text to a task's stdout or stderr and wakes log followers. Like Nomad's file rotator, a write
+   * that would take the current file past its size limit fills it up and goes on in a new file; files beyond the
+   * task's MaxFiles are deleted (oldest first).
+   */
   appendLog(a: AllocEntry, task: string, type: 'stdout' | 'stderr', text: string): void {
     const k = `${task}.${type}`;
-    const prev = a.logs.get(k) ?? Buffer.alloc(0);
-    a.logs.set(k, Buffer.concat([prev, Buffer.from(text, 'utf8')]));
+    const lf = this.logFiles(a, k);
+    const { maxFileBytes } = this.logLimits(a, task);
+    let rest = Buffer.from(text, 'utf8');
+    do {
+      const cur = lf.files.get(lf.current) ?? Buffer.alloc(0);
+      const room = maxFileBytes - cur.length;
+      if (room <= 0) {
+        this.rotate(a, task, lf);
+        continue;
+      }
+      lf.files.set(lf.current, Buffer.concat([cur, rest.subarray(0, room)]));
+      rest = rest.subarray(room);
+    } while (rest.length > 0);
     this.emitter.emit('log', str(a.alloc.ID), k);
+  }
+
+  /** rotateLog starts a new log file for a task's stream now (as reaching the size limit would) and wakes followers. */
+  rotateLog(a: AllocEntry, task: string, type: 'stdout' | 'stderr'): void {
+    const k = `${task}.${type}`;
+    this.rotate(a, task, this.logFiles(a, k));
+    this.emitter.emit('log', str(a.alloc.ID), k);
+  }
+
+  /** logLimit overrides every task's LogConfig (tests rotate small files); undefined fields keep the task's own. */
+  logLimit: { maxFileBytes?: number; maxFiles?: number } = {};
+
+  private logFiles(a: AllocEntry, k: string): LogFiles {
+    let lf = a.logs.get(k);
+    if (!lf) {
+      lf = { files: new Map([[0, Buffer.alloc(0)]]), current: 0 };
+      a.logs.set(k, lf);
+    }
+    return lf;
+  }
+
+  private logLimits(a: AllocEntry, task: string): { maxFileBytes: number; maxFiles: number } {
+    const t = arr(a.group.Tasks).find((x) => x.Name === task);
+    const lc = (t?.LogConfig ?? {}) as Obj;
+    return {
+      maxFileBytes: Math.max(1, this.logLimit.maxFileBytes ?? (num(lc.MaxFileSizeMB) || 10) * 1024 * 1024),
+      maxFiles: Math.max(1, this.logLimit.maxFiles ?? (num(lc.MaxFiles) || 10)),
+    };
+  }
+
+  private rotate(a: AllocEntry, task: string, lf: LogFiles): void {
+    lf.current += 1;
+    lf.files.set(lf.current, Buffer.alloc(0));
+    const { maxFiles } = this.logLimits(a, task);
+    for (const i of [...lf.files.keys()]) if (i <= lf.current - maxFiles) lf.files.delete(i);
   }
 
   private taskPush(a: AllocEntry, task: string, ev: Obj, patch: Obj = {}): void {
