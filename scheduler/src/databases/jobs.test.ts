@@ -236,8 +236,9 @@ test('backup, restore and verify jobs in Vault mode read the password and the S3
 
 test('a major upgrade dumps with the old version’s tools and restores with the new version’s, through the same object', () => {
   // Newer restore tools read older dumps (pg_restore reads custom-format archives of earlier pg_dump releases, mysql
-  // replays SQL, a newer redis loads an older RDB, mongorestore reads older archives); never the other way round. Real
-  // pg_dump/pg_restore of two Postgres majors cannot run here (Debian ships one), so the argv is what is checked.
+  // replays SQL, a newer redis loads an older RDB, mongorestore reads older archives); never the other way round. The
+  // new major's own pg_restore is not installable here (Debian ships the 15 tools), so the images and argv are checked;
+  // server/src/databases/upgrade-engines.test.ts restores a real 15 dump into a real newer server with this argv.
   for (const engine of ENGINE_LIST) {
     const versions = ENGINES[engine].versions;
     for (let i = 0; i + 1 < versions.length; i++) {

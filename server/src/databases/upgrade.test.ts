@@ -9,8 +9,9 @@
  *
  * The double runs no containers: its batch gate stands in for them, running the jobs' own rclone argv (upload after
  * the dump, download before the restore) against s3rver and putting the dump file in the allocation, where Drover
- * reads it through Nomad's fs API. Real pg_dump/pg_restore across two Postgres majors cannot run here (Debian ships
- * one major); the cross-version argv is covered by scheduler/src/databases/jobs.test.ts.
+ * reads it through Nomad's fs API. The dump and restore themselves run for real across two Postgres majors in
+ * upgrade-engines.test.ts (15 → 18, with the 15 client tools: the new major's are not installable here); the
+ * cross-version images and argv of the jobs are checked in scheduler/src/databases/jobs.test.ts.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
