@@ -50,7 +50,10 @@ export interface BackupRunnerDeps {
   pollMs?: number;
   /** batchTimeoutMs bounds one backup. */
   batchTimeoutMs?: number;
-  /** bus receives `backup.failed` (on the deployment events channel, so SSE clients and webhooks see it). */
+  /**
+   * bus receives every verdict on the deployment events channel, so SSE clients and webhooks see it: `backup.succeeded`
+   * or `backup.failed` (with the reason), `restore.succeeded|failed`, `verification.succeeded|failed`.
+   */
   bus?: EventBus;
   /** intervalMs is the pause between ticks of a started runner (default 15 s). */
   intervalMs?: number;
@@ -91,10 +94,12 @@ export class BackupRunner {
       status: v.status, reason: v.reason, objectKey: v.objectKey, sizeBytes: v.digest ? String(v.digest.size) : null, sha256: v.digest?.sha256 ?? null,
       finishedAt: new Date(this.d.clock.now().getTime()),
     });
-    if (v.status === 'failed' && this.d.bus) {
-      // The database stands where a service would: subscribers filter by team and show the reason.
-      await publishDeploymentEvent(this.d.bus, { type: 'backup.failed', teamId: row.teamId, serviceId: row.databaseId, reason: `backup ${row.id} failed: ${v.reason ?? 'unknown'}` })
-        .catch((e: unknown) => this.d.onError?.(e));
+    if (this.d.bus) {
+      // The database stands where a service would (serviceId): subscribers filter by team and project and show the reason.
+      await publishDeploymentEvent(this.d.bus, {
+        type: `backup.${v.status}`, teamId: row.teamId, serviceId: row.databaseId, databaseId: row.databaseId, backupId: row.id,
+        ...(v.status === 'failed' ? { reason: `backup ${row.id} failed: ${v.reason ?? 'unknown'}` } : {}),
+      }).catch((e: unknown) => this.d.onError?.(e));
     }
   }
 
@@ -280,9 +285,12 @@ export class BackupRunner {
       status: v.status, reason: v.reason, counts: v.counts, ...(v.safetyBackupId !== undefined ? { safetyBackupId: v.safetyBackupId } : {}),
       finishedAt: new Date(this.d.clock.now().getTime()),
     });
-    if (v.status === 'failed' && this.d.bus) {
-      await publishDeploymentEvent(this.d.bus, { type: `backup.${row.kind}_failed`, teamId: row.teamId, serviceId: row.databaseId, reason: `${row.kind} ${row.id} of backup ${row.backupId} failed: ${v.reason ?? 'unknown'}` })
-        .catch((e: unknown) => this.d.onError?.(e));
+    if (this.d.bus) {
+      const what = row.kind === 'verify' ? 'verification' : 'restore';
+      await publishDeploymentEvent(this.d.bus, {
+        type: `${what}.${v.status}`, teamId: row.teamId, serviceId: row.databaseId, databaseId: row.databaseId, backupId: row.backupId, checkId: row.id,
+        ...(v.status === 'failed' ? { reason: `${what} ${row.id} of backup ${row.backupId} failed: ${v.reason ?? 'unknown'}` } : {}),
+      }).catch((e: unknown) => this.d.onError?.(e));
     }
   }
 

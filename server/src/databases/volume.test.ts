@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startNomadDouble, type NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
-import { Client, expectStatus as ok, setupOwner, startTestApp, waitForDeployment, type TestApp } from '../testing/app.ts';
+import { startNomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
+import { Client, expectStatus as ok, setupOwner, startTestApp, waitForDeployment } from '../testing/app.ts';
 import type { DatabaseRow } from './database.entity.ts';
 import { GiB } from './service.ts';
 import { volumeView as sut } from './volume.ts';

@@ -14,7 +14,7 @@ export const DEPLOYMENT_EVENTS_CHANNEL = 'drover.deployments';
 export interface DeploymentBusEvent {
   /** id is the event's id in the `events` table (a decimal bigserial), absent when it was not recorded. */
   id?: string;
-  /** type is `deployment.<state>` or `service.<what>` (`service.scaled`, `service.stopped`, `service.removed`, `service.restarted`, `service.drift`, `service.run`). */
+  /** type is `deployment.<state>` or `service.<what>` (`service.scaled`, `service.stopped`, `service.removed`, `service.restarted`, `service.drift`, `service.run`), or a database's `backup.succeeded|failed`, `restore.succeeded|failed`, `verification.succeeded|failed`. */
   type: string;
   /** teamId scopes the event (subscribers filter by the caller's teams). */
   teamId: string;
@@ -24,6 +24,12 @@ export interface DeploymentBusEvent {
   deploymentId?: string;
   /** reason is the human reason of the change. */
   reason?: string;
+  /** databaseId is the database concerned by a `backup.*`, `restore.*` or `verification.*` event (serviceId carries it too). */
+  databaseId?: string;
+  /** backupId is the backup concerned by a `backup.*`, `restore.*` or `verification.*` event. */
+  backupId?: string;
+  /** checkId is the restore or verification concerned by a `restore.*` or `verification.*` event. */
+  checkId?: string;
   /** at is the ISO time of the change. */
   at: string;
 }

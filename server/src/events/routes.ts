@@ -16,7 +16,7 @@ export function eventRoutes(svc: EventsService, sse: { heartbeatMs?: number; max
       operationId: 'streamTeamEvents', method: 'get', path: '/api/teams/:teamId/events',
       summary: "Stream a team's deployment and service events (Server-Sent Events; resume with Last-Event-ID)",
       tags: ['events'], auth: 'user', params: Params, status: 200,
-      responses: { 200: { description: 'An event stream: `ready`, then `deployment.*` and `service.*` events (data: type, teamId, serviceId, deploymentId, reason, at); `reset` when missed events cannot be replayed', schema: z.string(), contentType: 'text/event-stream' } },
+      responses: { 200: { description: 'An event stream: `ready`, then `deployment.*` and `service.*` events (data: type, teamId, serviceId, deploymentId, reason, at) and a database\'s `backup.*`, `restore.*` and `verification.*` verdicts (`succeeded` or `failed`; data also databaseId, backupId, checkId; serviceId is the database); `reset` when missed events cannot be replayed', schema: z.string(), contentType: 'text/event-stream' } },
       handler: async ({ actor, params, ctx }) => {
         const m = await svc.authorize(actor!, params.teamId);
         const lastId = ctx.get('last-event-id') || undefined;

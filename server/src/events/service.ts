@@ -105,7 +105,8 @@ export class EventsService {
     if (this.projects.has(serviceId)) return this.projects.get(serviceId) ?? null;
     if (!isUuid(serviceId)) return null;
     try {
-      const rows = (await this.dataSource.query('SELECT project_id FROM services WHERE id = $1', [serviceId])) as { project_id: string }[];
+      // A database's backup, restore and verification events carry the database's ID where a service's would be.
+      const rows = (await this.dataSource.query('SELECT project_id FROM services WHERE id = $1 UNION ALL SELECT project_id FROM databases WHERE id = $1 LIMIT 1', [serviceId])) as { project_id: string }[];
       const p = rows[0]?.project_id ?? null;
       if (this.projects.size >= 10_000) this.projects.clear();
       if (p) this.projects.set(serviceId, p);

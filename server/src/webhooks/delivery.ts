@@ -1,5 +1,6 @@
 /**
- * Webhook delivery. The dispatcher turns every deployment/service event of the bus into one durable delivery record
+ * Webhook delivery. The dispatcher turns every deployment/service event of the bus (and every database backup, restore
+ * and verification verdict, whose serviceId is the database's ID) into one durable delivery record
  * per matching webhook (every replica hears the event; a dedupe key from the event's content makes the insert
  * idempotent). The sender claims due deliveries with `FOR UPDATE SKIP LOCKED` (replicas share the work, a crashed
  * claim is retried after its lease), checks the URL again (DNS rebinding), connects only to the checked address,
@@ -84,14 +85,19 @@ export class WebhookDelivery {
 
   /** enqueue records one delivery per webhook of the event's project that subscribes to its type (idempotent). */
   async enqueue(e: DeploymentBusEvent): Promise<number> {
-    const payloadEvent = { type: e.type, teamId: e.teamId, serviceId: e.serviceId, deploymentId: e.deploymentId ?? null, reason: e.reason ?? null, at: e.at };
+    const payloadEvent = {
+      type: e.type, teamId: e.teamId, serviceId: e.serviceId, deploymentId: e.deploymentId ?? null, reason: e.reason ?? null, at: e.at,
+      // A database's backup, restore and verification verdicts name the database, the backup and the restore or verification.
+      ...(e.databaseId ? { databaseId: e.databaseId } : {}), ...(e.backupId ? { backupId: e.backupId } : {}), ...(e.checkId ? { checkId: e.checkId } : {}),
+    };
     const key = createHash('sha256').update(JSON.stringify(payloadEvent)).digest('hex');
     const now = this.d.clock.now();
     const rows = (await this.d.dataSource.query(
       `INSERT INTO webhook_deliveries (id, webhook_id, dedupe_key, event_type, payload, state, attempts, next_attempt_at, created_at)
        SELECT gen_random_uuid(), w.id, $1::text, $2::text, $3::jsonb, 'pending', 0, $4::timestamptz, $4::timestamptz
-         FROM webhooks w JOIN services s ON s.project_id = w.project_id
-        WHERE s.id = $5::uuid AND w.team_id = $6::uuid AND ('*' = ANY(w.events) OR $2::text = ANY(w.events))
+         FROM webhooks w
+        WHERE w.project_id = (SELECT project_id FROM services WHERE id = $5::uuid UNION ALL SELECT project_id FROM databases WHERE id = $5::uuid LIMIT 1)
+          AND w.team_id = $6::uuid AND ('*' = ANY(w.events) OR $2::text = ANY(w.events))
        ON CONFLICT (webhook_id, dedupe_key) DO NOTHING RETURNING id`,
       [key, e.type, JSON.stringify(payloadEvent), now, e.serviceId, e.teamId],
     )) as unknown[];

@@ -1,7 +1,8 @@
 /**
  * WebhooksService: outgoing webhooks per project. Creating one checks the URL (UrlGuard), generates a signing secret
  * (shown once in the answer, stored in the SecretStore under the webhook) and records the creation in the audit log;
- * listing and deleting check project access. Events are deployment and service state changes.
+ * listing and deleting check project access. Events are deployment and service state changes and database backup,
+ * restore and verification verdicts.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
@@ -15,11 +16,16 @@ import { requireAccess, isUuid } from '../projects/scope.ts';
 import { withSecrets, type SecretOwner, type SecretStore } from '../secrets/secret-store.ts';
 import { UrlRefusal, type UrlGuard } from './url-guard.ts';
 
-/** WEBHOOK_EVENTS are the event types a webhook may subscribe to (`*` = all). */
+/**
+ * WEBHOOK_EVENTS are the event types a webhook may subscribe to (`*` = all): deployment and service state changes, and
+ * the verdicts of a project's database backups, restores and verifications (the delivery's `data` then also carries
+ * `databaseId`, `backupId` and, for restores and verifications, `checkId`; `reason` says why a failed one failed).
+ */
 export const WEBHOOK_EVENTS = [
   '*', 'deployment.queued', 'deployment.deploying', 'deployment.healthy', 'deployment.failed', 'deployment.cancelled',
   'deployment.superseded', 'deployment.removed', 'service.scaled', 'service.stopped', 'service.removed',
   'service.restarted', 'service.drift', 'service.run',
+  'backup.succeeded', 'backup.failed', 'restore.succeeded', 'restore.failed', 'verification.succeeded', 'verification.failed',
 ] as const;
 
 /** SECRET_NAME is the name of the signing secret in the webhook's SecretStore group. */
