@@ -152,24 +152,24 @@ job "drover" {
       consul {}
 
       env {
-        NODE_ENV             = "production"
-        DROVER_HOST          = "${NOMAD_IP_http}"
-        DROVER_PORT          = "${NOMAD_PORT_http}"
-        DROVER_TRUST_PROXY   = "true"
-        DROVER_PUBLIC_URL    = var.public_url
-        DROVER_APPS_DOMAIN   = var.apps_domain
-        DROVER_DATA_DIR      = "/alloc/data"
-        NOMAD_ADDR           = var.nomad_addr
-        NOMAD_CACERT         = "/local/ca.pem"
-        CONSUL_HTTP_ADDR     = var.consul_addr
-        CONSUL_CACERT        = "/local/ca.pem"
-        VAULT_ADDR           = var.vault_addr
-        VAULT_CACERT         = "/local/ca.pem"
-        VAULT_KV_MOUNT       = var.vault_kv_mount
-        DROVER_VOLUME_PLUGIN = var.volume_plugin
+        NODE_ENV                = "production"
+        DROVER_HOST             = "${NOMAD_IP_http}"
+        DROVER_PORT             = "${NOMAD_PORT_http}"
+        DROVER_TRUST_PROXY      = "true"
+        DROVER_PUBLIC_URL       = var.public_url
+        DROVER_APPS_DOMAIN      = var.apps_domain
+        DROVER_DATA_DIR         = "/alloc/data"
+        NOMAD_ADDR              = var.nomad_addr
+        NOMAD_CACERT            = "/local/ca.pem"
+        CONSUL_HTTP_ADDR        = var.consul_addr
+        CONSUL_CACERT           = "/local/ca.pem"
+        VAULT_ADDR              = var.vault_addr
+        VAULT_CACERT            = "/local/ca.pem"
+        VAULT_KV_MOUNT          = var.vault_kv_mount
+        DROVER_VOLUME_PLUGIN    = var.volume_plugin
         DROVER_DB_PUBLIC_ACCESS = tostring(var.database_public_access)
-        DROVER_DB_TLS_PORT = tostring(var.database_tls_port)
-        DROVER_DB_MYSQL_PORT = tostring(var.database_mysql_port)
+        DROVER_DB_TLS_PORT      = tostring(var.database_tls_port)
+        DROVER_DB_MYSQL_PORT    = tostring(var.database_mysql_port)
       }
 
       template {
