@@ -44,8 +44,11 @@ export interface RuntimeDeps {
   logger: Logger;
   /** bus is the EventBus carrying deployment and service events (wrapped in a RecordingEventBus unless it is one). */
   bus: EventBus;
-  /** events tunes the Postgres event log: retention (default 7 days), replay bound, pruning interval (default 1 h). */
-  events?: EventLogOptions & { pruneIntervalMs?: number };
+  /**
+   * events tunes the Postgres event log: retention (default 7 days), replay bound, pruning interval (default 1 h), and
+   * how often connected streams catch up from it on events the bus lost (default 5 s).
+   */
+  events?: EventLogOptions & { pruneIntervalMs?: number; pollMs?: number };
   /** locks elects the metrics sampler among replicas. */
   locks: Lock;
   /** clock stamps samples (default: the system clock). */
@@ -80,7 +83,9 @@ export function createRuntimeServices(deps: RuntimeDeps) {
   const logs = new LogsService({ targets, nomad: deps.nomad, hub, ...(deps.logSession ? { session: deps.logSession } : {}) });
   const clock = deps.clock ?? systemClock;
   const bus = recordingBus(deps.bus, deps.dataSource, clock, deps.events);
-  const eventsHub = new EventsHub(bus, { logger: deps.logger.child({ component: 'events' }) });
+  const eventsHub = new EventsHub(bus, {
+    logger: deps.logger.child({ component: 'events' }), log: bus.log, ...(deps.events?.pollMs ? { pollMs: deps.events.pollMs } : {}),
+  });
   const events = new EventsService({ dataSource: deps.dataSource, access: deps.access, hub: eventsHub, log: bus.log });
   const retention = new EventRetention(bus.log, {
     logger: deps.logger.child({ component: 'events' }), ...(deps.events?.pruneIntervalMs ? { intervalMs: deps.events.pruneIntervalMs } : {}),

@@ -86,6 +86,20 @@ export class EventLog {
     return { kind: 'events', events: rows.map((r) => ({ ...r.payload, id: r.id })) };
   }
 
+  /** newest returns the id of the newest event ('0' when there is none). */
+  async newest(): Promise<string> {
+    const rows = (await this.dataSource.query('SELECT coalesce(max(id), 0)::text AS id FROM events')) as { id: string }[];
+    return rows[0]?.id ?? '0';
+  }
+
+  /** after returns every team's events with an id above `id`, in id order, at most `limit` (the hub's catch-up read). */
+  async after(id: string, limit: number): Promise<DeploymentBusEvent[]> {
+    const rows = (await this.dataSource.query(
+      'SELECT id::text AS id, payload FROM events WHERE id > $1 ORDER BY id LIMIT $2', [ID.test(id) ? id : '0', limit],
+    )) as { id: string; payload: Omit<DeploymentBusEvent, 'id'> }[];
+    return rows.map((r) => ({ ...r.payload, id: r.id }));
+  }
+
   /** prune deletes events older than the retention window, in batches of 10,000; returns how many were deleted. */
   async prune(): Promise<number> {
     const cutoff = new Date(this.clock.now().getTime() - this.retentionMs);
