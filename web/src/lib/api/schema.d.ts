@@ -1387,7 +1387,7 @@ export interface components {
         CreateWebhook: {
             description?: string;
             /** @description Event types; default every event (`*`) */
-            events?: ("*" | "deployment.queued" | "deployment.deploying" | "deployment.healthy" | "deployment.failed" | "deployment.cancelled" | "deployment.superseded" | "deployment.removed" | "service.scaled" | "service.stopped" | "service.removed" | "service.restarted" | "service.drift" | "service.run")[];
+            events?: ("*" | "deployment.queued" | "deployment.deploying" | "deployment.healthy" | "deployment.failed" | "deployment.cancelled" | "deployment.superseded" | "deployment.removed" | "service.scaled" | "service.stopped" | "service.removed" | "service.restarted" | "service.drift" | "service.run" | "backup.succeeded" | "backup.failed" | "restore.succeeded" | "restore.failed" | "verification.succeeded" | "verification.failed")[];
             /** @description http(s) URL on a public address */
             url: string;
         };
@@ -8040,7 +8040,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description An event stream: `ready`, then `deployment.*` and `service.*` events (data: type, teamId, serviceId, deploymentId, reason, at); `reset` when missed events cannot be replayed */
+            /** @description An event stream: `ready`, then `deployment.*` and `service.*` events (data: type, teamId, serviceId, deploymentId, reason, at) and a database's `backup.*`, `restore.*` and `verification.*` verdicts (`succeeded` or `failed`; data also databaseId, backupId, checkId; serviceId is the database); `reset` when missed events cannot be replayed */
             200: {
                 headers: {
                     [name: string]: unknown;
