@@ -228,3 +228,21 @@ async function setupOther(): Promise<{ client: Client; envId: string }> {
   const p = await ok(owner.post(`/api/teams/${team.id}/projects`, { slug: 'shop' }), 201);
   return { client: owner, envId: (await ok(owner.get(`/api/projects/${p.id}/environments`))).items[0].id };
 }
+
+describe('public URLs and hostnames (unit)', () => {
+  it('each engine asks for TLS the way its clients spell it; without credentials the URL carries none', () => {
+    const creds = { user: 'u1', password: 'p@ss', name: 'app' };
+    assert.equal(publicUrl('postgres', 'db.a.example', 5432, creds), 'postgresql://u1:p%40ss@db.a.example:5432/app?sslmode=require');
+    assert.equal(publicUrl('mysql', 'db.a.example', 3306, creds), 'mysql://u1:p%40ss@db.a.example:3306/app?ssl-mode=REQUIRED');
+    assert.equal(publicUrl('redis', 'db.a.example', 5432, { user: 'default', password: 'x', name: null }), 'rediss://default:x@db.a.example:5432');
+    assert.equal(publicUrl('mongodb', 'db.a.example', 5432, creds), 'mongodb://u1:p%40ss@db.a.example:5432/?authSource=admin&tls=true');
+    assert.equal(publicUrl('mysql', 'db.a.example', 3306), 'mysql://db.a.example:3306/?ssl-mode=REQUIRED');
+  });
+
+  it('a hostname is one label directly under the apps domain, in its ASCII form', () => {
+    assert.equal(checkPublicHostname('orders.apps.example.com', APPS), 'orders.apps.example.com');
+    for (const bad of ['orders.apps.example.com.evil.net', 'apps.example.com', 'x.y.apps.example.com', 'orders.xapps.example.com', 'or ders.apps.example.com', '']) {
+      assert.throws(() => checkPublicHostname(bad, APPS), (e: any) => e.code === 'database/invalid' && e.errors[0]?.path === 'body.public.hostname', bad);
+    }
+  });
+});

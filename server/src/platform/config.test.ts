@@ -126,6 +126,16 @@ describe('loadConfig', () => {
     assert.match(sut.DROVER_DEPLOY_PROGRESS_DEADLINE ?? '', /between 10s and 24h/);
   });
 
+  test('public databases are off by default; entry points and the resolver are Traefik names, ports 1–65535, `none` no resolver', () => {
+    assert.deepEqual({ ...loadConfig({ DROVER_SECRET_KEY: key }).databasePublic }, { enabled: false, tlsEntrypoint: 'dbtls', tlsPort: 5432, mysqlEntrypoint: 'mysql', mysqlPort: 3306, certResolver: 'letsencrypt' });
+    const on = loadConfig({ DROVER_SECRET_KEY: key, DROVER_DB_PUBLIC_ACCESS: 'true', DROVER_DB_TLS_ENTRYPOINT: 'db_tls', DROVER_DB_TLS_PORT: '15432', DROVER_DB_CERT_RESOLVER: 'none' }).databasePublic;
+    assert.deepEqual([on.enabled, on.tlsEntrypoint, on.tlsPort, on.certResolver], [true, 'db_tls', 15432, '']);
+    const sut = issuesOf(() => loadConfig({
+      DROVER_SECRET_KEY: key, DROVER_DB_TLS_ENTRYPOINT: 'db tls', DROVER_DB_MYSQL_PORT: '70000', DROVER_DB_CERT_RESOLVER: 'le`)', DROVER_DB_PUBLIC_ACCESS: 'sometimes',
+    }));
+    assert.deepEqual(Object.keys(sut).sort(), ['DROVER_DB_CERT_RESOLVER', 'DROVER_DB_MYSQL_PORT', 'DROVER_DB_PUBLIC_ACCESS', 'DROVER_DB_TLS_ENTRYPOINT']);
+  });
+
   test('reads DROVER_TRAEFIK_METRICS_URL (http or https, no credentials); unset means no network metrics', () => {
     assert.equal(loadConfig({ DROVER_SECRET_KEY: key }).traefikMetricsUrl, undefined);
     assert.equal(loadConfig({ DROVER_SECRET_KEY: key, DROVER_TRAEFIK_METRICS_URL: '' }).traefikMetricsUrl, undefined);
