@@ -20,7 +20,7 @@ import { auxJobId } from '@drover/scheduler/databases/jobs.ts';
 import { ALLOC_DATA, interpolate } from '@drover/scheduler/databases/argv.ts';
 import { planSettings } from '@drover/scheduler/manifest/to-state.ts';
 import { systemClock } from '../core/clock.ts';
-import { Client, expectStatus, setupOwner, startTestApp, type TestApp } from '../testing/app.ts';
+import { Client, expectStatus, inviteAndJoin, setupOwner, startTestApp, type TestApp } from '../testing/app.ts';
 import { BackupRunner } from './runner.ts';
 import { run, startPostgres, startRedis, startS3, type Postgres, type Redis, type S3 } from './testing/engines.ts';
 
@@ -35,6 +35,8 @@ describe('restore into a new database', () => {
   let ns: string;
   let envId: string;
   let destinationId: string;
+  let teamId: string;
+  let projectId: string;
   const dirs: string[] = [];
 
   before(async () => {
@@ -46,7 +48,9 @@ describe('restore into a new database', () => {
     double = await startNomadDouble({ namespaces: [ns], stepMs: 50 });
     nomad = new NomadClient({ address: double.url, retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20 } });
     s3 = await startS3();
+    teamId = o.teamId;
     const p = await ok(owner.post(`/api/teams/${o.teamId}/projects`, { slug: 'shop' }), 201);
+    projectId = p.id;
     envId = (await ok(owner.get(`/api/projects/${p.id}/environments`))).items[0].id;
     destinationId = (await ok(owner.post(`/api/teams/${o.teamId}/backup-destinations`, {
       name: 'local', endpoint: s3.endpoint, bucket: s3.bucket, accessKeyId: s3.credentials.accessKeyId, secretAccessKey: s3.credentials.secretAccessKey,
@@ -138,6 +142,8 @@ describe('restore into a new database', () => {
     .filter((c) => (c.method === 'DELETE' && c.path.startsWith(`/v1/job/${job}`)) || ((c.method === 'PUT' || c.method === 'POST') && (c.body as { Job?: { ID?: string } } | undefined)?.Job?.ID === job))
     .map((c) => `${c.method} ${c.path}`);
 
+  const registrationsOf = (job: string): number => jobWrites(job).filter((w) => !w.startsWith('DELETE')).length;
+
   it('Postgres: the new database holds the source’s data, the source is unchanged and untouched; a restore that fails marks the new database failed', async () => {
     const source = await ok(owner.post(`/api/environments/${envId}/databases`, { name: 'orders', engine: 'postgres', version: '15' }), 201);
     const pg: Postgres = await startPostgres();
@@ -181,6 +187,37 @@ describe('restore into a new database', () => {
       const unnamed = await owner.post(`/api/backups/${backupId}/restore`, { target: 'new' });
       assert.equal(unnamed.status, 422, unnamed.text);
       assert.match(unnamed.text, /body\.name/);
+
+      // Deploy permission on the backup and on the target environment, of the backup's team; refused before anything is made.
+      const count = async () => (await ok(owner.get(`/api/environments/${envId}/databases?limit=100`))).items.length;
+      const before2 = await count();
+      const viewer = await inviteAndJoin(app, owner, teamId, 'viewer@example.test', 'viewer');
+      const byViewer = await viewer.client.post(`/api/backups/${backupId}/restore`, { target: 'new', name: 'viewer-copy' });
+      assert.equal(byViewer.status, 403, byViewer.text);
+      const elsewhere = await ok(owner.post(`/api/teams/${teamId}/projects`, { slug: 'elsewhere' }), 201);
+      const elsewhereEnv = (await ok(owner.get(`/api/projects/${elsewhere.id}/environments`))).items[0].id;
+      const member = await inviteAndJoin(app, owner, teamId, 'member@example.test', 'member', [projectId]);
+      const intoOther = await member.client.post(`/api/backups/${backupId}/restore`, { target: 'new', name: 'member-copy', environmentId: elsewhereEnv });
+      assert.equal(intoOther.status, 404, intoOther.text);
+      const team2 = await ok(owner.post('/api/teams', { name: 'Second team' }), 201);
+      const p2 = await ok(owner.post(`/api/teams/${team2.id}/projects`, { slug: 'foreign' }), 201);
+      const foreignEnv = (await ok(owner.get(`/api/projects/${p2.id}/environments`))).items[0].id;
+      const intoForeign = await owner.post(`/api/backups/${backupId}/restore`, { target: 'new', name: 'foreign-copy', environmentId: foreignEnv });
+      assert.equal(intoForeign.status, 404, intoForeign.text);
+      assert.equal((await ok(owner.get(`/api/environments/${foreignEnv}/databases`))).items.length, 0);
+      assert.equal(await count(), before2, 'nothing was created by a refused restore');
+      // Into another environment of the team, by a member who may deploy there: allowed (queued; not run here).
+      const intoElsewhere = await ok(owner.post(`/api/backups/${backupId}/restore`, { target: 'new', name: 'orders-staging', environmentId: elsewhereEnv }), 202);
+      const staged = await ok(owner.get(`/api/databases/${intoElsewhere.databaseId}`));
+      assert.equal(staged.environmentId, elsewhereEnv);
+      assert.equal(staged.projectId, elsewhere.id);
+      // Removed before the runner took it: nothing is deployed for it, and it is marked failed with the reason.
+      await ok(owner.request('DELETE', `/api/databases/${staged.id}`), 204);
+      assert.equal(await runner().runChecks(), 1);
+      const stagedAfter = await ok(owner.get(`/api/databases/${staged.id}`));
+      assert.equal(stagedAfter.restore.status, 'failed');
+      assert.match(stagedAfter.restore.reason, /removed before the restore ran/);
+      assert.equal(registrationsOf(jobId('elsewhere', 'production', 'orders-staging', staged.id)), 0);
 
       // A restore that really fails (the new database's server is down: pg_restore cannot connect) marks it failed.
       await target.stop();
