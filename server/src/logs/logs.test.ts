@@ -135,6 +135,37 @@ describe('GET /api/services/:serviceId/logs', () => {
     }
   });
 
+  it('the shared upstream reconnects after a drop at its last (file, offset), across files rotated meanwhile', { timeout: 30_000 }, async () => {
+    const { target, allocs } = await kit.deployService();
+    const alloc = allocs[0]?.ID ?? '';
+    try {
+      const follower = await SseReader.open(kit.client, `/api/services/${target.serviceId}/logs?stream=stdout`);
+      await new Promise((r) => setTimeout(r, 500));
+      kit.double.control.setLogLimits({ maxFileBytes: 32 });
+      kit.double.control.appendLog(alloc, 'web', 'stdout', 'before-drop\n');
+      await follower.until(() => follower.logText().includes('before-drop'));
+      const opened = kit.runtime.logs.hub.upstreamsOpened;
+      const reads = () => kit.double.control.requests().filter((c) => c.path.includes(`/fs/logs/${alloc}`) && !c.query.includes('follow=true')).length;
+      const readsBefore = reads();
+      const files = kit.double.control.state.allocs.get(alloc)?.logs.get('web.stdout')?.files;
+      const bytesBeforeDrop = [...(files?.values() ?? [])].reduce((n, f) => n + f.length, 0);
+      const followsBefore = kit.double.control.requests().filter((c) => c.path.includes(`/fs/logs/${alloc}`) && c.query.includes('follow=true')).length;
+      kit.double.control.dropLogStreams();
+      const lines = Array.from({ length: 8 }, (_, i) => `while-away-${i}\n`);
+      for (const line of lines) kit.double.control.appendLog(alloc, 'web', 'stdout', line); // into files 1, 2, 3…
+      await follower.until(() => follower.logText().includes('while-away-7'));
+      follower.close();
+      assert.ok(kit.runtime.logs.hub.upstreamsOpened > opened, 'the upstream reconnected');
+      assert.equal(follower.logText(), `before-drop\n${lines.join('')}`, 'nothing lost, nothing twice');
+      assert.equal(follower.events.some((e) => e.event === 'gap'), false);
+      assert.equal(reads() - readsBefore, 0, 'the reconnected upstream continued exactly where it was: no gap to fill');
+      const reconnect = kit.double.control.requests().filter((c) => c.path.includes(`/fs/logs/${alloc}`) && c.query.includes('follow=true'))[followsBefore];
+      assert.match(reconnect?.query ?? '', new RegExp(`origin=start&offset=${bytesBeforeDrop}(&|$)`), 'from the cumulative offset of its last position, not re-reading older files');
+    } finally {
+      kit.double.control.setLogLimits({});
+    }
+  });
+
   it('shares one upstream per (allocation, task, stream) among subscribers', { timeout: 30_000 }, async () => {
     const { target, allocs } = await kit.deployService();
     const hub = kit.runtime.logs.hub;

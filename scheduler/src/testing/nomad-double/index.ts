@@ -67,6 +67,8 @@ export interface NomadDoubleControl {
   appendLog(allocId: string, task: string, type: 'stdout' | 'stderr', text: string): void;
   /** rotateLog starts a new log file (`<task>.<type>.<n+1>`) for a task's stream now, deleting files beyond MaxFiles. */
   rotateLog(allocId: string, task: string, type: 'stdout' | 'stderr'): void;
+  /** dropLogStreams ends every followed log stream now (as a client agent restart would); readers reconnect. */
+  dropLogStreams(): void;
   /** setLogLimits overrides every task's LogConfig (file size in bytes, files kept); {} restores the tasks' own. */
   setLogLimits(limits: { maxFileBytes?: number; maxFiles?: number }): void;
   /** writeFile puts a file in an allocation's directory (path relative to it, e.g. `alloc/data/dump.pgc`), served by the fs endpoints. */
@@ -139,6 +141,9 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
       const a = state.allocs.get(allocId);
       if (!a) throw new Error(`unknown allocation ${allocId}`);
       state.rotateLog(a, task, type);
+    },
+    dropLogStreams() {
+      state.emitter.emit('log-drop');
     },
     setLogLimits(limits) {
       state.logLimit = { ...limits };

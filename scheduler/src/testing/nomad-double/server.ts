@@ -821,6 +821,7 @@ export class NomadDoubleServer {
       const done = (): void => {
         clearInterval(hb);
         this.state.emitter.off('log', onLog);
+        this.state.emitter.off('log-drop', done);
         this.state.emitter.off('change', onChange);
         this.state.emitter.off('close', done);
         this.streams.delete(res);
@@ -828,6 +829,7 @@ export class NomadDoubleServer {
         resolve();
       };
       this.state.emitter.on('log', onLog);
+      this.state.emitter.on('log-drop', done);
       this.state.emitter.on('change', onChange);
       this.state.emitter.on('close', done);
       ctx.req.on('close', done);
