@@ -22,6 +22,10 @@ import { planSettings } from '@drover/scheduler/manifest/to-state.ts';
 import { systemClock } from '../core/clock.ts';
 import { Client, expectStatus, inviteAndJoin, setupOwner, startTestApp, type TestApp } from '../testing/app.ts';
 import { BackupRunner } from './runner.ts';
+import { Reconciler } from '../deployments/reconciler.ts';
+import { DeploymentStore } from '../deployments/store.ts';
+import { createMemoryCoordination } from '../platform/coordination/index.ts';
+import pino from 'pino';
 import { run, startPostgres, startRedis, startS3, type Postgres, type Redis, type S3 } from './testing/engines.ts';
 
 const ok = expectStatus;
@@ -271,6 +275,13 @@ describe('restore into a new database', () => {
       assert.equal((await restarted.cli('HGET', 'user:1', 'name')).trim(), 'Ada');
       assert.equal(Number((await redis.cli('DBSIZE')).trim()), keys, 'the source is unchanged');
       assert.deepEqual(jobWrites(sourceJob), sourceWrites, 'the source database’s job was neither registered nor stopped');
+      // The reconciler knows the jobs the backup runner registered (the new database's, the backup and restore jobs):
+      // none is an orphan, so none is purged even with orphan removal on.
+      const reconciler = new Reconciler({ dataSource: app.db.dataSource, store: new DeploymentStore(app.db.dataSource), nomad, bus: createMemoryCoordination().events, logger: pino({ level: 'silent' }) }, { removeOrphans: true });
+      const report = await reconciler.reconcileOnce();
+      assert.equal(report.ran, true);
+      assert.deepEqual(report.orphans, []);
+      assert.equal(double.control.job(newJob, ns)?.Stop ?? false, false, 'the new database still runs');
       assert.deepEqual(double.control.volumeDeletes(), []);
     } finally {
       await restarted?.stop();

@@ -126,7 +126,9 @@ export class Reconciler {
 
   private async pass(report: ReconcileReport): Promise<void> {
     const jobs = (await this.nomad.jobs.list({ namespace: '*', signal: this.aborter.signal })).data;
-    const known = new Set(((await this.db.query('SELECT id FROM deployments')) as { id: string }[]).map((r) => r.id));
+    // Jobs the backup runner registers carry a backup's or a restore's ID (backup, restore and verify jobs, and a
+    // database it deploys for a restore): they are Drover's too, never orphans.
+    const known = new Set(((await this.db.query('SELECT id FROM deployments UNION ALL SELECT id FROM backups UNION ALL SELECT id FROM backup_checks')) as { id: string }[]).map((r) => r.id));
     const runtimes = new Map((await this.store.allRuntimes()).map((r) => [`${r.namespace}\0${r.jobId}`, r]));
     const seen = new Set<string>();
     for (const stub of jobs) {
