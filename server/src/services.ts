@@ -78,7 +78,7 @@ export function createServices(deps: ServiceDeps) {
   const mailer = deps.mailer ?? new FileMailer(join(deps.config.dataDir, 'outbox'), deps.logger.child({ component: 'mailer' }));
   const argon2 = deps.argon2 ? { argon2: deps.argon2 } : {};
   // Deployment events are recorded in Postgres (their ids) before the coordination bus fans them out.
-  const bus = recordingBus(deps.coordination.events, dataSource, clock, deps.runtime?.events);
+  const bus = recordingBus(deps.coordination.events, dataSource, clock, { retentionMs: deps.config.eventRetentionMs, ...deps.runtime?.events });
   const tokens = new TokenService({ dataSource, clock, audit, limiter });
   const teams = new TeamService({ dataSource, clock, audit, access });
   const invitations = new InvitationService({ dataSource, clock, audit, access, sessions, limiter, mailer, publicUrl, ...argon2 });

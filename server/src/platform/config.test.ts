@@ -126,6 +126,13 @@ describe('loadConfig', () => {
     assert.match(sut.DROVER_DEPLOY_PROGRESS_DEADLINE ?? '', /between 10s and 24h/);
   });
 
+  test('keeps team events 7 days by default; DROVER_EVENT_RETENTION is a duration from 1h to 8760h', () => {
+    assert.equal(loadConfig({ DROVER_SECRET_KEY: key }).eventRetentionMs, 7 * 24 * 3_600_000);
+    assert.equal(loadConfig({ DROVER_SECRET_KEY: key, DROVER_EVENT_RETENTION: '48h' }).eventRetentionMs, 48 * 3_600_000);
+    assert.match(issuesOf(() => loadConfig({ DROVER_SECRET_KEY: key, DROVER_EVENT_RETENTION: '30m' })).DROVER_EVENT_RETENTION ?? '', /between 1h and 8760h/);
+    assert.match(issuesOf(() => loadConfig({ DROVER_SECRET_KEY: key, DROVER_EVENT_RETENTION: '7d' })).DROVER_EVENT_RETENTION ?? '', /duration/);
+  });
+
   test('public databases are off by default; entry points and the resolver are Traefik names, ports 1–65535, `none` no resolver', () => {
     assert.deepEqual({ ...loadConfig({ DROVER_SECRET_KEY: key }).databasePublic }, { enabled: false, tlsEntrypoint: 'dbtls', tlsPort: 5432, mysqlEntrypoint: 'mysql', mysqlPort: 3306, certResolver: 'letsencrypt' });
     const on = loadConfig({ DROVER_SECRET_KEY: key, DROVER_DB_PUBLIC_ACCESS: 'true', DROVER_DB_TLS_ENTRYPOINT: 'db_tls', DROVER_DB_TLS_PORT: '15432', DROVER_DB_CERT_RESOLVER: 'none' }).databasePublic;

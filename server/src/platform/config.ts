@@ -39,6 +39,7 @@ export const configReference: readonly ConfigReferenceEntry[] = Object.freeze([
   { name: 'DROVER_REMOVE_ORPHANS', description: 'Let the reconciler deregister (with purge) Nomad jobs that carry Drover’s `Meta` but have no deployment record; otherwise they are only reported.', default: '`false`' },
   { name: 'DROVER_RECONCILE_INTERVAL', description: 'Pause between reconciler passes, as a duration (`30s`, `2m`; 1 s to 24 h).', default: '`30s`' },
   { name: 'DROVER_DEPLOY_PROGRESS_DEADLINE', description: 'How long a deployment may take from its first claim before it fails with the reason, as a duration (`15m`; 10 s to 24 h).', default: '`15m`' },
+  { name: 'DROVER_EVENT_RETENTION', description: 'How long team deployment and service events are kept in Postgres for Last-Event-ID replay, as a duration (`168h`; 1 h to 8760 h); a client further behind gets `reset` and refetches.', default: '`168h`' },
   { name: 'DROVER_DB_PUBLIC_ACCESS', description: 'Let teams open a managed database to the internet through Traefik (the edge must have the database entry points: the Ansible variable `cluster_database_public_access`).', default: '`false`' },
   { name: 'DROVER_DB_TLS_ENTRYPOINT', description: 'Traefik entry point that routes public Postgres (STARTTLS), Redis and MongoDB by SNI with TLS.', default: '`dbtls`' },
   { name: 'DROVER_DB_TLS_PORT', description: 'Public port of `DROVER_DB_TLS_ENTRYPOINT`, shown in the public connection strings.', default: '`5432`' },
@@ -111,6 +112,8 @@ export interface Config {
    * (DROVER_RECONCILE_INTERVAL, 1 s–24 h) and `progressDeadlineMs` (DROVER_DEPLOY_PROGRESS_DEADLINE, 10 s–24 h).
    */
   readonly deployments: Readonly<{ removeOrphans: boolean; reconcileIntervalMs: number; progressDeadlineMs: number }>;
+  /** eventRetentionMs is DROVER_EVENT_RETENTION: how long the Postgres event log keeps team events (1 h–365 days, default 7 days). */
+  readonly eventRetentionMs: number;
   /** volumePlugin is DROVER_VOLUME_PLUGIN: the plugin ID of database host volumes (`mkdir` ignores sizes). */
   readonly volumePlugin: string;
   /**
@@ -161,14 +164,14 @@ const urlWith = (schemes: string[], what: string) =>
     }
   }, { message: `must be a ${what} URL` });
 
-const duration = (minMs: number, maxMs: number, min: string) => z.string().transform((s, ctx) => {
+const duration = (minMs: number, maxMs: number, min: string, max = '24h') => z.string().transform((s, ctx) => {
   const ms = parseDuration(s.trim());
   if (ms === undefined) {
     ctx.addIssue({ code: 'custom', message: 'must be a duration like `30s`, `15m` or `1h`' });
     return z.NEVER;
   }
   if (ms < minMs || ms > maxMs) {
-    ctx.addIssue({ code: 'custom', message: `must be between ${min} and 24h` });
+    ctx.addIssue({ code: 'custom', message: `must be between ${min} and ${max}` });
     return z.NEVER;
   }
   return ms;
@@ -198,6 +201,7 @@ const schema = z.object({
     .optional()),
   DROVER_REMOVE_ORPHANS: z.preprocess(empty, bool.default(false)),
   DROVER_RECONCILE_INTERVAL: z.preprocess(empty, duration(1_000, 86_400_000, '1s').optional()),
+  DROVER_EVENT_RETENTION: z.preprocess(empty, duration(3_600_000, 8_760 * 3_600_000, '1h', '8760h').optional()),
   DROVER_DEPLOY_PROGRESS_DEADLINE: z.preprocess(empty, duration(10_000, 86_400_000, '10s').optional()),
   DROVER_DB_PUBLIC_ACCESS: z.preprocess(empty, bool.default(false)),
   DROVER_DB_TLS_ENTRYPOINT: z.preprocess(empty, traefikName.default('dbtls')),
@@ -340,6 +344,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       reconcileIntervalMs: v.DROVER_RECONCILE_INTERVAL ?? 30_000,
       progressDeadlineMs: v.DROVER_DEPLOY_PROGRESS_DEADLINE ?? 15 * 60_000,
     },
+    eventRetentionMs: v.DROVER_EVENT_RETENTION ?? 7 * 24 * 3_600_000,
     volumePlugin: v.DROVER_VOLUME_PLUGIN,
     databasePublic: {
       enabled: v.DROVER_DB_PUBLIC_ACCESS, tlsEntrypoint: v.DROVER_DB_TLS_ENTRYPOINT, tlsPort: v.DROVER_DB_TLS_PORT,
