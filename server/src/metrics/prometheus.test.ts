@@ -41,6 +41,17 @@ describe('parsePrometheusText', () => {
     assert.equal(r[3]?.value, -0.0015);
   });
 
+  it('finds the closing quote past escaped quotes and after an escaped backslash', () => {
+    assert.deepEqual(sut('a{x="q\\"u\\\\",y="z\\\\\\"",w=""} 1\n')[0]?.labels, { x: 'q"u\\', y: 'z\\"', w: '' });
+  });
+
+  it('with `only`, keeps the named metrics and skips the others unparsed', () => {
+    const text = 'a{x="1"} 1\nb{this is not parsed} ?\nc 3\n';
+    assert.deepEqual(sut(text, { only: new Set(['a', 'c']) }).map((s) => s.name), ['a', 'c']);
+    assert.throws(() => sut(text), PrometheusParseError, 'without `only` the same text is refused');
+    assert.throws(() => sut('a{x="1} 2\n', { only: new Set(['a']) }), PrometheusParseError, 'a kept metric is still parsed strictly');
+  });
+
   it('an empty exposition has no samples', () => {
     assert.deepEqual(sut(''), []);
     assert.deepEqual(sut('\n# only a comment\n'), []);

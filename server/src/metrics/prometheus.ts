@@ -29,7 +29,7 @@ export class PrometheusParseError extends Error {
 }
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*/;
+const LABEL_NAME_AT = /[a-zA-Z_][a-zA-Z0-9_]*/y;
 const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
 const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -41,15 +41,26 @@ function parseValue(s: string, line: number): number {
   return Number(s);
 }
 
-/** parseLabels reads `{…}` starting at text[0] === '{'; returns the labels and the rest after '}'. */
-function parseLabels(text: string, line: number): { labels: Record<string, string>; rest: string } {
+/** unescapeLabel turns `\\`, `\"` and `\n` into their characters; any other escape is an error. */
+function unescapeLabel(raw: string, name: string, line: number): string {
+  return raw.replace(/\\(.?)/g, (_, e: string) => {
+    if (e === '\\') return '\\';
+    if (e === '"') return '"';
+    if (e === 'n') return '\n';
+    throw new PrometheusParseError(line, `bad escape in the value of label ${name}`);
+  });
+}
+
+/** parseLabels reads `{…}` starting at text[start] === '{'; returns the labels and the index after '}'. */
+function parseLabels(text: string, start: number, line: number): { labels: Record<string, string>; end: number } {
   const labels: Record<string, string> = {};
-  let i = 1;
+  let i = start + 1;
   const skipSpaces = (): void => { while (text[i] === ' ' || text[i] === '\t') i++; };
   for (;;) {
     skipSpaces();
-    if (text[i] === '}') return { labels, rest: text.slice(i + 1) };
-    const name = LABEL_NAME.exec(text.slice(i))?.[0];
+    if (text[i] === '}') return { labels, end: i + 1 };
+    LABEL_NAME_AT.lastIndex = i;
+    const name = LABEL_NAME_AT.exec(text)?.[0];
     if (!name) throw new PrometheusParseError(line, 'expected a label name or }');
     if (Object.hasOwn(labels, name)) throw new PrometheusParseError(line, `label ${name} repeated`);
     i += name.length;
@@ -58,41 +69,52 @@ function parseLabels(text: string, line: number): { labels: Record<string, strin
     i++;
     skipSpaces();
     if (text[i] !== '"') throw new PrometheusParseError(line, `expected " to open the value of label ${name}`);
-    i++;
-    let value = '';
+    const open = i + 1;
+    let close = open;
+    let escaped = false;
     for (;;) {
-      const c = text[i];
-      if (c === undefined) throw new PrometheusParseError(line, `unterminated value of label ${name}`);
-      if (c === '"') break;
-      if (c === '\\') {
-        const e = text[i + 1];
-        if (e === '\\') value += '\\';
-        else if (e === '"') value += '"';
-        else if (e === 'n') value += '\n';
-        else throw new PrometheusParseError(line, `bad escape in the value of label ${name}`);
-        i += 2;
-      } else {
-        value += c;
-        i++;
-      }
+      close = text.indexOf('"', close);
+      if (close < 0) throw new PrometheusParseError(line, `unterminated value of label ${name}`);
+      let backslashes = 0;
+      while (text[close - 1 - backslashes] === '\\' && close - 1 - backslashes >= open) backslashes++;
+      if (backslashes > 0) escaped = true;
+      if (backslashes % 2 === 0) break;
+      close++;
     }
-    i++;
-    labels[name] = value;
+    const raw = text.slice(open, close);
+    labels[name] = escaped || raw.includes('\\') ? unescapeLabel(raw, name, line) : raw;
+    i = close + 1;
     skipSpaces();
     if (text[i] === ',') { i++; continue; }
-    if (text[i] === '}') return { labels, rest: text.slice(i + 1) };
+    if (text[i] === '}') return { labels, end: i + 1 };
     throw new PrometheusParseError(line, `expected , or } after label ${name}`);
   }
 }
 
-/** parsePrometheusText parses a whole exposition into its samples (comments and metadata dropped); throws PrometheusParseError. */
-export function parsePrometheusText(text: string): PrometheusSample[] {
+/** startsWithOneOf tells whether the line starts with one of the names, followed by `{`, a space or a tab. */
+function startsWithOneOf(line: string, names: ReadonlySet<string>): boolean {
+  for (const n of names) {
+    if (!line.startsWith(n)) continue;
+    const c = line[n.length];
+    if (c === '{' || c === ' ' || c === '\t') return true;
+  }
+  return false;
+}
+
+/**
+ * parsePrometheusText parses a whole exposition into its samples (comments and metadata dropped); throws
+ * PrometheusParseError. With `only`, lines of other metrics are skipped unread (a line that does not start with one of
+ * the names and `{`, a space or a tab: neither its labels nor its value are parsed or checked), which keeps a scrape that needs two counters cheap.
+ */
+export function parsePrometheusText(text: string, options: { only?: ReadonlySet<string> } = {}): PrometheusSample[] {
+  const only = options.only;
   const out: PrometheusSample[] = [];
   const lines = text.split('\n');
   for (let n = 0; n < lines.length; n++) {
     const lineNo = n + 1;
-    const raw = (lines[n] ?? '').replace(/\r$/, '');
-    const line = raw.replace(/^[ \t]+/, '');
+    let line = lines[n] ?? '';
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line[0] === ' ' || line[0] === '\t') line = line.replace(/^[ \t]+/, '');
     if (line === '') continue;
     if (line.startsWith('#')) {
       const m = /^#[ \t]+(HELP|TYPE)[ \t]+(\S+)(?:[ \t]+(.*))?$/.exec(line);
@@ -101,11 +123,15 @@ export function parsePrometheusText(text: string): PrometheusSample[] {
       if (m[1] === 'TYPE' && !TYPES.has((m[3] ?? '').trim())) throw new PrometheusParseError(lineNo, `unknown metric type ${JSON.stringify(m[3] ?? '')}`);
       continue;
     }
+    if (only && !startsWithOneOf(line, only)) continue;
     const name = METRIC_NAME.exec(line)?.[0];
     if (!name) throw new PrometheusParseError(lineNo, 'expected a metric name');
-    let rest = line.slice(name.length).replace(/^[ \t]+/, '');
+    if (only && !only.has(name)) continue;
+    let at = name.length;
+    while (line[at] === ' ' || line[at] === '\t') at++;
     let labels: Record<string, string> = {};
-    if (rest.startsWith('{')) ({ labels, rest } = parseLabels(rest, lineNo));
+    if (line[at] === '{') ({ labels, end: at } = parseLabels(line, at, lineNo));
+    const rest = line.slice(at);
     const fields = rest.trim().split(/[ \t]+/).filter((f) => f !== '');
     if (fields.length < 1 || fields.length > 2) throw new PrometheusParseError(lineNo, 'expected a value and an optional timestamp');
     const sample: PrometheusSample = { name, labels, value: parseValue(fields[0] ?? '', lineNo) };

@@ -23,6 +23,8 @@ export const REQUEST_BYTES = 'traefik_service_requests_bytes_total';
 /** RESPONSE_BYTES is the counter of response bytes per Traefik service (egress of the service). */
 export const RESPONSE_BYTES = 'traefik_service_responses_bytes_total';
 
+const COUNTERS: ReadonlySet<string> = new Set([REQUEST_BYTES, RESPONSE_BYTES]);
+
 /** TrafficRates are a service's HTTP bytes per second through Traefik between two scrapes. */
 export interface TrafficRates {
   /** rxBytesPerSecond is the request bytes per second the service received. */
@@ -112,12 +114,11 @@ export class TraefikTraffic implements TrafficSource {
 
   private async scrape(): Promise<PrometheusSample[]> {
     let res: Response;
+    const signal = AbortSignal.timeout(this.o.timeoutMs);
+    const get = () => fetch(this.o.url, { headers: { accept: 'text/plain;version=0.0.4' }, redirect: 'error', signal });
     try {
-      res = await fetch(this.o.url, {
-        headers: { accept: 'text/plain;version=0.0.4' },
-        redirect: 'error',
-        signal: AbortSignal.timeout(this.o.timeoutMs),
-      });
+      // A kept-alive connection the server closed while idle fails at once: one more try on a fresh one.
+      res = await get().catch((e: unknown) => { if (signal.aborted) throw e; return get(); });
     } catch (e) {
       throw new TraefikScrapeError(`Traefik metrics unreachable: ${(e as Error).message}`, { cause: e });
     }
@@ -144,7 +145,7 @@ export class TraefikTraffic implements TrafficSource {
       throw new TraefikScrapeError(`Traefik metrics read failed: ${(e as Error).message}`, { cause: e });
     }
     try {
-      return parsePrometheusText(Buffer.concat(chunks).toString('utf8'));
+      return parsePrometheusText(Buffer.concat(chunks).toString('utf8'), { only: COUNTERS });
     } catch (e) {
       throw new TraefikScrapeError(`Traefik metrics are malformed: ${(e as Error).message}`, { cause: e });
     }
