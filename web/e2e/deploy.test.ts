@@ -189,6 +189,16 @@ test('deploy → healthy with logs streaming → roll back; a failing image show
     const backup = page.getByTestId('backup').first();
     await backup.waitFor();
     assert.match((await backup.getByTestId('backup-status').textContent()) ?? '', /^(queued|running|succeeded|failed)$/);
+    // The volume is not created before a deploy, and the default mkdir plugin would not enforce its size: both are said.
+    assert.match((await page.getByTestId('db-capacity').textContent()) ?? '', /not created yet/);
+    assert.match((await page.getByTestId('db-warning').first().textContent()) ?? '', /^size not enforced: the mkdir volume plugin/);
+    // The backup runner judges it failed (the job leaves no dump file, no S3 answers at that address): the verdict
+    // arrives live on the team event stream as a toast with its reason, and the list shows it failed.
+    const toast = page.getByTestId('backup-toast').filter({ hasText: 'Backup failed:' });
+    await toast.waitFor({ timeout: 90_000 });
+    assert.match((await toast.textContent()) ?? '', /Backup failed: backup [0-9a-f-]{36} failed: .+/);
+    await page.getByTestId('backup-status').filter({ hasText: 'failed' }).first().waitFor();
+    await shot(page, '26b-backup-failed-toast');
     assert.ok(!(await page.content()).includes('not-a-real-secret-key'), 'the secret key is never shown back');
     await shot(page, '26-database');
     await page.getByRole('button', { name: 'Hide' }).click();
