@@ -1,6 +1,6 @@
 /**
  * Route of live logs: GET /api/services/:serviceId/logs streams the runtime stdout/stderr of the service's
- * allocations as Server-Sent Events (`log` events whose id is a resume cursor; `dropped`, `error`, `end`).
+ * allocations as Server-Sent Events (`log` events whose id is a resume cursor; `gap`, `dropped`, `error`, `end`).
  */
 import { z } from 'zod';
 import { SseStream } from '../events/sse.ts';
@@ -26,7 +26,7 @@ export function logRoutes(svc: LogsService, sse: { heartbeatMs?: number; maxBuff
       operationId: 'streamServiceLogs', method: 'get', path: '/api/services/:serviceId/logs',
       summary: "Stream a service's runtime logs (Server-Sent Events; resume with Last-Event-ID)",
       tags: ['logs'], auth: 'user', params: Params, query: LogsQuery, status: 200,
-      responses: { 200: { description: 'An event stream of `log` events (data: allocation, task, stream, file, offset, text)', schema: z.string(), contentType: 'text/event-stream' } },
+      responses: { 200: { description: 'An event stream of `log` events (data: allocation, task, stream, file, offset, text; the id is the resume cursor: each stream\'s log file rotation index and offset in it); `gap` (data: allocation, task, stream, fileIndex, offset, reason, message) when a resume cannot be exact and lines may be missing (the file was rotated out); `warning`, `dropped`, `error`, `end`', schema: z.string(), contentType: 'text/event-stream' } },
       handler: async ({ actor, params, query, ctx }) => {
         const target = await svc.authorize(actor!, params.serviceId);
         const lastId = ctx.get('last-event-id') || undefined;

@@ -6465,7 +6465,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description An event stream of `log` events (data: allocation, task, stream, file, offset, text) */
+            /** @description An event stream of `log` events (data: allocation, task, stream, file, offset, text; the id is the resume cursor: each stream's log file rotation index and offset in it); `gap` (data: allocation, task, stream, fileIndex, offset, reason, message) when a resume cannot be exact and lines may be missing (the file was rotated out); `warning`, `dropped`, `error`, `end` */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8040,7 +8040,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description An event stream: `ready`, then `deployment.*` and `service.*` events (data: type, teamId, serviceId, deploymentId, reason, at) and a database's `backup.*`, `restore.*` and `verification.*` verdicts (`succeeded` or `failed`; data also databaseId, backupId, checkId; serviceId is the database); `reset` when missed events cannot be replayed */
+            /** @description An event stream: `ready`, then `deployment.*` and `service.*` events (data: type, teamId, serviceId, deploymentId, reason, at) and a database's `backup.*`, `restore.*` and `verification.*` verdicts (`succeeded` or `failed`; data also databaseId, backupId, checkId; serviceId is the database); ids are the Postgres event log's, so Last-Event-ID replays missed events on any replica; `reset` (its id the newest event id; data: reason, message) when they cannot be replayed (unknown id, older than DROVER_EVENT_RETENTION, or more than the replay bound): refetch the state */
             200: {
                 headers: {
                     [name: string]: unknown;
