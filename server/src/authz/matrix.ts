@@ -125,6 +125,7 @@ export const MATRIX: Readonly<Record<string, MatrixRow>> = Object.freeze({
   createServiceDeployment: { grid: DEPLOY, anonymous: 'U', otherTeam: 'N' },
   createEnvironmentDeployment: { grid: DEPLOY, anonymous: 'U', otherTeam: 'N' },
   createDatabaseDeployment: { grid: DEPLOY, anonymous: 'U', otherTeam: 'N' },
+  listDatabaseDeployments: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
   listServiceDeployments: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
   getDeployment: { grid: ALL, anonymous: 'U', otherTeam: 'N' },
   listDeploymentEvents: { grid: ALL, anonymous: 'U', otherTeam: 'N' },

@@ -80,6 +80,9 @@ describe('database deployments', () => {
     assert.equal(volumeCreates().filter((n) => n === vol.Source).length, 1, 'a redeploy keeps the volume');
     assert.equal(registrations(db.id).at(-1).Meta['drover.deployment'], again.id);
 
+    const listed = await ok(owner.get(`/api/databases/${db.id}/deployments`));
+    assert.deepEqual(listed.items.map((x: any) => [x.id, x.state]), [[again.id, 'healthy'], [d.id, 'healthy']], 'its own deployments, newest first');
+
     await ok(owner.request('DELETE', `/api/databases/${db.id}`), 204);
     const refused = await owner.post(`/api/databases/${db.id}/deployments`, {});
     assert.equal(refused.status, 404, refused.text);

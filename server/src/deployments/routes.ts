@@ -101,6 +101,15 @@ export function deploymentRoutes(svc: DeploymentsService, onQueued: () => void =
       },
     }),
     defineRoute({
+      operationId: 'listDatabaseDeployments', method: 'get', path: '/api/databases/:databaseId/deployments', summary: "List a database's own deployments, newest first",
+      tags: ['deployments'], auth: 'user', params: DatabaseParams, query: PageQuery, status: 200,
+      responses: { 200: { description: 'A page of deployments', schema: pageSchema(DeploymentSchema) } },
+      handler: async ({ actor, params, query }) => {
+        const page = await svc.listForDatabase(actor!, params.databaseId, query);
+        return { items: page.items.map(toDeployment), nextCursor: page.nextCursor };
+      },
+    }),
+    defineRoute({
       operationId: 'listServiceDeployments', method: 'get', path: '/api/services/:serviceId/deployments', summary: "List a service's deployments, newest first",
       tags: ['deployments'], auth: 'user', params: ServiceParams, query: PageQuery, status: 200,
       responses: { 200: { description: 'A page of deployments', schema: pageSchema(DeploymentSchema) } },

@@ -244,6 +244,15 @@ export class DeploymentsService {
     return toPage(rows, page.limit, (r) => ({ key: new Date(r.createdAt).toISOString(), id: r.id }));
   }
 
+  /** listForDatabase pages through a database's own deployments, newest first (read permission); removed databases too. */
+  async listForDatabase(actor: Actor, databaseId: string, page: PageParams): Promise<Page<DeploymentRow>> {
+    const db = await loadOwned(this.d.access, actor, databaseId, 'read', 'database/not_found', (id) => this.d.dataSource.getRepository(DatabaseEntity).findOneBy({ id }));
+    const c = decodeCursor(page.cursor);
+    if (c && (Number.isNaN(new Date(c.key).getTime()) || !isUuid(c.id))) throw badCursor();
+    const rows = await this.d.store.listForService(db.id, page.limit + 1, c);
+    return toPage(rows, page.limit, (r) => ({ key: new Date(r.createdAt).toISOString(), id: r.id }));
+  }
+
   /** events reads a deployment's own event log after event `after` (read permission). */
   async events(actor: Actor, deploymentId: string, after: number, limit: number) {
     const row = await this.get(actor, deploymentId);
