@@ -181,6 +181,11 @@ describe('restore into a new database', () => {
       const creates = double.control.requests().filter((c) => c.method === 'PUT' && /\/v1\/volume\/host\/create/.test(c.path) && c.status === 200)
         .map((c) => (c.body as { Volume?: { Name?: string } }).Volume?.Name ?? '');
       assert.ok(creates.some((n) => n.includes(newJob.slice(0, 20))), `a volume for the new database was created (${creates.join(', ')})`);
+      // That volume as Nomad reported it when the runner deployed the new database (mkdir: CapacityBytes 0, size not enforced).
+      const viewed = await ok(owner.get(`/api/databases/${db.id}`));
+      assert.equal(viewed.volume.capacityBytes, 0);
+      assert.ok(viewed.volume.nodeId, 'the node holding the new volume');
+      assert.match(viewed.warnings[0] ?? '', /^size not enforced/);
       const srcCreds = await ok(owner.post(`/api/databases/${source.id}/credentials/reveal`, {}));
       const newCreds = await ok(owner.post(`/api/databases/${db.id}/credentials/reveal`, {}));
       assert.notEqual(newCreds.password, srcCreds.password, 'the new database has its own credentials');

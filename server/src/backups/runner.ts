@@ -19,6 +19,7 @@ import { DatabaseEntity } from '../databases/database.entity.ts';
 import { DatabaseLifecycle } from '../databases/lifecycle.ts';
 import { DatabaseCredentials, destinationOwner } from '../databases/credentials.ts';
 import { toModel } from '../databases/service.ts';
+import { recordVolume } from '../databases/volume.ts';
 import { publishDeploymentEvent } from '../deployments/events.ts';
 import type { EventBus } from '../platform/coordination/types.ts';
 import { BackupCheckEntity, BackupEntity, DestinationEntity, type BackupCheckRow, type BackupRow } from './backup.entity.ts';
@@ -304,6 +305,7 @@ export class BackupRunner {
     try {
       if (c.db.removedAt) throw new Error('the new database was removed before the restore ran');
       const deployed = await c.lifecycle.deploy(c.state, toModel(c.db));
+      await recordVolume(this.d.dataSource, row.databaseId, deployed.database.volume.id, deployed.volume, new Date(this.d.clock.now().getTime()));
       await c.lifecycle.waitHealthy(c.state, deployed.jobId);
       await c.lifecycle.restore(c.state, toModel(c.db), { restoreId: row.id, destination: c.destination, objectKey });
     } catch (e) {
