@@ -116,6 +116,12 @@ describe('loadConfig', () => {
     assert.ok(!JSON.stringify(sut).includes(secretish));
   });
 
+  test('a DROVER_PUBLIC_URL that is no URL at all is reported as a config issue, not a TypeError', () => {
+    for (const v of ['10.0.0.1:3000', 'drover.example.com', '//x']) {
+      assert.match(issuesOf(() => loadConfig({ DROVER_SECRET_KEY: key, DROVER_PUBLIC_URL: v })).DROVER_PUBLIC_URL ?? '', /http\(s\) URL/, v);
+    }
+  });
+
   test('defaults the deployment engine settings and refuses durations out of range', () => {
     assert.deepEqual({ ...loadConfig({ DROVER_SECRET_KEY: key }).deployments }, { removeOrphans: false, reconcileIntervalMs: 30_000, progressDeadlineMs: 900_000 });
     const sut = issuesOf(() => loadConfig({

@@ -186,7 +186,7 @@ const schema = z.object({
     .min(0, 'must be 0–65535').max(65535, 'must be 0–65535').optional()),
   DROVER_HOST: z.preprocess(empty, z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be an address or host name').optional()),
   DROVER_PUBLIC_URL: z.preprocess(empty, urlWith(['http:', 'https:'], 'http(s)')
-    .refine((s) => { const u = new URL(s); return u.search === '' && u.hash === '' && u.username === ''; }, { message: 'must have no query, fragment or credentials' })
+    .refine((s) => { const u = URL.parse(s); return u === null || (u.search === '' && u.hash === '' && u.username === ''); }, { message: 'must have no query, fragment or credentials' })
     .optional()),
   DROVER_DATA_DIR: z.preprocess(empty, z.string().refine((s) => !s.includes('\0'), { message: 'must be a path' }).optional()),
   DROVER_SECRET_KEY: z.preprocess(empty, z.string().optional()),
