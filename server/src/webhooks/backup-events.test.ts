@@ -3,7 +3,8 @@
  * (a real batch job on the Nomad double over HTTP), publishes `backup.failed` on the bus (Redis), and the webhook
  * delivery POSTs it, signed with HMAC-SHA256, over real HTTP to a receiver on loopback (allowed by the test-only
  * override, as in webhooks.test.ts), naming the database, the backup and the reason. A webhook subscribed to other
- * events gets nothing.
+ * events gets nothing. On the team event stream (SSE), a member limited to chosen projects sees the verdicts of their
+ * projects' databases only.
  */
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
@@ -16,7 +17,9 @@ import { planSettings } from '@drover/scheduler/manifest/to-state.ts';
 import { BackupRunner } from '../backups/runner.ts';
 import type { Actor } from '../core/actor.ts';
 import { systemClock } from '../core/clock.ts';
-import { startRuntimeKit, until, type RuntimeKit } from '../events/test-kit.ts';
+import { publishDeploymentEvent } from '../deployments/events.ts';
+import { startRuntimeKit, SseReader, until, type RuntimeKit } from '../events/test-kit.ts';
+import { Client, testPassword } from '../testing/app.ts';
 
 interface Hit { headers: IncomingMessage['headers']; body: string }
 
@@ -95,5 +98,37 @@ describe('webhooks: database backup verdicts', () => {
     assert.equal(other.hits.length, 0, 'a webhook subscribed to other events gets nothing');
     await rx.close();
     await other.close();
+  });
+
+  it('the team stream shows a database verdict to a member limited to its project, and not to one limited to another', { timeout: 30_000 }, async () => {
+    const a = await kit.deployService();
+    const b = await kit.deployService();
+    const actor: Actor = { kind: 'session', userId: kit.owner.userId, scopes: ['read', 'deploy', 'admin'], ip: '127.0.0.1', requestId: randomUUID() };
+    const envOf = async (projectId: string) => (await kit.client.get(`/api/projects/${projectId}/environments`)).body.items[0].id as string;
+    const dbA = await kit.app.services.databases.create(actor, await envOf(a.target.projectId), { name: 'dba', engine: 'redis' });
+    const dbB = await kit.app.services.databases.create(actor, await envOf(b.target.projectId), { name: 'dbb', engine: 'redis' });
+    const email = `lim-${Date.now()}@example.test`;
+    await kit.owner.client.post(`/api/teams/${kit.owner.teamId}/invitations`, { email, role: 'member', projectIds: [a.target.projectId] });
+    const limited = new Client(kit.url);
+    const token = new URL(kit.app.mailer.lastTo(email)?.link ?? '').hash.replace('#token=', '');
+    assert.equal((await limited.post('/api/invitations/accept', { token, name: 'L', password: testPassword() })).status, 200);
+    const owner = await SseReader.open(kit.client, `/api/teams/${kit.owner.teamId}/events`);
+    const lim = await SseReader.open(limited, `/api/teams/${kit.owner.teamId}/events`);
+    for (const r of [owner, lim]) { assert.equal(r.status, 200); await r.until((e) => e.event === 'ready'); }
+
+    for (const db of [dbA, dbB]) {
+      await publishDeploymentEvent(kit.coordination.events, { type: 'backup.failed', teamId: kit.owner.teamId, serviceId: db.id, databaseId: db.id, backupId: randomUUID(), reason: `backup of ${db.name} failed` });
+    }
+    await owner.until((e) => e.event === 'backup.failed' && JSON.parse(e.data).databaseId === dbB.id);
+    await lim.until((e) => e.event === 'backup.failed');
+    await new Promise((r) => setTimeout(r, 300));
+    const seen = (r: SseReader) => r.events.filter((e) => e.event === 'backup.failed').map((e) => JSON.parse(e.data).databaseId as string);
+    assert.deepEqual(seen(owner), [dbA.id, dbB.id]);
+    assert.deepEqual(seen(lim), [dbA.id], "dbb's project is outside the limited member's projects");
+    const data = JSON.parse(lim.events.find((e) => e.event === 'backup.failed')?.data ?? '{}');
+    assert.equal(data.reason, 'backup of dba failed');
+    assert.equal(typeof data.backupId, 'string');
+    owner.close();
+    lim.close();
   });
 });
