@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers of the API under test */
 /**
  * The engine's settings reach it from the parsed configuration: the app is built the production way (loadConfig →
  * createApp → createServices → createDeploymentEngine) with DROVER_DEPLOY_PROGRESS_DEADLINE, DROVER_RECONCILE_INTERVAL

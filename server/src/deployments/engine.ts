@@ -93,6 +93,19 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
     appsDomain: d.config.appsDomain, allowUnverifiedDomains: d.config.allowUnverifiedDomains, ...(v && vault ? { vault: { kvMount: v.kvMount } } : {}),
   });
   let unpoke: Promise<Unsubscribe | undefined> | undefined;
+  let warming: { done: Promise<unknown>; abort: AbortController } | undefined;
+  // warm opens, at start, what the first deployment would otherwise open on its critical path: the pooled database
+  // connections (the API's snapshot reads concurrently) and the keep-alive connection to Nomad. Failures are ignored:
+  // the deployment path reports its own.
+  const warm = () => {
+    const abort = new AbortController();
+    const poolSize = (d.dataSource.options as { poolSize?: number }).poolSize ?? 10;
+    const done = Promise.allSettled([
+      ...Array.from({ length: poolSize }, () => d.dataSource.query('SELECT 1')),
+      nomad.status.leader({ signal: AbortSignal.any([abort.signal, AbortSignal.timeout(5_000)]) }),
+    ]);
+    return { done, abort };
+  };
   return {
     /** service is the API side. */
     service,
@@ -112,9 +125,11 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
     subscribe: (handler: (e: DeploymentBusEvent) => void, teamIds?: ReadonlySet<string>) => subscribeDeploymentEvents(d.bus, handler, teamIds),
     /**
      * start starts the worker and the reconciler, and pokes the worker on every `deployment.queued` event of the bus
-     * (from any replica), so queued work is claimed at once rather than at the next poll.
+     * (from any replica), so queued work is claimed at once rather than at the next poll. It also opens the database
+     * pool and the Nomad connection, so the first deployment pays for neither.
      */
     start(): void {
+      warming ??= warm();
       worker.start();
       reconciler.start();
       if (!unpoke) {
@@ -127,6 +142,9 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
      * domains share it; `closeNomad` closes it last.
      */
     async stop(): Promise<void> {
+      warming?.abort.abort();
+      await warming?.done;
+      warming = undefined;
       const u = await unpoke;
       unpoke = undefined;
       await u?.();

@@ -133,18 +133,57 @@ export class DeploymentStore {
   }
 
   /**
-   * stepWithEvent sets the given fields and appends an event to the deployment's log in ONE statement (both or
-   * neither), so a pipeline step costs one database round trip.
+   * stepWithEvents sets the given fields and appends `events` (in order, possibly none) in ONE statement (all or
+   * nothing), so a pipeline step costs one database round trip. It returns what may have changed under the running
+   * deployment (as `control` reads it, after the update), or null when the record is gone: the update takes the row's
+   * lock, so those flags are as fresh as a separate read.
    */
-  async stepWithEvent(id: string, fields: Partial<DeploymentRow>, kind: string, message: string, data?: Record<string, unknown>): Promise<void> {
+  async stepWithEvents(id: string, fields: Partial<DeploymentRow>, events: readonly StepEvent[]): Promise<Control | null> {
     const keys = Object.keys(fields) as (keyof DeploymentRow)[];
     const values = keys.map((k) => (JSON_COLUMNS.has(k) && fields[k] !== null ? JSON.stringify(fields[k]) : fields[k]));
     const n = keys.length;
-    await this.db.query(
-      `WITH u AS (UPDATE deployments SET ${keys.map((k, i) => `${COLUMNS[k]} = $${i + 2}`).join(', ')}${n > 0 ? ', ' : ''}updated_at = now() WHERE id = $1 RETURNING id)
-       INSERT INTO deployment_events (deployment_id, at, kind, message, data) SELECT u.id, now(), $${n + 2}, $${n + 3}, $${n + 4} FROM u`,
-      [id, ...values, kind, message, data ? JSON.stringify(data) : null],
-    );
+    const rows = (await this.db.query(
+      `WITH u AS (UPDATE deployments SET ${keys.map((k, i) => `${COLUMNS[k]} = $${i + 2}`).join(', ')}${n > 0 ? ', ' : ''}updated_at = now() WHERE id = $1
+         RETURNING id, state, lease_owner, cancel_requested, supersede_requested),
+       e AS (INSERT INTO deployment_events (deployment_id, at, kind, message, data)
+         SELECT u.id, now(), x.kind, x.message, x.data FROM u,
+           ROWS FROM (jsonb_to_recordset($${n + 2}::jsonb) AS (kind text, message text, data jsonb)) WITH ORDINALITY AS x(kind, message, data, ord)
+         ORDER BY x.ord)
+       SELECT state, lease_owner AS "leaseOwner", cancel_requested AS "cancelRequested", supersede_requested AS "supersedeRequested" FROM u`,
+      [id, ...values, JSON.stringify(events.map((e) => ({ kind: e.kind, message: e.message, data: e.data ?? null })))],
+    )) as Control[];
+    return rows[0] ?? null;
+  }
+
+  /**
+   * finish records a terminal state, `events` (the terminal one last) and, in the same statement, the service's
+   * runtime (`runtime`): `current` makes the deployment the service's current one (desired running, scale override
+   * cleared, reported drift kept); `stopped` leaves the service stopped (a cancelled first deployment). Only while `owner` holds the lease of a deploying record; false
+   * (nothing written) otherwise.
+   */
+  async finish(row: Pick<DeploymentRow, 'id' | 'serviceId' | 'teamId' | 'namespace' | 'jobId'>, owner: string, f: {
+    state: DeploymentState; reason: string; failure: Failure | null; output: string | null; progress: Progress; events: readonly StepEvent[];
+    runtime: 'current' | 'stopped' | null;
+  }): Promise<boolean> {
+    const rows = (await this.db.query(
+      `WITH u AS (UPDATE deployments SET state = $3, reason = $4, failure = $5, output_tail = $6, progress = $7, step = 'done', finished_at = now(),
+           lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+         WHERE id = $1 AND lease_owner = $2 AND state = 'deploying' RETURNING id),
+       e AS (INSERT INTO deployment_events (deployment_id, at, kind, message, data)
+         SELECT u.id, now(), x.kind, x.message, x.data FROM u,
+           ROWS FROM (jsonb_to_recordset($8::jsonb) AS (kind text, message text, data jsonb)) WITH ORDINALITY AS x(kind, message, data, ord)
+         ORDER BY x.ord),
+       r AS (INSERT INTO service_runtime (service_id, team_id, namespace, job_id, desired, current_deployment_id, replicas, drift, updated_at)
+         SELECT $9, $10, $11, $12, 'running', u.id, NULL, NULL, now() FROM u WHERE $13::text = 'current'
+         ON CONFLICT (service_id) DO UPDATE SET namespace = EXCLUDED.namespace, job_id = EXCLUDED.job_id, desired = 'running',
+           current_deployment_id = EXCLUDED.current_deployment_id, replicas = NULL, updated_at = now()),
+       s AS (UPDATE service_runtime SET desired = 'stopped', updated_at = now()
+         WHERE service_id = $9 AND $13::text = 'stopped' AND EXISTS (SELECT 1 FROM u))
+       SELECT id FROM u`,
+      [row.id, owner, f.state, f.reason, f.failure ? JSON.stringify(f.failure) : null, f.output, JSON.stringify(f.progress),
+        JSON.stringify(f.events.map((e) => ({ kind: e.kind, message: e.message, data: e.data ?? null }))), row.serviceId, row.teamId, row.namespace, row.jobId, f.runtime ?? 'none'],
+    )) as unknown[];
+    return rows.length > 0;
   }
 
   /** update sets the given fields (and updated_at). */
@@ -234,11 +273,11 @@ export class DeploymentStore {
   }
 
   /** control reads what may change under a running deployment: its state, lease holder and the cancel/supersede requests. */
-  async control(id: string): Promise<{ state: DeploymentState; leaseOwner: string | null; cancelRequested: boolean; supersedeRequested: boolean } | null> {
+  async control(id: string): Promise<Control | null> {
     const rows = (await this.db.query(
       'SELECT state, lease_owner AS "leaseOwner", cancel_requested AS "cancelRequested", supersede_requested AS "supersedeRequested" FROM deployments WHERE id = $1',
       [id],
-    )) as { state: DeploymentState; leaseOwner: string | null; cancelRequested: boolean; supersedeRequested: boolean }[];
+    )) as Control[];
     return rows[0] ?? null;
   }
 
@@ -296,6 +335,21 @@ export class DeploymentStore {
       [r.serviceId, r.teamId, r.namespace, r.jobId, r.desired, r.currentDeploymentId, r.replicas, r.drift ?? null],
     );
   }
+}
+
+/** Control is what may change under a running deployment: its state, lease holder and the cancel/supersede requests. */
+export interface Control {
+  state: DeploymentState;
+  leaseOwner: string | null;
+  cancelRequested: boolean;
+  supersedeRequested: boolean;
+}
+
+/** StepEvent is one entry of a deployment's event log written with a step (`kind`, human `message`, optional data). */
+export interface StepEvent {
+  kind: string;
+  message: string;
+  data?: Record<string, unknown>;
 }
 
 /** RuntimeRow is a service's runtime state: what the user wants and which deployment is current. */

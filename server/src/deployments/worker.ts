@@ -20,7 +20,7 @@ import type { VaultAdapter } from '@drover/scheduler/vault/index.ts';
 import { openValues, pinVaultVersion, variablesBackend } from './build.ts';
 import { diagnose } from './diagnose.ts';
 import { publishDeploymentEvent } from './events.ts';
-import type { DeploymentRow, DeploymentState, DeploymentStore, Failure, Progress } from './store.ts';
+import type { Control, DeploymentRow, DeploymentState, DeploymentStore, Failure, Progress, StepEvent } from './store.ts';
 
 /** NOMAD_VARIABLE_LIMIT is Nomad's size limit of one variable's items. */
 export const NOMAD_VARIABLE_LIMIT = 64 * 1024;
@@ -189,7 +189,7 @@ export class DeploymentWorker {
     const signal = AbortSignal.any([lease.signal, this.stopping.signal]);
     let announced: Promise<void> = Promise.resolve();
     try {
-      if (row.attempts > 1) await this.event(row, 'resumed', `resumed by ${this.owner} at step ${row.step} (attempt ${row.attempts})`);
+      if (row.attempts > 1) this.later(row, { kind: 'resumed', message: `resumed by ${this.owner} at step ${row.step} (attempt ${row.attempts})` });
       // Announcing runs beside the pipeline (publish never throws); finish waits for it so events stay in order.
       announced = row.attempts === 1 ? this.publish(row, 'deployment.deploying', 'deploying') : announced;
       await this.pipeline(row, signal);
@@ -210,20 +210,52 @@ export class DeploymentWorker {
       }
     } finally {
       clearInterval(beat);
+      this.pending.delete(row.id);
+      this.controlAt.delete(row.id);
     }
   }
 
-  private async step(row: DeploymentRow, step: string, progress: Partial<Progress>, fields: Partial<DeploymentRow> = {}): Promise<void> {
+  /** pending are events kept for the next step's write (one round trip fewer each), by deployment ID. */
+  private readonly pending = new Map<string, StepEvent[]>();
+  /** controlAt is when each running deployment's control flags were last read, by deployment ID. */
+  private readonly controlAt = new Map<string, number>();
+
+  /**
+   * later keeps an event for the next step's write: for work that is idempotent on resume (a crash before that write
+   * repeats it and logs it again), so it costs no round trip of its own.
+   */
+  private later(row: DeploymentRow, e: StepEvent): void {
+    const list = this.pending.get(row.id) ?? [];
+    list.push(e);
+    this.pending.set(row.id, list);
+  }
+
+  /**
+   * step records a step (with the events kept by `later`, then `events`) in one round trip, and returns the control
+   * flags the same statement read.
+   */
+  private async step(row: DeploymentRow, step: string, progress: Partial<Progress>, fields: Partial<DeploymentRow> = {}, events: StepEvent[] = []): Promise<Control | null> {
     row.step = step;
     row.progress = { ...row.progress, ...progress };
-    await this.d.store.update(row.id, { step, progress: row.progress, ...fields });
+    const kept = this.pending.get(row.id) ?? [];
+    this.pending.delete(row.id);
+    try {
+      const c = await this.d.store.stepWithEvents(row.id, { step, progress: row.progress, ...fields }, [...kept, ...events]);
+      if (c) {
+        row.cancelRequested = c.cancelRequested;
+        row.supersedeRequested = c.supersedeRequested;
+        this.controlAt.set(row.id, Date.now());
+      }
+      return c;
+    } catch (e) {
+      if (kept.length > 0) this.pending.set(row.id, [...kept, ...(this.pending.get(row.id) ?? [])]);
+      throw e;
+    }
   }
 
   /** stepLogged records a step and its event in one round trip. */
-  private async stepLogged(row: DeploymentRow, step: string, progress: Partial<Progress>, fields: Partial<DeploymentRow>, kind: string, message: string, data?: Record<string, unknown>): Promise<void> {
-    row.step = step;
-    row.progress = { ...row.progress, ...progress };
-    await this.d.store.stepWithEvent(row.id, { step, progress: row.progress, ...fields }, kind, message, data);
+  private async stepLogged(row: DeploymentRow, step: string, progress: Partial<Progress>, fields: Partial<DeploymentRow>, kind: string, message: string, data?: Record<string, unknown>): Promise<Control | null> {
+    return this.step(row, step, progress, fields, [{ kind, message, ...(data ? { data } : {}) }]);
   }
 
   private async event(row: DeploymentRow, kind: string, message: string, data?: Record<string, unknown>): Promise<void> {
@@ -238,17 +270,28 @@ export class DeploymentWorker {
     }
   }
 
-  /** checkRequests stops the pipeline when the deployment was cancelled or superseded (before anything is registered). */
-  private async requests(row: DeploymentRow): Promise<{ cancel: boolean; supersede: boolean }> {
+  /**
+   * requests reads the cancel/supersede requests (LeaseLost when this worker no longer runs the deployment); with
+   * `maxAgeMs`, flags read that recently (by a step's write or an earlier read) are reused instead of read again.
+   */
+  private async requests(row: DeploymentRow, maxAgeMs = 0): Promise<{ cancel: boolean; supersede: boolean }> {
+    const at = this.controlAt.get(row.id);
+    if (maxAgeMs > 0 && at !== undefined && Date.now() - at < maxAgeMs) return { cancel: row.cancelRequested, supersede: row.supersedeRequested };
     const fresh = await this.d.store.control(row.id);
+    this.controlAt.set(row.id, Date.now());
+    return this.applyControl(row, fresh);
+  }
+
+  private applyControl(row: DeploymentRow, fresh: Control | null): { cancel: boolean; supersede: boolean } {
     if (!fresh || fresh.leaseOwner !== this.owner || fresh.state !== 'deploying') throw new LeaseLost();
     row.cancelRequested = fresh.cancelRequested;
     row.supersedeRequested = fresh.supersedeRequested;
     return { cancel: fresh.cancelRequested, supersede: fresh.supersedeRequested };
   }
 
-  private async beforeRegister(row: DeploymentRow): Promise<void> {
-    const r = await this.requests(row);
+  /** beforeRegister stops on a cancel or supersede request, read now or returned by the step write just made (`fresh`). */
+  private async beforeRegister(row: DeploymentRow, fresh?: Control | null): Promise<void> {
+    const r = fresh === undefined ? await this.requests(row) : this.applyControl(row, fresh);
     if (r.cancel) throw new Stop('cancelled', 'cancelled before it was registered; nothing changed in the cluster');
     if (r.supersede) throw new Stop('superseded', 'superseded by a newer deployment before it was registered');
   }
@@ -261,7 +304,9 @@ export class DeploymentWorker {
     if (row.supersedeRequested) throw new Stop('superseded', 'superseded by a newer deployment before it was registered');
     if (!row.progress.namespace) {
       const r = await this.d.namespaces.ensure(ns, `Drover team ${row.teamId}`);
-      await this.stepLogged(row, 'namespace', { namespace: true }, {}, 'namespace', r.created ? `created namespace ${ns}` : `namespace ${ns} exists`);
+      // Recorded with the next step: a crash before it only repeats the (idempotent) ensure.
+      row.progress = { ...row.progress, namespace: true };
+      this.later(row, { kind: 'namespace', message: r.created ? `created namespace ${ns}` : `namespace ${ns} exists` });
     }
     if (!row.progress.variables && row.variablesPath && row.sealedValues) {
       if (variablesBackend(row.variablesPath) === 'vault') {
@@ -290,7 +335,7 @@ export class DeploymentWorker {
         if (e instanceof DomainError && e.code !== 'nomad/unavailable') throw new Stop('failed', e.message, { cause: 'database', events: [], placement: {}, allocationId: null });
         throw e;
       }
-      if (note) await this.event(row, 'databases', note);
+      if (note) this.later(row, { kind: 'databases', message: note });
     }
     if (!row.progress.registered) await this.planAndRegister(row, job);
     if (signal.aborted) throw new LeaseLost();
@@ -403,16 +448,18 @@ export class DeploymentWorker {
         live = null;
         if (planning) planning = planOf();
       }
+      let fresh: Control | null | undefined;
       if (!row.progress.plan || attempt > 0) {
         const hadStable = live !== null && !live.Stop && (live.Stable === true || (live.Version ?? 0) > 0);
         const planned = await (planning ?? planOf());
         if ('error' in planned) throw this.rejected(planned.error, 'plan');
         const plan = planned.plan;
         const warnings = (plan.Warnings ?? '').trim() === '' ? [] : [plan.Warnings ?? ''];
-        await this.stepLogged(row, 'planned', { plan: { jobModifyIndex: live?.JobModifyIndex ?? 0 }, hadStable }, { planDiff: plan.Diff ?? null, nomadWarnings: warnings },
+        // The plan's write also reads the cancel/supersede requests: nothing else stands between it and the register.
+        fresh = await this.stepLogged(row, 'planned', { plan: { jobModifyIndex: live?.JobModifyIndex ?? 0 }, hadStable }, { planDiff: plan.Diff ?? null, nomadWarnings: warnings },
           'planned', `planned against job modify index ${live?.JobModifyIndex ?? 0}`, { diffType: plan.Diff?.Type ?? null });
       }
-      await this.beforeRegister(row);
+      await this.beforeRegister(row, fresh);
       try {
         const r = await this.d.nomad.jobs.register(job, { enforceIndex: true, modifyIndex: row.progress.plan?.jobModifyIndex ?? 0 });
         const after = await this.liveJob(row);
@@ -455,8 +502,7 @@ export class DeploymentWorker {
         const st = r.data.Status ?? '';
         if (st === 'complete' || st === 'failed' || st === 'canceled') {
           const failed = Object.keys(r.data.FailedTGAllocs ?? {});
-          await this.step(row, 'evaluated', {});
-          await this.event(row, 'evaluated', `evaluation ${st}${failed.length ? `; could not place group(s) ${failed.join(', ')} yet` : ''}`);
+          await this.step(row, 'evaluated', {}, {}, [{ kind: 'evaluated', message: `evaluation ${st}${failed.length ? `; could not place group(s) ${failed.join(', ')} yet` : ''}` }]);
           break;
         }
         if (signal.aborted) throw new LeaseLost();
@@ -477,8 +523,7 @@ export class DeploymentWorker {
         const mine = deps.find((x) => version !== null && x.JobVersion === version);
         if (mine?.ID) {
           depId = mine.ID;
-          await this.step(row, 'watching', { nomadDeploymentId: depId });
-          await this.event(row, 'nomad_deployment', `following Nomad deployment ${depId}`);
+          await this.step(row, 'watching', { nomadDeploymentId: depId }, {}, [{ kind: 'nomad_deployment', message: `following Nomad deployment ${depId}` }]);
         } else {
           await this.checkInFlight(row, undefined, evalIds);
           if (++polls > 40) {
@@ -526,7 +571,9 @@ export class DeploymentWorker {
 
   /** checkInFlight acts on cancel, supersede and the deadline while the registered job rolls out. */
   private async checkInFlight(row: DeploymentRow, depId: string | undefined, evalIds: string[]): Promise<void> {
-    const r = await this.requests(row);
+    // Read at most every 500 ms: a blocking query returns at every change of a busy cluster, and a cancel waits at
+    // most that much longer (the register itself is always preceded by a fresh read).
+    const r = await this.requests(row, 500);
     const ns = row.namespace;
     if (r.supersede) throw new Stop('superseded', 'superseded by a newer deployment of the service');
     const pastDeadline = row.deadlineAt !== null && Date.now() > new Date(row.deadlineAt).getTime();
@@ -549,28 +596,16 @@ export class DeploymentWorker {
     }
   }
 
-  /** finish records a terminal state (only while this worker still holds the lease). */
+  /** finish records a terminal state, its event and the service's runtime in one statement (only while this worker holds the lease). */
   private async finish(row: DeploymentRow, state: DeploymentState, reason: string, failure: Failure | null, output: string | null): Promise<void> {
     const progress: Progress & { healthyAt?: string } = state === 'healthy' ? { ...row.progress, healthyAt: new Date().toISOString() } : row.progress;
-    const updated = (await this.d.store.db.query(
-      `UPDATE deployments SET state = $3, reason = $4, failure = $5, output_tail = $6, progress = $7, step = 'done', finished_at = now(),
-         lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-       WHERE id = $1 AND lease_owner = $2 AND state = 'deploying' RETURNING id`,
-      [row.id, this.owner, state, reason, failure ? JSON.stringify(failure) : null, output, JSON.stringify(progress)],
-    )) as unknown[];
-    const list = Array.isArray(updated[0]) ? (updated[0] as unknown[]) : updated;
-    if (list.length === 0) return;
-    await this.event(row, state, reason, failure ? { cause: failure.cause } : undefined);
-    if (state === 'healthy' && row.config['kind'] !== 'database') {
-      const rt = await this.d.store.runtime(row.serviceId);
-      await this.d.store.setRuntime({
-        serviceId: row.serviceId, teamId: row.teamId, namespace: row.namespace, jobId: row.jobId, desired: 'running', currentDeploymentId: row.id, replicas: null,
-        drift: rt?.drift ?? null,
-      });
-    } else if (state === 'cancelled' && !row.progress.hadStable && row.progress.registered) {
-      const rt = await this.d.store.runtime(row.serviceId);
-      if (rt) await this.d.store.setRuntime({ ...rt, desired: 'stopped' });
-    }
+    // A database's own deployment is no service runtime: the reconciler must never re-register a database's job.
+    const runtime = row.config['kind'] === 'database' ? null
+      : state === 'healthy' ? 'current' : state === 'cancelled' && !row.progress.hadStable && row.progress.registered ? 'stopped' : null;
+    const events: StepEvent[] = [...(this.pending.get(row.id) ?? []), { kind: state, message: reason, ...(failure ? { data: { cause: failure.cause } } : {}) }];
+    this.pending.delete(row.id);
+    const done = await this.d.store.finish(row, this.owner, { state, reason, failure, output, progress, events, runtime });
+    if (!done) return;
     this.d.logger.info({ deploymentId: row.id, state }, 'deployment finished');
     await this.publish(row, `deployment.${state}`, reason);
   }

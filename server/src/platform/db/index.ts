@@ -94,6 +94,11 @@ export interface DataSourceSettings {
   migrations?: MigrationClass[];
   /** poolSize is the maximum number of pooled connections (default 10). */
   poolSize?: number;
+  /**
+   * minConnections is how many pooled connections stay open when idle (default 0: each closes after 10 s idle, and
+   * the next burst of concurrent queries pays for reconnecting); at most poolSize.
+   */
+  minConnections?: number;
   /** statementTimeoutMs bounds each statement of the application's connections (default 30 s). */
   statementTimeoutMs?: number;
   /** applicationName shows in pg_stat_activity (default `drover`). */
@@ -118,6 +123,7 @@ export function createDataSource(s: DataSourceSettings): DataSource {
     extra: {
       statement_timeout: s.statementTimeoutMs ?? 30_000,
       idle_in_transaction_session_timeout: 60_000,
+      min: Math.min(s.minConnections ?? 0, s.poolSize ?? 10),
     },
     logging: false,
   });
