@@ -57,9 +57,17 @@ export interface DatabaseDeployerDeps {
 export interface SyncResult {
   /** deployed are the live databases deployed (volume ensured, job registered). */
   deployed: DeployResult[];
+  /**
+   * unchanged are the live databases whose running job already has this exact specification and credentials: nothing
+   * was written or registered for them (their allocations keep running); each names the deployment it still runs.
+   */
+  unchanged: (DeployResult & { name: string; unchanged: { deploymentId: string } })[];
   /** removed are the job IDs of removed databases that were deregistered (volumes kept). */
   removed: string[];
 }
+
+/** SYNC_LOCK_POLL_MS is how often a sync waiting for another sync of the same environment tries the lock again. */
+const SYNC_LOCK_POLL_MS = 100;
 
 /** DatabaseDeployer brings an environment's database jobs in line with its database rows. */
 export class DatabaseDeployer {
@@ -70,12 +78,41 @@ export class DatabaseDeployer {
 
   /**
    * sync deploys the live databases of `environmentId` and deregisters the removed ones (volumes kept); with `only`,
-   * just that database (its own deployment).
+   * just that database (its own deployment). A database whose running job already has the specification and
+   * credentials this deploy would give it is left alone (`unchanged`): an environment deploy restarts a database only
+   * when something about it changed. `force` (an explicit deploy of the database) registers it anyway. Syncs of one
+   * environment run one at a time across replicas (a Postgres advisory lock), so the deployments of one environment
+   * deploy never register the same database twice.
    */
-  async sync(teamId: string, environmentId: string, deploymentId: string, only?: string): Promise<SyncResult> {
+  async sync(teamId: string, environmentId: string, deploymentId: string, only?: string, o: { force?: boolean } = {}): Promise<SyncResult> {
+    return this.exclusive(environmentId, () => this.syncLocked(teamId, environmentId, deploymentId, only, o.force === true));
+  }
+
+  /**
+   * exclusive runs `fn` holding the session advisory lock of the environment's database sync. A waiter holds no
+   * pooled connection while it waits (it tries the lock every SYNC_LOCK_POLL_MS), so waiters never starve the holder.
+   */
+  private async exclusive<T>(environmentId: string, fn: () => Promise<T>): Promise<T> {
+    const key = `drover.database-sync:${environmentId}`;
+    for (;;) {
+      const qr = this.d.dataSource.createQueryRunner();
+      let held = false;
+      try {
+        const [r] = (await qr.query('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [key])) as { ok: boolean }[];
+        held = r?.ok === true;
+        if (held) return await fn();
+      } finally {
+        if (held) await qr.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => undefined);
+        await qr.release();
+      }
+      await new Promise((r) => setTimeout(r, SYNC_LOCK_POLL_MS));
+    }
+  }
+
+  private async syncLocked(teamId: string, environmentId: string, deploymentId: string, only: string | undefined, force: boolean): Promise<SyncResult> {
     const m = this.d.dataSource.manager;
     const rows = await m.getRepository(DatabaseEntity).find({ where: { environmentId, teamId, ...(only ? { id: only } : {}) }, order: { createdAt: 'ASC', id: 'ASC' } });
-    if (rows.length === 0) return { deployed: [], removed: [] };
+    if (rows.length === 0) return { deployed: [], unchanged: [], removed: [] };
     const env = await m.getRepository(EnvironmentEntity).findOneByOrFail({ id: environmentId, teamId });
     const project = await m.getRepository(ProjectEntity).findOneByOrFail({ id: env.projectId, teamId });
     const team = await m.getRepository(TeamEntity).findOneByOrFail({ id: teamId });
@@ -89,15 +126,16 @@ export class DatabaseDeployer {
       nomad: this.d.nomad, volumePlugin: this.d.volumePlugin ?? 'mkdir', resolve: credentials.resolver(teamId), access: this.d.access, audit: this.d.audit,
       ...(this.d.vault ? { vault: this.d.vault } : {}),
     });
-    const result: SyncResult = { deployed: [], removed: [] };
+    const result: SyncResult = { deployed: [], unchanged: [], removed: [] };
     for (const row of rows) {
       const model = withPublicAccess(toModel(row), row, this.d.publicAccess ?? PUBLIC_OFF);
       if (!row.removedAt) {
         await credentials.ensure(teamId, model);
-        const deployed = row.upgradeFromVersion ? await this.upgrade(state, lifecycle, row) : await lifecycle.deploy(state, model);
+        const deployed = row.upgradeFromVersion ? await this.upgrade(state, lifecycle, row) : await lifecycle.deploy(state, model, { force });
         // The size the plugin really gave (CapacityBytes), shown beside the one requested; see volume.ts.
         await recordVolume(this.d.dataSource, row.id, deployed.database.volume.id, deployed.volume, new Date());
-        result.deployed.push(deployed);
+        if (deployed.unchanged) result.unchanged.push({ ...deployed, name: row.name, unchanged: deployed.unchanged });
+        else result.deployed.push(deployed);
         continue;
       }
       if (row.volumeDestroyedAt) continue;

@@ -30,7 +30,7 @@ import { dumpTaskState, judgeBackup, judgeVerification } from '../backups/outcom
 import type { BackupVerdict, FileDigest, TaskStateLike, VerificationVerdict } from '../backups/outcome.ts';
 import { digestObject } from '../backups/s3.ts';
 import type { S3Credentials } from '../backups/s3.ts';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { VaultAdapter } from '@drover/scheduler/vault/index.ts';
 import { pinVaultVersion, VAULT_VERSION_UNPINNED } from '../deployments/build.ts';
 
@@ -86,6 +86,43 @@ export interface DeployResult {
   volume: VolumeInfo;
   /** warnings are the compiler's and the volume's warnings. */
   warnings: string[];
+  /**
+   * unchanged is set when nothing was written or registered: the running job already has this exact specification
+   * and credentials (`drover.spec`) and is in good standing; `deploymentId` is the deployment that job still runs.
+   */
+  unchanged?: { deploymentId: string };
+}
+
+/** SPEC_META is the job Meta key holding a database job's specification digest (see databaseSpec). */
+export const SPEC_META = 'drover.spec';
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return Object.fromEntries(Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => [k, sortKeys(o[k])]));
+  }
+  return v;
+}
+
+/**
+ * databaseSpec is the digest of what a database job runs, without what changes with every deployment: the job as
+ * compiled for `deploymentId` with that ID (job and service Meta, the Nomad Variables item keys) and the pinned KV
+ * version masked, and the credential values its templates read (keyed by item, so a rotation changes it; mixed in as
+ * an HMAC keyed by the job ID, so the digest reveals nothing of them). Two deploys of an unchanged database give the
+ * same digest; any change Nomad would see (image, resources, volume, tags, constraints, templates) or a new
+ * credential gives another. Format `v1.<32 hex>`.
+ */
+export function databaseSpec(request: JobRegisterRequest, deploymentId: string, items: Record<string, string>): string {
+  const job = structuredClone(request.Job) as unknown as { Meta?: Record<string, string> | null };
+  if (job.Meta) delete job.Meta[SPEC_META];
+  const masked = deploymentId === '' ? JSON.stringify(sortKeys(job)) : JSON.stringify(sortKeys(job)).split(deploymentId).join('<deployment>');
+  const text = masked.replace(/\?version=[0-9]+/g, '?version=<pinned>');
+  const creds = createHmac('sha256', request.Job.ID ?? '');
+  const byItem = Object.entries(items).map(([k, v]) => [deploymentId !== '' && k.startsWith(`${deploymentId}.`) ? k.slice(deploymentId.length + 1) : k, v] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [k, v] of byItem) creds.update(`${k}\0${v}\0`);
+  return `v1.${createHash('sha256').update(text).update(creds.digest()).digest('hex').slice(0, 32)}`;
 }
 
 /** BackupRun is the outcome of one backup job. */
@@ -133,16 +170,28 @@ export class DatabaseLifecycle {
    * Nomad Variables; in Vault mode the items become a new KV version and the job's templates are pinned to it, so a
    * later write never changes what its allocations read.
    */
-  private async writeData(data: JobData | BackupJobData, request: JobRegisterRequest): Promise<JobRegisterRequest> {
-    const items: Record<string, string> = {};
-    for (const [k, src] of Object.entries(data.items)) items[k] = await this.deps.resolve(src);
+  private async writeData(data: JobData | BackupJobData, request: JobRegisterRequest, resolved?: Record<string, string>, keep?: string): Promise<JobRegisterRequest> {
+    const items = resolved ?? await this.items(data);
     if (data.backend === 'nomad') {
-      await this.deps.nomad.variables.upsert({ Path: data.path, Namespace: data.namespace, Items: items } as never, {}, { namespace: data.namespace });
+      // The items the running deployment `keep` reads stay beside the new ones: its allocation may restart meanwhile.
+      const kept: Record<string, string> = {};
+      if (keep) {
+        const cur = (await this.deps.nomad.variables.peek(data.path, { namespace: data.namespace })).data;
+        for (const [k, v] of Object.entries(cur?.Items ?? {})) if (k.startsWith(`${keep}.`)) kept[k] = v;
+      }
+      await this.deps.nomad.variables.upsert({ Path: data.path, Namespace: data.namespace, Items: { ...kept, ...items } } as never, {}, { namespace: data.namespace });
       return request;
     }
     if (!this.deps.vault) throw new DomainError('database/invalid', 'the database job reads its credentials from Vault, but Drover has no Vault configured (VAULT_ADDR)');
     const written = await this.deps.vault.writeSecret(data.namespace, request.Job.ID, items);
     return pinVaultVersion(request, data.path, written.version);
+  }
+
+  /** items resolves the values of a job's data items (keyed as its templates read them). */
+  private async items(data: JobData | BackupJobData): Promise<Record<string, string>> {
+    const items: Record<string, string> = {};
+    for (const [k, src] of Object.entries(data.items)) items[k] = await this.deps.resolve(src);
+    return items;
   }
 
   /** compiled gives `state` the placeholder KV version Vault-mode jobs compile with until writeData pins the real one. */
@@ -162,17 +211,55 @@ export class DatabaseLifecycle {
     await this.deps.nomad.jobs.register(req.Job as never, {}, { namespace: req.Namespace });
   }
 
-  /** deploy creates the volume if missing, pins the job to its node, writes the credentials and registers the job. */
-  async deploy(state: DesiredState, d: Database): Promise<DeployResult> {
+  /**
+   * deploy creates the volume if missing, pins the job to its node, writes the credentials and registers the job —
+   * unless the running job already has the same specification and credentials (databaseSpec, kept in its Meta) and
+   * is in good standing (see `running`): then nothing is written or registered (no new KV version, no new variable
+   * items, no restart) and the result says which deployment it still runs. `force` registers anyway (an explicit
+   * deploy of the database). A registered job carries its digest, so the next deploy can tell.
+   */
+  async deploy(state: DesiredState, d: Database, o: { force?: boolean } = {}): Promise<DeployResult> {
     const volume = await this.ensureVolume(state, d);
     const pinned: Database = { ...d, volume: { ...d.volume, nodeId: volume.nodeId } };
     const result = compile(withDatabase(this.compiled(state), pinned));
     const compiled = result.jobs[0];
     if (!compiled) throw new Error('internal: no database job');
+    const warnings = [...result.warnings, ...(volume.warning ? [volume.warning] : [])];
     const data = result.variables[compiled.Job.ID];
-    const job = data ? await this.writeData(data, compiled) : compiled;
+    const items = data ? await this.items(data) : {};
+    const spec = databaseSpec(compiled, state.deployment.id, items);
+    const live = await this.running(compiled);
+    if (!o.force && live?.spec === spec) return { jobId: compiled.Job.ID, database: pinned, volume, warnings, unchanged: { deploymentId: live.deploymentId } };
+    const job = data ? await this.writeData(data, compiled, items, live?.deploymentId) : compiled;
+    job.Job.Meta = { ...job.Job.Meta, [SPEC_META]: spec };
     await this.register(job);
-    return { jobId: job.Job.ID, database: pinned, volume, warnings: [...result.warnings, ...(volume.warning ? [volume.warning] : [])] };
+    return { jobId: job.Job.ID, database: pinned, volume, warnings };
+  }
+
+  /**
+   * running reads the live job of `request` and says what it runs when it is in good standing: registered and not
+   * stopped, the Nomad deployment of its version neither failed nor cancelled, and — once that version has
+   * allocations — one of them running or starting (a version registered a moment ago by another deployment of the
+   * same environment deploy has none yet). Null otherwise (absent, stopped, failed, nothing running): a deploy then
+   * registers again.
+   */
+  private async running(request: JobRegisterRequest): Promise<{ spec: string | null; deploymentId: string } | null> {
+    const q = { namespace: request.Namespace };
+    let live;
+    try {
+      live = (await this.deps.nomad.jobs.info(request.Job.ID, q)).data;
+    } catch (e) {
+      if (isNomadNotFound(e)) return null;
+      throw e;
+    }
+    if (live.Stop || live.Status === 'dead') return null;
+    const version = live.Version ?? 0;
+    const [deps, allocs] = await Promise.all([this.deps.nomad.jobs.deployments(request.Job.ID, {}, q), this.deps.nomad.jobs.allocations(request.Job.ID, {}, q)]);
+    const dep = deps.data.filter((x) => x.JobVersion === version).sort((a, b) => (b.CreateIndex ?? 0) - (a.CreateIndex ?? 0))[0];
+    if (dep && (dep.Status === 'failed' || dep.Status === 'cancelled')) return null;
+    const mine = allocs.data.filter((a) => a.JobVersion === version);
+    if (mine.length > 0 && !mine.some((a) => a.DesiredStatus === 'run' && (a.ClientStatus === 'running' || a.ClientStatus === 'pending'))) return null;
+    return { spec: live.Meta?.[SPEC_META] ?? null, deploymentId: live.Meta?.['drover.deployment'] ?? '' };
   }
 
   /** remove stops the database's job. The volume, and the data on it, stay until destroyVolume. */

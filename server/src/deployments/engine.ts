@@ -21,7 +21,7 @@ import { DeploymentStore, type DeploymentRow } from './store.ts';
 import { clusterSettings } from './build.ts';
 import { DatabaseDeployer } from '../databases/deploy.ts';
 import { DomainError } from '../core/errors.ts';
-import { DeploymentWorker, type WorkerOptions } from './worker.ts';
+import { DeploymentWorker, type PrepareOutcome, type WorkerOptions } from './worker.ts';
 
 /** DeploymentEngineDeps are the adapters the engine is built from. */
 export interface DeploymentEngineDeps {
@@ -74,17 +74,28 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
     ...(d.config.volumePlugin ? { volumePlugin: d.config.volumePlugin } : {}),
     ...(kv && vault ? { vault } : {}),
     ...(d.config.databasePublic ? { publicAccess: { ...d.config.databasePublic, appsDomain: d.config.appsDomain } } : {}) });
-  const prepare = async (row: DeploymentRow): Promise<string | null> => {
+  const prepare = async (row: DeploymentRow): Promise<PrepareOutcome | null> => {
     // A database's own deployment deploys just that database; its job, registered with this deployment's Meta, is
-    // what the worker then follows.
+    // what the worker then follows. An environment deploy leaves an unchanged database alone (no restart); an explicit
+    // deploy of the database (POST /api/databases/:id/deployments) registers it anyway.
     const only = row.config['kind'] === 'database' ? row.serviceId : undefined;
-    const r = await databases.sync(row.teamId, row.environmentId, row.id, only);
-    if (only && r.deployed.length === 0) throw new DomainError('database/not_found', 'the database was removed before its deployment ran');
-    if (r.deployed.length === 0 && r.removed.length === 0) return null;
-    return [
+    const r = await databases.sync(row.teamId, row.environmentId, row.id, only, { force: only !== undefined && row.config['explicit'] === true });
+    const same = r.unchanged.map((x) => `database ${x.name} unchanged: still running deployment ${x.unchanged.deploymentId || '(unknown)'} (nothing registered)`);
+    const note = [
       ...r.deployed.map((x) => `database ${x.jobId} registered on volume ${x.volume.name} (node ${x.volume.nodeId})`),
+      ...same,
       ...r.removed.map((j) => `removed database ${j} deregistered (its volume is kept)`),
-    ].join('; ');
+    ].join('; ') || null;
+    const kept = r.unchanged[0];
+    if (only && kept) {
+      const running = kept.unchanged.deploymentId || '(unknown)';
+      return {
+        note: null, done: `unchanged: database ${kept.name} still runs deployment ${running}; nothing was registered, its allocation keeps running`,
+        data: { databaseId: only, runningDeploymentId: kept.unchanged.deploymentId, jobId: kept.jobId },
+      };
+    }
+    if (only && r.deployed.length === 0) throw new DomainError('database/not_found', 'the database was removed before its deployment ran');
+    return note === null ? null : { note };
   };
   const worker = new DeploymentWorker({ store, nomad, namespaces: new NamespaceProvisioner(nomad, d.config.nomadManagementToken), bus: d.bus, logger, secretKey, prepare, ...(vault ? { vault } : {}) }, workerOptions);
   const reconciler = new Reconciler({ dataSource: d.dataSource, store, nomad, bus: d.bus, logger }, reconcilerOptions);

@@ -113,12 +113,13 @@ export class DeploymentsService {
   async createForDatabase(actor: Actor, databaseId: string, opts: CreateOptions = {}): Promise<DeploymentRow> {
     const db = await loadOwned(this.d.access, actor, databaseId, 'deploy', 'database/not_found', (id) => this.d.dataSource.getRepository(DatabaseEntity).findOneBy({ id }));
     if (db.removedAt) throw new DomainError('database/not_found');
-    const [row] = await this.queueDatabases(actor, db.teamId, db.environmentId, [db], opts);
+    // Explicit: the worker registers the database even when its running job is unchanged (an environment deploy would not).
+    const [row] = await this.queueDatabases(actor, db.teamId, db.environmentId, [db], opts, true);
     if (!row) throw new Error('internal: nothing queued');
     return row;
   }
 
-  private async queueDatabases(actor: Actor | null, teamId: string, environmentId: string, databases: DatabaseRow[], opts: CreateOptions): Promise<DeploymentRow[]> {
+  private async queueDatabases(actor: Actor | null, teamId: string, environmentId: string, databases: DatabaseRow[], opts: CreateOptions, explicit = false): Promise<DeploymentRow[]> {
     const [team, env] = await Promise.all([
       this.d.dataSource.getRepository(TeamEntity).findOneByOrFail({ id: teamId }),
       this.d.dataSource.getRepository(EnvironmentEntity).findOneByOrFail({ id: environmentId, teamId }),
@@ -140,7 +141,7 @@ export class DeploymentsService {
       const b: BuiltDeployment = { request, namespace: request.Namespace ?? '', jobId: request.Job.ID, periodic: false, variablesPath: null, values: {}, volumes: [], warnings: result.warnings };
       return this.record(id, b, {
         teamId, projectId: project.id, environmentId, serviceId: db.id, batchId, trigger, createdBy: actor?.userId ?? null, now, reason: opts.reason ?? '',
-        config: { kind: 'database', databaseId: db.id, name: db.name, engine: db.engine, version: db.version, sizeBytes: Number(db.sizeBytes), volumeId: db.volumeId },
+        config: { kind: 'database', databaseId: db.id, name: db.name, engine: db.engine, version: db.version, sizeBytes: Number(db.sizeBytes), volumeId: db.volumeId, explicit },
       });
     });
     return this.insertQueued(actor, rows);

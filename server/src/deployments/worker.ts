@@ -60,9 +60,23 @@ export interface WorkerDeps {
   /**
    * prepare runs before the job is planned, until it is registered (so it must be idempotent): managed databases of
    * the environment deployed (volumes created once, never deleted), removed ones deregistered. Returns a note for the
-   * deployment's event log, or null.
+   * deployment's event log, or null; or a PrepareOutcome.
    */
-  prepare?: (row: DeploymentRow) => Promise<string | null>;
+  prepare?: (row: DeploymentRow) => Promise<string | null | PrepareOutcome>;
+}
+
+/**
+ * PrepareOutcome is what `prepare` did: `note` for the deployment's event log, and `done` when nothing is left to do
+ * (a database's own deployment whose database is unchanged and still running): the deployment then ends healthy with
+ * `done` as its reason and an `unchanged` event (with `data`), and nothing is registered.
+ */
+export interface PrepareOutcome {
+  /** note is the event log entry (null: none). */
+  note: string | null;
+  /** done is the reason the deployment ends healthy without registering, when set. */
+  done?: string;
+  /** data goes with the `unchanged` event (e.g. the deployment the job still runs). */
+  data?: Record<string, unknown>;
 }
 
 class LeaseLost extends Error {}
@@ -327,15 +341,20 @@ export class DeploymentWorker {
       await this.step(row, 'volumes', { volumes: true });
     }
     if (!row.progress.registered && this.d.prepare) {
-      let note: string | null;
+      let r: string | null | PrepareOutcome;
       try {
-        note = await this.d.prepare(row);
+        r = await this.d.prepare(row);
       } catch (e) {
         // A refusal (an unsafe database change, a failed upgrade) ends the deployment with its reason; outages retry.
         if (e instanceof DomainError && e.code !== 'nomad/unavailable') throw new Stop('failed', e.message, { cause: 'database', events: [], placement: {}, allocationId: null });
         throw e;
       }
+      const note = typeof r === 'string' || r === null ? r : r.note;
       if (note) this.later(row, { kind: 'databases', message: note });
+      if (r !== null && typeof r === 'object' && r.done) {
+        this.later(row, { kind: 'unchanged', message: r.done, ...(r.data ? { data: r.data } : {}) });
+        throw new Stop('healthy', r.done);
+      }
     }
     if (!row.progress.registered) await this.planAndRegister(row, job);
     if (signal.aborted) throw new LeaseLost();
