@@ -64,25 +64,26 @@ describe('backup runner', () => {
     volumePlugin: 'mkdir', secrets: app.services.projectDomains.secrets, access: app.services.access, audit: app.services.audit, clock: systemClock, pollMs: 20, batchTimeoutMs: 20_000,
   });
 
-  /** stand in for the containers: upload with the job's rclone argv, and put the dump file in the allocation. */
+  /**
+   * stand in for the containers: upload with the job's rclone argv, and put the dump file in the allocation while the
+   * double holds it running (gateBatch), so the file is there before the dump task ends, however slow the machine.
+   * The returned function waits until the allocation was played and removes the gate.
+   */
   async function play(backupId: string, bytes: Buffer): Promise<() => Promise<void>> {
     const key = `drover/${ns}/${databaseId}/${backupId}/${DUMP_FILES.redis}`;
     const file = join(work, `${backupId}.rdb`);
     writeFileSync(file, bytes);
     await runOk(uploadArgv(file, s3.bucket, key), { ...rcloneEnv(s3.endpoint, ''), ...s3.rcloneSecrets });
-    const done = (async () => {
-      for (let i = 0; i < 4000; i++) {
-        const jobs = (await nomad.jobs.list({ namespace: ns })).data.filter((j) => (j.ID ?? '').includes('-backup-') && (j.Meta as Record<string, string> | undefined)?.['drover.deployment'] === backupId);
-        const job = jobs[0];
-        if (job?.ID) {
-          const a = (await nomad.jobs.allocations(job.ID, {}, { namespace: ns })).data[0];
-          if (a?.ID) return double.control.writeFile(a.ID, `alloc/data/${DUMP_FILES.redis}`, bytes);
-        }
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      throw new Error('no backup allocation');
-    })();
-    return () => done;
+    let played!: () => void;
+    const done = new Promise<void>((resolve) => { played = resolve; });
+    const ungate = double.control.gateBatch(auxJobId(jobId('shop', 'production', 'main', databaseId), 'backup', backupId), (a) => {
+      double.control.writeFile(a.id, `alloc/data/${DUMP_FILES.redis}`, bytes);
+      played();
+    }, ns);
+    return async () => {
+      await done;
+      ungate();
+    };
   }
 
   it('queues scheduled backups when the cron fires, prunes beyond the retention count and raises backup.failed', async () => {
@@ -154,37 +155,28 @@ describe('backup runner', () => {
   }
 
   /**
-   * stand in for every container of the batch jobs registered while `during` runs: each backup job's dump file is
-   * uploaded and put in its allocation, each verify job's check task prints Redis's keyspace; returns the job IDs seen.
+   * stand in for every container of the batch jobs registered while `during` runs, while the double holds each batch
+   * allocation running (gateBatch): each backup job's dump file is uploaded and put in its allocation, each verify
+   * job's check task prints Redis's keyspace — before their tasks end, however slow the machine. Returns the job IDs
+   * played, in the order their allocations ran.
    */
   async function playAll<T>(during: () => Promise<T>, bytes: Buffer): Promise<{ result: T; jobs: string[] }> {
-    const seen = new Map<string, string>();
-    const before = new Set((await nomad.jobs.list({ namespace: ns })).data.map((j) => j.ID));
-    let stop = false;
-    const loop = (async () => {
-      while (!stop) {
-        for (const j of (await nomad.jobs.list({ namespace: ns })).data) {
-          const id = (j.Meta as Record<string, string> | undefined)?.['drover.deployment'];
-          if (!j.ID || !id || seen.has(j.ID) || before.has(j.ID)) continue;
-          const a = (await nomad.jobs.allocations(j.ID, {}, { namespace: ns })).data[0];
-          if (!a?.ID) continue;
-          seen.set(j.ID, id);
-          if (j.ID.includes('-backup-')) {
-            await putObject(`drover/${ns}/${databaseId}/${id}/${DUMP_FILES.redis}`, bytes);
-            double.control.writeFile(a.ID, `alloc/data/${DUMP_FILES.redis}`, bytes);
-          } else if (j.ID.includes('-verify-')) {
-            double.control.writeFile(a.ID, 'alloc/logs/check.stdout.0', '# Keyspace\ndb0:keys=42,expires=0,avg_ttl=0\n');
-          }
-        }
-        await new Promise((r) => setTimeout(r, 3));
+    const jobs: string[] = [];
+    const ungate = double.control.gateBatch(jobId('shop', 'production', 'main', databaseId), async (a) => {
+      jobs.push(a.jobId);
+      const job = (await nomad.jobs.info(a.jobId, { namespace: ns })).data;
+      const id = (job.Meta as Record<string, string> | undefined)?.['drover.deployment'] ?? '';
+      if (a.jobId.includes('-backup-')) {
+        await putObject(`drover/${ns}/${databaseId}/${id}/${DUMP_FILES.redis}`, bytes);
+        double.control.writeFile(a.id, `alloc/data/${DUMP_FILES.redis}`, bytes);
+      } else if (a.jobId.includes('-verify-')) {
+        double.control.writeFile(a.id, 'alloc/logs/check.stdout.0', '# Keyspace\ndb0:keys=42,expires=0,avg_ttl=0\n');
       }
-    })();
+    }, ns);
     try {
-      const result = await during();
-      return { result, jobs: [...seen.keys()] };
+      return { result: await during(), jobs };
     } finally {
-      stop = true;
-      await loop;
+      ungate();
     }
   }
 
