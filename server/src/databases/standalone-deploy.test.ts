@@ -80,6 +80,10 @@ describe('database deployments', () => {
     assert.equal(volumeCreates().filter((n) => n === vol.Source).length, 1, 'a redeploy keeps the volume');
     assert.equal(registrations(db.id).at(-1).Meta['drover.deployment'], again.id);
 
+    const rollback = await owner.post(`/api/deployments/${d.id}/rollback`, {});
+    assert.equal(rollback.status, 409, rollback.text);
+    assert.match(rollback.text, /restore one of its backups/, 'a database is not rolled back to an older stored job');
+
     const listed = await ok(owner.get(`/api/databases/${db.id}/deployments`));
     assert.deepEqual(listed.items.map((x: any) => [x.id, x.state]), [[again.id, 'healthy'], [d.id, 'healthy']], 'its own deployments, newest first');
 

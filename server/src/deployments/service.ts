@@ -293,6 +293,11 @@ export class DeploymentsService {
    */
   async rollback(actor: Actor, deploymentId: string, reason?: string): Promise<DeploymentRow> {
     const target = await this.get(actor, deploymentId, 'deploy');
+    // A database's stored job is not re-registered: going back to an older job could run an older major version on
+    // data a newer one wrote, or lose the pin to its volume's node. Its data comes back through a backup restore.
+    if (target.config['kind'] === 'database') {
+      throw new DomainError('deployment/conflict', 'a database deployment cannot be rolled back: deploy the database again, change its version, or restore one of its backups');
+    }
     if (!target.progress.registered || !(target.progress as { healthyAt?: string }).healthyAt) {
       throw new DomainError('deployment/conflict', 'only a deployment that became healthy can be rolled back to');
     }
