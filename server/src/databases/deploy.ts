@@ -85,6 +85,9 @@ export class DatabaseDeployer {
    * deploy never register the same database twice.
    */
   async sync(teamId: string, environmentId: string, deploymentId: string, only?: string, o: { force?: boolean } = {}): Promise<SyncResult> {
+    // An environment without databases (most deployments) costs one query and takes no lock.
+    const any = await this.d.dataSource.getRepository(DatabaseEntity).exists({ where: { environmentId, teamId, ...(only ? { id: only } : {}) } });
+    if (!any) return { deployed: [], unchanged: [], removed: [] };
     return this.exclusive(environmentId, () => this.syncLocked(teamId, environmentId, deploymentId, only, o.force === true));
   }
 
