@@ -58,6 +58,7 @@ export class LogHub {
   private readonly reconnectMs: number;
   private readonly logger: Logger | undefined;
   private opened = 0;
+  private readonly connected = new Set<Upstream>();
 
   constructor(nomad: NomadClient, opts: LogHubOptions = {}) {
     this.nomad = nomad;
@@ -69,6 +70,18 @@ export class LogHub {
   /** activeUpstreams is the number of open upstream streams (tests and the bench check the sharing). */
   get activeUpstreams(): number {
     return this.upstreams.size;
+  }
+
+  /** subscribers is the number of live listeners over every upstream of this hub. */
+  get subscribers(): number {
+    let n = 0;
+    for (const u of this.upstreams.values()) n += u.listeners.size;
+    return n;
+  }
+
+  /** positioned is the number of upstreams whose Nomad stream is open (tests wait for it before writing). */
+  get positioned(): number {
+    return this.connected.size;
   }
 
   /** upstreamsOpened counts every upstream connection this hub has started, reconnects included. */
@@ -151,6 +164,7 @@ export class LogHub {
         }
         this.opened += 1;
         const frames = await this.nomad.fs.logs(u.source.allocId, { task: u.source.task, type: u.source.type, follow: true, origin, offset }, { namespace: u.source.namespace, signal });
+        this.connected.add(u);
         let first = true;
         for await (const raw of frames) {
           let c = raw;
@@ -179,6 +193,8 @@ export class LogHub {
       } catch (e) {
         if (signal.aborted) break;
         this.logger?.debug({ err: e, stream: u.key }, 'log upstream dropped; reconnecting');
+      } finally {
+        this.connected.delete(u);
       }
       await new Promise((r) => setTimeout(r, this.reconnectMs).unref());
     }

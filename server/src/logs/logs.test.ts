@@ -171,7 +171,7 @@ describe('GET /api/services/:serviceId/logs', () => {
     const hub = kit.runtime.logs.hub;
     const before = hub.upstreamsOpened;
     const readers = await Promise.all(Array.from({ length: 20 }, () => SseReader.open(kit.client, `/api/services/${target.serviceId}/logs?stream=stdout`)));
-    await new Promise((r) => setTimeout(r, 600));
+    await until(() => hub.subscribers === 20 && hub.positioned === 1); // every session listens, the upstream is at the end
     kit.double.control.appendLog(allocs[0]?.ID ?? '', 'web', 'stdout', 'to-everyone\n');
     await Promise.all(readers.map((x) => x.until(() => x.logText().includes('to-everyone'))));
     assert.equal(hub.upstreamsOpened - before, 1, 'one followed upstream for 20 subscribers');
