@@ -7,12 +7,13 @@
  * new credential version or variable items for it; the deployments say the database is unchanged and which deployment
  * it still runs. An environment of databases only ends its deployment "unchanged"; an explicit deploy of the database
  * still registers it. A real change (public access opened) registers it again on the same volume with the same
- * credential values. No volume delete ever reaches the double.
+ * credential values, and so does the next deploy of a database whose last deployment failed. No volume delete ever
+ * reaches the double.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startNomadDouble, type NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
-import { namespaceName } from '@drover/scheduler/compiler/names.ts';
+import { jobId, namespaceName } from '@drover/scheduler/compiler/names.ts';
 import { startKvTestServer, type KvTestServer } from '../secrets/kv-test-server.ts';
 import { Client, expectStatus as ok, setupOwner, startTestApp, waitForDeployment, type TestApp } from '../testing/app.ts';
 
@@ -175,6 +176,29 @@ for (const mode of ['nomad', 'vault'] as const) {
       assert.equal(registrations(db.id).length, 2, 'an explicit deploy registers it');
       assert.equal(registrations(db.id)[1].Meta['drover.deployment'], forced.id);
       assert.equal((Object.values(registrations(db.id)[1].TaskGroups[0].Volumes)[0] as any).Source, (Object.values(job.TaskGroups[0].Volumes)[0] as any).Source);
+      assert.deepEqual(nomad.control.volumeDeletes(), []);
+    });
+
+    it('a database whose last deployment failed is registered again by the next environment deploy, though its job is unchanged', async () => {
+      const p = await ok(owner.post(`/api/teams/${teamId}/projects`, { slug: 'flaky' }), 201);
+      const envId = (await ok(owner.get(`/api/projects/${p.id}/environments`))).items[0].id;
+      const db = await ok(owner.post(`/api/environments/${envId}/databases`, { name: 'queue', engine: 'redis' }), 201);
+      const dbJob = jobId('flaky', 'production', 'queue', db.id);
+      nomad.control.setScenario(dbJob, 'pull-fail', ns);
+      const r = await ok(owner.post(`/api/environments/${envId}/deployments`, {}), 202);
+      const failed = await waitForDeployment(owner, r.items[0].id, TERMINAL, 60_000);
+      assert.equal(failed.state, 'failed', failed.reason);
+      assert.equal(registrations(db.id).length, 1);
+
+      // The same job, but not in good standing: registered again (a restart is what it needs), not "unchanged".
+      nomad.control.setScenario(dbJob, 'healthy', ns);
+      const [again] = await deployEnvironment(envId);
+      assert.doesNotMatch(again.reason, /unchanged/);
+      const jobs = registrations(db.id);
+      assert.equal(jobs.length, 2, 'registered again');
+      assert.equal(jobs[1].Meta['drover.spec'], jobs[0].Meta['drover.spec'], 'with the same specification');
+      assert.equal(jobs[1].Meta['drover.deployment'], again.id);
+      await healthyAlloc(dbJob);
       assert.deepEqual(nomad.control.volumeDeletes(), []);
     });
   });
