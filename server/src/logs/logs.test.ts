@@ -135,6 +135,47 @@ describe('GET /api/services/:serviceId/logs', () => {
     }
   });
 
+  it('a rotation between the listing and the read is caught: one retry resumes exactly; when it happens again, a gap notice', { timeout: 30_000 }, async () => {
+    const { target, allocs } = await kit.deployService();
+    const alloc = allocs[0]?.ID ?? '';
+    const files = () => kit.double.control.state.allocs.get(alloc)?.logs.get('web.stdout')?.files;
+    const dropOldest = () => { const f = files(); if (f && f.size > 1) f.delete(Math.min(...f.keys())); };
+    try {
+      kit.double.control.setLogLimits({ maxFileBytes: 40 });
+      const first = await SseReader.open(kit.client, `/api/services/${target.serviceId}/logs?stream=stdout&origin=start`);
+      for (const line of ['one with some padding here\n', 'two with some padding here\n', 'three with some padding here\n']) {
+        kit.double.control.appendLog(alloc, 'web', 'stdout', line);
+        await first.until(() => first.logText().endsWith(line));
+      }
+      const lastId = first.events.filter((e) => e.event === 'log').at(-1)?.id ?? '';
+      first.close();
+      const missed = 'four with some padding here\nfive with some padding here\n';
+      kit.double.control.appendLog(alloc, 'web', 'stdout', missed);
+
+      // The oldest file disappears right as the first history read arrives (after the listing): that read starts too
+      // late, which is noticed; the second listing is right.
+      let reads = 0;
+      const off = kit.double.control.onLogsRequest((r) => { if (r.allocId === alloc && !r.follow && reads++ === 0) dropOldest(); });
+      const sut = await SseReader.open(kit.client, `/api/services/${target.serviceId}/logs?stream=stdout&follow=false`, { 'last-event-id': lastId });
+      await sut.until((e) => e.event === 'end');
+      off();
+      assert.equal(sut.logText(), missed, 'exactly what was missed');
+      assert.equal(sut.events.some((e) => e.event === 'gap'), false);
+      assert.equal(reads, 2, 'one retry');
+
+      // Every read races a rotation: the second try is not trusted either, the client is told.
+      const again = kit.double.control.onLogsRequest((r) => { if (r.allocId === alloc && !r.follow) dropOldest(); });
+      const racing = await SseReader.open(kit.client, `/api/services/${target.serviceId}/logs?stream=stdout&follow=false`, { 'last-event-id': lastId });
+      await racing.until((e) => e.event === 'end');
+      again();
+      const gap = racing.events.find((e) => e.event === 'gap');
+      assert.ok(gap, JSON.stringify(racing.events).slice(0, 400));
+      assert.match(JSON.parse(gap.data).reason, /^(skipped|rotated_out)$/);
+    } finally {
+      kit.double.control.setLogLimits({});
+    }
+  });
+
   it('the shared upstream reconnects after a drop at its last (file, offset), across files rotated meanwhile', { timeout: 30_000 }, async () => {
     const { target, allocs } = await kit.deployService();
     const alloc = allocs[0]?.ID ?? '';

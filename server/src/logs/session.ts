@@ -206,17 +206,20 @@ export class LogSession {
   /**
    * resumeFrom reads from a position (file index, offset) without following, up to `until` when given: it lists the
    * kept log files to turn the position into Nomad's cumulative offset, and checks the first byte read starts where
-   * it should. A file rotated out, or a read that skipped ahead twice (the oldest file deleted between listing and
-   * reading), is reported with a `gap` event and the read goes on from the oldest byte still there.
+   * it should (or, when nothing comes, that the listing had nothing after it). A file rotated out, or a read that
+   * skipped ahead twice (the oldest file deleted between listing and reading), is reported with a `gap` event and the read goes on from the oldest byte still there.
    */
   private async resumeFrom(st: StreamState, pos: LogPosition, until?: LogPosition): Promise<void> {
     if (!st.pos) st.pos = { file: `alloc/logs/${st.source.task}.${st.source.type}.${pos.fileIndex}`, fileIndex: pos.fileIndex, offset: pos.offset };
     for (let attempt = 0; attempt < 2; attempt++) {
       let offset = pos.offset;
       let expected: LogPosition | null = null;
+      let more = false;
       try {
-        const loc = locate(await this.hub.files(st.source, this.abort.signal), pos);
+        const files = await this.hub.files(st.source, this.abort.signal);
+        const loc = locate(files, pos);
         offset = loc.offset;
+        more = loc.offset < files.reduce((n, f) => n + f.size, 0); // the listing had bytes after the position
         if (loc.exact) expected = loc.expected;
         else this.gap(st, pos, loc.reason ?? 'skipped');
       } catch (e) {
@@ -228,9 +231,11 @@ export class LogSession {
       const frames = await this.hub.read(st.source, 'start', offset, this.abort.signal);
       let first = true;
       let retry = false;
+      let any = false;
       for await (const c of frames) {
         if (this.abort.signal.aborted) return;
         if (c.data.length === 0 && c.event === undefined) continue;
+        any = true;
         const start = chunkStart(c);
         if (until && c.event === undefined && comparePositions(start, until) >= 0) break;
         if (first && expected && c.event === undefined && comparePositions(start, expected) > 0) {
@@ -244,6 +249,11 @@ export class LogSession {
         first = false;
         await this.sink.ready();
         this.deliver(st, c);
+      }
+      if (!any && more && expected && !this.abort.signal.aborted) {
+        // Nothing came although the listing had bytes after the position: the read began past them.
+        if (attempt === 0) continue;
+        this.gap(st, pos, 'skipped');
       }
       if (!retry) return;
     }

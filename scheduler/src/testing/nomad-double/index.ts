@@ -67,6 +67,11 @@ export interface NomadDoubleControl {
   appendLog(allocId: string, task: string, type: 'stdout' | 'stderr', text: string): void;
   /** rotateLog starts a new log file (`<task>.<type>.<n+1>`) for a task's stream now, deleting files beyond MaxFiles. */
   rotateLog(allocId: string, task: string, type: 'stdout' | 'stderr'): void;
+  /**
+   * onLogsRequest calls `fn` synchronously as each logs request arrives, before it picks its file (a test can rotate or
+   * delete files there, as a rotation racing the request would); returns the function that removes it.
+   */
+  onLogsRequest(fn: (r: { allocId: string; task: string; type: string; follow: boolean }) => void): () => void;
   /** dropLogStreams ends every followed log stream now (as a client agent restart would); readers reconnect. */
   dropLogStreams(): void;
   /** setLogLimits overrides every task's LogConfig (file size in bytes, files kept); {} restores the tasks' own. */
@@ -141,6 +146,10 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
       const a = state.allocs.get(allocId);
       if (!a) throw new Error(`unknown allocation ${allocId}`);
       state.rotateLog(a, task, type);
+    },
+    onLogsRequest(fn) {
+      state.emitter.on('logs-request', fn);
+      return () => { state.emitter.off('logs-request', fn); };
     },
     dropLogStreams() {
       state.emitter.emit('log-drop');

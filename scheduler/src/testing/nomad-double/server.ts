@@ -722,6 +722,8 @@ export class NomadDoubleServer {
     const follow = ctx.q.get('follow') === 'true';
     const plain = ctx.q.get('plain') === 'true';
     const k = `${task}.${type}`;
+    // Tests may change the files right as a read arrives (e.g. a rotation between a listing and this read).
+    this.state.emitter.emit('logs-request', { allocId: str(a.alloc.ID), task, type, follow });
     // Nomad's logsImpl: pick the file closest to the wanted index, with offset counted across the kept files
     // (origin=start from the oldest kept file, origin=end backwards from the newest), stream it from there, then go on
     // with the next index once it exists. Frames carry the file and the offset in THAT file after their data.
