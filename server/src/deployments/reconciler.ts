@@ -173,6 +173,22 @@ export class Reconciler {
     }
   }
 
+  /**
+   * adoptLive makes `runs`, the deployment the live job runs, the service's current one when it is a healthy
+   * deployment of the service; the runtime is changed only if it still names `was`. False when `runs` is not such one.
+   */
+  private async adoptLive(rt: { serviceId: string; currentDeploymentId: string | null }, was: string, runs: string, report: ReconcileReport): Promise<boolean> {
+    const d = await this.store.get(runs);
+    if (!d || d.serviceId !== rt.serviceId || !(d.state === 'healthy' || (d.progress as { healthyAt?: string }).healthyAt)) return false;
+    const changed = (await this.db.query(
+      'UPDATE service_runtime SET current_deployment_id = $2, updated_at = now() WHERE service_id = $1 AND current_deployment_id = $3 RETURNING service_id',
+      [rt.serviceId, d.id, was],
+    )) as unknown[];
+    if ((Array.isArray(changed[0]) ? (changed[0] as unknown[]) : changed).length > 0) report.adopted.push(`${rt.serviceId} → ${d.id}`);
+    rt.currentDeploymentId = d.id;
+    return true;
+  }
+
   /** checkDrift compares one service's live job with its current deployment (`stopped` null = the job is missing). */
   private async checkDrift(rt: { serviceId: string; teamId: string; namespace: string; jobId: string; desired: string; currentDeploymentId: string | null; replicas: number | null }, stopped: boolean | null, id: string, ns: string, report: ReconcileReport): Promise<void> {
     if (rt.desired !== 'running' || !rt.currentDeploymentId) return;
@@ -187,6 +203,11 @@ export class Reconciler {
     else if (stopped) what = 'the job was stopped outside Drover';
     else {
       live = (await this.nomad.jobs.info(id, { namespace: ns })).data;
+      // The pass read the job list and the runtimes before a newer deployment of the service may have finished (or a
+      // crash kept the runtime behind): a live job running another healthy deployment of the service means that one
+      // is current, as after an auto-revert — never drift, or re-registering `current` would roll the service back.
+      const runs = live.Meta?.['drover.deployment'];
+      if (runs && runs !== current.id && await this.adoptLive(rt, current.id, runs, report)) return;
       const want = rt.replicas ?? stored.TaskGroups?.[0]?.Count ?? 1;
       const have = live.TaskGroups?.[0]?.Count ?? 0;
       if (!current.periodic && have !== want) what = `the job runs ${have} instance(s) instead of ${want}`;
