@@ -3,8 +3,9 @@
  * injecting faults on 20% of requests (503s, slow answers, writes applied whose answer is lost), plus an index reset
  * and a short leader loss — and in Vault mode the KV server failing 20% of the job-value requests too (503s, a sealed
  * Vault's 503, slow answers, lost answers, timeouts) — 100 deployments across 10 teams all converge to the right
- * terminal state (healthy, or failed with the scenario's cause), none registered twice, every body valid, and every
- * registered job reads exactly its deployment's values (in Vault mode: the KV version its template pins, read back).
+ * terminal state (healthy, or failed with the scenario's cause), none registered twice, every body valid, the
+ * reconciler (a pass every second beside the worker) repairs no drift that is not there, and every registered job
+ * reads exactly its deployment's values (in Vault mode: the KV version its template pins, read back).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -49,7 +50,7 @@ function faultSuite(mode: VariablesMode): void {
   before(async () => {
     nomad = await startNomadDouble({ token: TOKEN, stepMs: 80, seed: 7 });
     if (mode === 'vault') kv = await startKvTestServer();
-    sut = await startTestApp({ env: { NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN, DROVER_SECRET_KEY: secretKey.toString('hex'), ...modeEnv(mode, kv) } });
+    sut = await startTestApp({ env: { NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN, DROVER_SECRET_KEY: secretKey.toString('hex'), DROVER_RECONCILE_INTERVAL: '1s', ...modeEnv(mode, kv) } });
   });
 
   after(async () => {
@@ -69,7 +70,8 @@ function faultSuite(mode: VariablesMode): void {
     }
     nomad.control.setFaults(NOMAD_FAULTS);
     kv?.setFaults(KV_FAULTS);
-    sut.services.deployments.worker.start();
+    // The worker and the reconciler, as main.ts runs them; a reconciler pass every second races the worker.
+    sut.services.deployments.start();
     const deployments = new Map<string, boolean>();
     for (const [i, s] of all.entries()) {
       const d = await body(o.client.post(`/api/services/${s.id}/deployments`, {}), 202);
@@ -99,6 +101,8 @@ function faultSuite(mode: VariablesMode): void {
       : r.state !== 'healthy'));
     assert.deepEqual(wrong.map((r) => `${r.id} ${r.state}: ${r.reason}`), [], 'every deployment ends in the right terminal state');
     assert.deepEqual(registeredTwice(nomad), [], 'no deployment registered twice');
+    const repairs = (await sut.db.dataSource.query("SELECT deployment_id AS id, message FROM deployment_events WHERE kind = 'drift_repaired'")) as { id: string; message: string }[];
+    assert.deepEqual(repairs.map((r) => `${r.id}: ${r.message}`), [], 'the reconciler repaired no drift (there was none)');
     assert.deepEqual(nomad.control.requests().filter((c) => c.status === 400).map((c) => c.path), []);
     const checks = { nomad, kv, db: sut.db.dataSource, secretKey };
     const healthy = rows.filter((r) => r.state === 'healthy');
