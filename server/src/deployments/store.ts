@@ -232,12 +232,24 @@ export class DeploymentStore {
    * left to dropDeletedServices. Returns null when there is none.
    */
   async claim(owner: string, leaseMs: number, deadlineMs = 15 * 60_000): Promise<DeploymentRow | null> {
-    // One statement (one round trip): pick the oldest claimable row with SKIP LOCKED and take its lease.
+    return (await this.claimMany(owner, leaseMs, deadlineMs, 1))[0] ?? null;
+  }
+
+  /**
+   * claimMany takes up to `limit` deployments (1–256) in one statement, oldest first, by the rules of `claim`: only the
+   * oldest open deployment of a service is eligible, so one statement never takes two of the same service, and rows
+   * another replica is claiming are skipped (`FOR UPDATE SKIP LOCKED`). A burst of queued work costs one round trip
+   * (and one wait for a pooled connection) instead of one per deployment.
+   */
+  async claimMany(owner: string, leaseMs: number, deadlineMs: number, limit: number): Promise<DeploymentRow[]> {
+    const n = Math.max(1, Math.min(256, Math.floor(limit)));
+    // One statement: pick the oldest claimable rows with SKIP LOCKED and take their leases (the ARRAY(…) sub-select
+    // runs once, as an init plan, so the rows locked are exactly the rows updated).
     const rows = (await this.db.query(
       `UPDATE deployments SET lease_owner = $1, lease_expires_at = now() + ($2 || ' milliseconds')::interval, attempts = attempts + 1,
          state = CASE WHEN state = 'queued' THEN 'deploying' ELSE state END, started_at = COALESCE(started_at, now()), updated_at = now(),
          deadline_at = COALESCE(deadline_at, now() + ($3 || ' milliseconds')::interval)
-       WHERE id = (
+       WHERE id = ANY(ARRAY(
          SELECT d.id FROM deployments d
          WHERE (d.state = 'queued' OR (d.state = 'deploying' AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())))
            AND (d.state <> 'queued' OR EXISTS (SELECT 1 FROM services s WHERE s.id = d.service_id)
@@ -246,13 +258,13 @@ export class DeploymentStore {
                            AND o.state = 'deploying' AND o.lease_expires_at >= now())
            AND NOT EXISTS (SELECT 1 FROM deployments o WHERE o.service_id = d.service_id AND o.id <> d.id
                            AND o.state IN ('queued', 'deploying') AND (o.created_at, o.id) < (d.created_at, d.id))
-         ORDER BY d.created_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED)
+         ORDER BY d.created_at, d.id LIMIT $4 FOR UPDATE OF d SKIP LOCKED))
        RETURNING ${SELECT}`,
-      [owner, String(leaseMs), String(deadlineMs)],
+      [owner, String(leaseMs), String(deadlineMs), n],
     )) as unknown[];
     // TypeORM answers an UPDATE … RETURNING with [rows, count].
     const list = (Array.isArray(rows[0]) ? rows[0] : rows) as Record<string, unknown>[];
-    return list[0] ? toRow(list[0]) : null;
+    return list.map(toRow).sort((a, b) => new Date(a.createdAt).getTime() - new Date(b.createdAt).getTime() || (a.id < b.id ? -1 : 1));
   }
 
   /**

@@ -33,6 +33,8 @@ export interface WorkerOptions {
   pollMs?: number;
   /** concurrency is how many deployments one worker runs at once (default 256: following one is mostly waiting on Nomad). */
   concurrency?: number;
+  /** claimBatch is how many deployments one claim takes at most (default 8; a burst of queued work is claimed in few statements). */
+  claimBatch?: number;
   /** history is how many healthy deployments keep their variable sets for rollback (default 10). */
   history?: number;
   /** progressDeadlineMs bounds one deployment from its first claim (default 15 minutes). */
@@ -105,6 +107,7 @@ export class DeploymentWorker {
   private readonly leaseMs: number;
   private readonly pollMs: number;
   private readonly concurrency: number;
+  private readonly claimBatch: number;
   private readonly history: number;
   private readonly deadlineMs: number;
   /** owner is this worker's lease name. */
@@ -119,6 +122,7 @@ export class DeploymentWorker {
     this.leaseMs = o.leaseMs ?? 15_000;
     this.pollMs = o.pollMs ?? 1_000;
     this.concurrency = o.concurrency ?? 256;
+    this.claimBatch = Math.max(1, o.claimBatch ?? 8);
     this.history = o.history ?? 10;
     this.deadlineMs = o.progressDeadlineMs ?? 15 * 60_000;
     this.owner = o.owner ?? `worker-${randomUUID()}`;
@@ -160,29 +164,35 @@ export class DeploymentWorker {
     });
   }
 
-  /** loop is the dispatcher: one claim at a time, each claimed deployment run concurrently up to `concurrency`. */
+  /**
+   * loop is the dispatcher: each claim takes up to `claimBatch` queued deployments in one statement (never beyond
+   * `concurrency` in flight), and each claimed deployment runs concurrently.
+   */
   private async loop(): Promise<void> {
     while (this.running) {
-      if (this.active.size >= this.concurrency) {
+      const room = Math.min(this.concurrency - this.active.size, this.claimBatch);
+      if (room <= 0) {
         await Promise.race([...this.active, this.idle(this.pollMs)]);
         continue;
       }
-      let row: DeploymentRow | null = null;
+      let rows: DeploymentRow[] = [];
       this.poked = false;
       try {
-        row = await this.d.store.claim(this.owner, this.leaseMs, this.deadlineMs);
-        if (!row || Date.now() - this.sweptAt > 5_000) await this.dropDeleted();
+        rows = await this.d.store.claimMany(this.owner, this.leaseMs, this.deadlineMs, room);
+        if (rows.length === 0 || Date.now() - this.sweptAt > 5_000) await this.dropDeleted();
       } catch (e) {
         if (!this.running) return;
         this.d.logger.warn({ err: e }, 'deployment claim failed');
       }
-      if (!row) {
+      if (rows.length === 0) {
         // Work queued while this claim ran is claimed at once; otherwise wait for a poke or the poll interval.
         if (!this.poked) await this.idle(this.pollMs);
         continue;
       }
-      const run = this.runOne(row).finally(() => { this.active.delete(run); this.poke(); });
-      this.active.add(run);
+      for (const row of rows) {
+        const run = this.runOne(row).finally(() => { this.active.delete(run); this.poke(); });
+        this.active.add(run);
+      }
     }
   }
 
