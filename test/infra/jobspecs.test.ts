@@ -200,6 +200,18 @@ describe('the Ansible roles pass what the jobspecs declare', () => {
     }
   });
 
+  test('drover role: managed databases get the size-enforcing volume plugin the nomad role installs', () => {
+    const plugin = (parseYaml(readFileSync(join(repoRoot, 'ansible', 'roles', 'drover', 'defaults', 'main.yml'), 'utf8')) as { drover_volume_plugin: string }).drover_volume_plugin;
+    const installed = readFileSync(join(repoRoot, 'ansible', 'roles', 'nomad', 'tasks', 'main.yml'), 'utf8');
+    assert.ok(installed.includes(`dest: "{{ nomad_host_volume_plugin_dir }}/${plugin}"`), `the nomad role installs ${plugin}`);
+    const jobVars = (parseYaml(readFileSync(join(repoRoot, 'ansible', 'roles', 'drover', 'vars', 'main.yml'), 'utf8')) as { drover_job_vars: Record<string, string[]> }).drover_job_vars;
+    assert.ok(jobVars.drover?.includes('-var=volume_plugin={{ drover_volume_plugin }}'), 'the drover job is given the plugin');
+    const vars = (parsedSpecs.get('drover.nomad.hcl')?.variable ?? {}) as Record<string, HclBody[]>;
+    assert.equal(vars.volume_plugin?.[0]?.default, plugin, 'and defaults to it');
+    const task = JSON.stringify(parsedSpecs.get('drover.nomad.hcl'));
+    assert.match(task, /"DROVER_VOLUME_PLUGIN":"\$\{var\.volume_plugin\}"/, 'which sets DROVER_VOLUME_PLUGIN');
+  });
+
   test('traefik role: plan and run pass the same declared variables', () => {
     const tasks = parseYaml(readFileSync(join(repoRoot, 'ansible', 'roles', 'traefik', 'tasks', 'main.yml'), 'utf8')) as Array<Record<string, { argv?: string[] }>>;
     const nomadCalls = tasks.map((t) => t['ansible.builtin.command']?.argv).filter((a): a is string[] => Array.isArray(a) && a[1] === 'job');
