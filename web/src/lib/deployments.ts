@@ -1,0 +1,57 @@
+/**
+ * How the screens show a deployment's outcome. A deployment that ended healthy without registering anything (a
+ * database whose specification was unchanged: the engine leaves its running allocation alone) carries a reason that
+ * starts with `unchanged:`; it is shown as "unchanged", not as a fresh healthy rollout. A service deployment of an
+ * environment deploy records what it did with the environment's databases in a `databases` event of its own log.
+ */
+import type { components } from './api/schema.d.ts';
+
+/** Deployment is the API form of a deployment. */
+export type Deployment = components['schemas']['Deployment'];
+
+/** Tone is a badge colour class of app.css ('' is neutral). */
+export type Tone = '' | 'ok' | 'warn' | 'bad';
+
+/** STATE_TONE maps each deployment state to its badge tone. */
+export const STATE_TONE: Record<Deployment['state'], Tone> = { queued: '', deploying: 'warn', healthy: 'ok', failed: 'bad', cancelled: 'bad', superseded: '', removed: '' };
+
+/** isUnchanged tells whether a deployment ended without registering because its database was unchanged. */
+export function isUnchanged(d: Pick<Deployment, 'state' | 'reason'>): boolean {
+  return d.state === 'healthy' && d.reason.startsWith('unchanged:');
+}
+
+/** outcome is the label and tone of a deployment's badge: its state, or `unchanged`. */
+export function outcome(d: Pick<Deployment, 'state' | 'reason'>): { label: string; tone: Tone } {
+  return isUnchanged(d) ? { label: 'unchanged', tone: 'ok' } : { label: d.state, tone: STATE_TONE[d.state] };
+}
+
+/** inFlight tells whether a deployment is still queued or deploying. */
+export function inFlight(d: Pick<Deployment, 'state'>): boolean {
+  return d.state === 'queued' || d.state === 'deploying';
+}
+
+/** DatabaseOutcome is what a service deployment did with one database of its environment. */
+export interface DatabaseOutcome {
+  /** status is `unchanged` (left running), `deployed` (registered), `removed` or `pending` (not reached yet). */
+  status: 'unchanged' | 'deployed' | 'removed' | 'pending';
+  /** note is the engine's own words, when there are any. */
+  note: string;
+}
+
+/**
+ * databaseOutcome reads, from the `databases` notes of service deployments (each note: `; `-separated parts such as
+ * `database maindb unchanged: still running deployment … (nothing registered)` or `database <job ID> registered on
+ * volume …`), what happened to database `name` (its Nomad job ID is `<project>-<environment>-<name>-<hash>`). Pending when no note names it.
+ */
+export function databaseOutcome(notes: readonly string[], db: { name: string }): DatabaseOutcome {
+  for (const part of notes.flatMap((n) => n.split('; '))) {
+    if (part.startsWith(`database ${db.name} unchanged`)) return { status: 'unchanged', note: part };
+  }
+  for (const part of notes.flatMap((n) => n.split('; '))) {
+    const job = /^database (\S+) registered/.exec(part)?.[1];
+    if (job && job.includes(`-${db.name}-`)) return { status: 'deployed', note: part };
+    const removed = /^removed database (\S+)/.exec(part)?.[1];
+    if (removed && removed.includes(`-${db.name}-`)) return { status: 'removed', note: part };
+  }
+  return { status: 'pending', note: '' };
+}
