@@ -19,7 +19,9 @@ describe('GET /api/services/:serviceId/logs', () => {
     kit.double.control.appendLog(alloc, 'web', 'stdout', 'before-connect\n');
     const sut = await SseReader.open(kit.client, `/api/services/${target.serviceId}/logs?stream=stdout`);
     assert.equal(sut.status, 200);
-    await new Promise((r) => setTimeout(r, 500));
+    // The session listens and its upstream is open at the end: what is written now arrives (no fixed wait to outrun).
+    const hub = kit.runtime.logs.hub;
+    await until(() => hub.subscribers === 1 && hub.positioned === 1);
     for (let i = 0; i < 5; i++) kit.double.control.appendLog(alloc, 'web', 'stdout', `line-${i}\n`);
     await sut.until(() => sut.logText().includes('line-4'));
     assert.equal(sut.logText().includes('before-connect'), false);
