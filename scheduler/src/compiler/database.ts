@@ -13,7 +13,7 @@ import {
 } from './common.ts';
 import { MANAGED_TAG } from './traefik.ts';
 import { hostnameProblem } from './rules.ts';
-import { databaseTcpTags } from '../databases/public.ts';
+import { databaseTcpTags, PUBLIC_URL_FORMS, PUBLIC_URL_NAMES } from '../databases/public.ts';
 import type { DatabaseField, EnvLine, Segment } from './variables.ts';
 import { renderTemplates } from './variables.ts';
 import type { CompiledJob, Names } from './service.ts';
@@ -92,6 +92,8 @@ export function checkDatabase(d: Database): void {
     for (const [k, v] of [['entrypoint', d.publicAccess.entrypoint], ['certResolver', d.publicAccess.certResolver]] as const) {
       if (!/^[A-Za-z0-9_-]{0,64}$/.test(v) || (k === 'entrypoint' && v === '')) throw new CompileError(`${path}.public.${k}`, 'is not a Traefik name');
     }
+    const port = d.publicAccess.port;
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new CompileError(`${path}.public.port`, 'must be a port number (1–65535)');
   }
   if (d.volume.nodeId !== undefined && !NODE_ID_PATTERN.test(d.volume.nodeId)) throw new CompileError(`${path}.volume.nodeId`, 'is not a Nomad node ID');
   for (const [k, v] of Object.entries(d.resources)) {
@@ -105,11 +107,32 @@ export function databaseJobId(state: DesiredState, d: Database): string {
 }
 
 /**
+ * databasePublicUrl is the full public connection URL of a public database (DATABASE_PUBLIC_URL): credentials as
+ * data, the public hostname and port and the engine's TLS option (PUBLIC_URL_FORMS, the form the credentials reveal
+ * shows) as constants. A fixed address: it is not read from the catalog and does not restart the task.
+ */
+export function databasePublicUrl(d: Database, p: NonNullable<Database['publicAccess']>): Segment[] {
+  const form = PUBLIC_URL_FORMS[d.engine];
+  const field = (f: DatabaseField): Segment => ({ t: 'data', source: { kind: 'database', databaseId: d.id, field: f } });
+  const user: Segment = d.engine === 'redis' ? { t: 'const', text: 'default' } : field('USER');
+  const segs: Segment[] = [{ t: 'const', text: `${form.scheme}://` }, user, { t: 'const', text: ':' }, field('PASSWORD'), { t: 'const', text: `@${p.hostname}:${p.port}` }];
+  if (form.hasName) segs.push({ t: 'const', text: '/' }, field('NAME'));
+  if (form.suffix !== '') segs.push({ t: 'const', text: form.suffix });
+  return segs;
+}
+
+/**
  * databaseReference resolves `${{ db.NAME }}` for a database whose catalog name is `catalog`: HOST/PORT (and the
  * engine's PGHOST…) from the catalog at run time, credentials as data, DATABASE_URL and the engine's URL joined.
+ * DATABASE_PUBLIC_URL (and the engine's `*_PUBLIC_URL`) resolve only for a public database; for a private one the
+ * answer is a `problem` the resolver reports at the variable's path. Undefined: the engine has no such name.
  */
-export function databaseReference(d: Database, catalog: string, name: string): Segment[] | undefined {
+export function databaseReference(d: Database, catalog: string, name: string): Segment[] | { problem: string } | undefined {
   const spec = ENGINES[d.engine];
+  if (PUBLIC_URL_NAMES[d.engine].includes(name)) {
+    if (!d.publicAccess) return { problem: `database ${d.name} is not public, so it has no ${name} (open its public access; the cluster must allow public databases)` };
+    return databasePublicUrl(d, d.publicAccess);
+  }
   const host: Segment = { t: 'addr', service: catalog, part: 'host' };
   const port: Segment = { t: 'addr', service: catalog, part: 'port' };
   const field = (f: DatabaseField): Segment => ({ t: 'data', source: { kind: 'database', databaseId: d.id, field: f } });

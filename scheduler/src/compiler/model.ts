@@ -194,8 +194,8 @@ export interface Database {
   volume: { id: string; sizeBytes: number; nodeId?: string };
   /** resources are its requests. */
   resources: Resources;
-  /** publicAccess opens TCP access through Traefik (absent: private network only, the default). */
-  publicAccess?: { hostname: string; entrypoint: string; certResolver: string };
+  /** publicAccess opens TCP access through Traefik (absent: private network only, the default); `port` is the public one. */
+  publicAccess?: { hostname: string; entrypoint: string; port: number; certResolver: string };
 }
 
 /** PlacementConstraint is a Nomad constraint set by the operator (never by tenants). */

@@ -54,8 +54,11 @@ export interface AddressBook {
   serviceCatalogName(slug: string): string;
   /** publicUrl is `https://<generated domain>` of a public service, undefined when it is private. */
   publicUrl(slug: string): string | undefined;
-  /** databaseReference resolves `${{ db.NAME }}`, undefined when the engine has no such name. */
-  databaseReference(db: Database, name: string): Segment[] | undefined;
+  /**
+   * databaseReference resolves `${{ db.NAME }}`, undefined when the engine has no such name, a `problem` when the
+   * name exists but this database cannot give it (DATABASE_PUBLIC_URL of a private database).
+   */
+  databaseReference(db: Database, name: string): Segment[] | { problem: string } | undefined;
 }
 
 const CONST_TEXT = /^[A-Za-z0-9:/@?=&.+_-]*$/;
@@ -139,6 +142,7 @@ export class Resolver {
     if (db) {
       const segs = this.book.databaseReference(db, name);
       if (!segs) throw new CompileError(path, `unknown reference \${{ ${key} }}: a ${db.engine} database has no ${name}`);
+      if (!Array.isArray(segs)) throw new CompileError(path, segs.problem);
       return segs;
     }
     throw new CompileError(path, `unknown reference \${{ ${key} }}: no service, database or shared set named ${target}`);

@@ -7,7 +7,7 @@
  * The change takes effect at the next deploy of the environment, like every database change.
  */
 import type { Database, DatabaseEngine } from '@drover/scheduler/compiler/model.ts';
-import { routesBySni } from '@drover/scheduler/databases/public.ts';
+import { PUBLIC_URL_FORMS, routesBySni } from '@drover/scheduler/databases/public.ts';
 import { DomainError } from '../core/errors.ts';
 import { parseHostname } from '../domains/hostname.ts';
 import type { DatabaseRow } from './database.entity.ts';
@@ -43,10 +43,14 @@ export function publicEndpoint(s: DatabasePublicSettings, engine: DatabaseEngine
   return routesBySni(engine) ? { entrypoint: s.tlsEntrypoint, port: s.tlsPort } : { entrypoint: s.mysqlEntrypoint, port: s.mysqlPort };
 }
 
-/** publicAccessOf is the compiler's public access of a row: present only when the row is public and the cluster allows it. */
+/**
+ * publicAccessOf is the compiler's public access of a row (hostname, entry point and its public port, resolver):
+ * present only when the row is public and the cluster allows it.
+ */
 export function publicAccessOf(row: Pick<DatabaseRow, 'engine' | 'publicHostname'>, s: DatabasePublicSettings): Database['publicAccess'] {
   if (!s.enabled || !row.publicHostname) return undefined;
-  return { hostname: row.publicHostname, entrypoint: publicEndpoint(s, row.engine).entrypoint, certResolver: s.certResolver };
+  const { entrypoint, port } = publicEndpoint(s, row.engine);
+  return { hostname: row.publicHostname, entrypoint, port, certResolver: s.certResolver };
 }
 
 /** withPublicAccess adds the row's public access (when any) to its compiler model. */
@@ -67,18 +71,15 @@ export interface PublicCredentials {
 
 /**
  * publicUrl is the public connection URL of a database at `host:port`, with TLS asked for the way each engine's
- * clients spell it; without `creds` it carries no user, password or database name (safe to show).
+ * clients spell it (PUBLIC_URL_FORMS, shared with the compiler's DATABASE_PUBLIC_URL reference); without `creds` it
+ * carries no user, password or database name (safe to show).
  */
 export function publicUrl(engine: DatabaseEngine, host: string, port: number, creds?: PublicCredentials): string {
   const e = encodeURIComponent;
+  const form = PUBLIC_URL_FORMS[engine];
   const auth = creds ? `${e(creds.user)}:${e(creds.password)}@` : '';
-  const name = creds?.name ? `/${e(creds.name)}` : '/';
-  switch (engine) {
-    case 'postgres': return `postgresql://${auth}${host}:${port}${name}?sslmode=require`;
-    case 'mysql': return `mysql://${auth}${host}:${port}${name}?ssl-mode=REQUIRED`;
-    case 'redis': return `rediss://${auth}${host}:${port}`;
-    case 'mongodb': return `mongodb://${auth}${host}:${port}/?authSource=admin&tls=true`;
-  }
+  const name = form.hasName ? (creds?.name ? `/${e(creds.name)}` : '/') : '';
+  return `${form.scheme}://${auth}${host}:${port}${name}${form.suffix}`;
 }
 
 /** defaultPublicHostname is the hostname a database gets when its team names none: `<name>-<id prefix>.<apps domain>`. */

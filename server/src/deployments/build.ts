@@ -16,6 +16,7 @@ import { parseDuration, parseSize } from '@drover/scheduler/manifest/units.ts';
 import { DomainError } from '../core/errors.ts';
 import type { EnvironmentSnapshot, ServiceSnapshot } from '../environments/snapshot.ts';
 import { toModel } from '../databases/service.ts';
+import { PUBLIC_OFF, withPublicAccess, type DatabasePublicSettings } from '../databases/public.ts';
 
 /** TeamIdentity is what the compiler needs of the owning team. */
 export interface TeamIdentity {
@@ -102,15 +103,18 @@ function toService(s: ServiceSnapshot, appsDomain: string): Service {
   };
 }
 
-/** desiredState builds the compiler input of an environment snapshot for one deployment ID. */
-export function desiredState(team: TeamIdentity, snap: EnvironmentSnapshot, deploymentId: string, settings: ClusterSettings): DesiredState {
+/**
+ * desiredState builds the compiler input of an environment snapshot for one deployment ID; `publicSettings` (default:
+ * off) give public databases their public access, so `${{ db.DATABASE_PUBLIC_URL }}` resolves for them.
+ */
+export function desiredState(team: TeamIdentity, snap: EnvironmentSnapshot, deploymentId: string, settings: ClusterSettings, publicSettings: DatabasePublicSettings = PUBLIC_OFF): DesiredState {
   return {
     team: { id: team.id, slug: team.slug, limits: { ...DEFAULT_TEAM_LIMITS } },
     project: { id: snap.project.id, slug: snap.project.slug },
     environment: { id: snap.environment.id, slug: snap.environment.slug },
     deployment: { id: deploymentId, ...(settings.secrets.kind === 'vault' ? { vaultKvVersion: VAULT_VERSION_UNPINNED } : {}) },
     services: snap.services.map((s) => toService(s, settings.appsDomain)),
-    databases: snap.databases.map(toModel),
+    databases: snap.databases.map((row) => withPublicAccess(toModel(row), row, publicSettings)),
     shared: [...snap.shared.entries()].map(([k, v]) => toVariable(k, v, `shared.${k}`)),
     settings,
   };
@@ -141,14 +145,15 @@ function itemValue(src: ItemSource, snap: EnvironmentSnapshot): string {
 
 /**
  * buildDeployment compiles the environment for `deploymentId` and returns the job of `serviceId` with its item
- * values. Unknown references and cycles are `deployment/invalid` naming the variable's path.
+ * values. Unknown references and cycles are `deployment/invalid` naming the variable's path, as is a reference to
+ * DATABASE_PUBLIC_URL of a database that is not public (with `publicSettings`, default off).
  */
-export function buildDeployment(team: TeamIdentity, snap: EnvironmentSnapshot, serviceId: string, deploymentId: string, settings: ClusterSettings): BuiltDeployment {
+export function buildDeployment(team: TeamIdentity, snap: EnvironmentSnapshot, serviceId: string, deploymentId: string, settings: ClusterSettings, publicSettings: DatabasePublicSettings = PUBLIC_OFF): BuiltDeployment {
   const svc = snap.services.find((s) => s.service.id === serviceId);
   if (!svc) throw new DomainError('service/not_found');
   let result;
   try {
-    result = compile(desiredState(team, snap, deploymentId, settings));
+    result = compile(desiredState(team, snap, deploymentId, settings, publicSettings));
   } catch (e) {
     if (e instanceof CompileError) throw new DomainError('deployment/invalid', `${e.path}: ${e.message}`, { errors: [{ path: e.path, message: e.message }] });
     throw e;

@@ -102,6 +102,7 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
   const service = new DeploymentsService({
     dataSource: d.dataSource, store, secrets: d.secrets, access: d.access, audit: d.audit, clock: d.clock, nomad, bus: d.bus, secretKey,
     appsDomain: d.config.appsDomain, allowUnverifiedDomains: d.config.allowUnverifiedDomains, ...(v && vault ? { vault: { kvMount: v.kvMount } } : {}),
+    ...(d.config.databasePublic ? { databasePublic: { ...d.config.databasePublic, appsDomain: d.config.appsDomain } } : {}),
   });
   let unpoke: Promise<Unsubscribe | undefined> | undefined;
   let warming: { done: Promise<unknown>; abort: AbortController } | undefined;

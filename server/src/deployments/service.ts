@@ -25,6 +25,7 @@ import { buildDeployment, clusterSettings, DEFAULT_TEAM_LIMITS, openValues, seal
 import { compile } from '@drover/scheduler/compiler/index.ts';
 import { DatabaseEntity, type DatabaseRow } from '../databases/database.entity.ts';
 import { toModel } from '../databases/service.ts';
+import type { DatabasePublicSettings } from '../databases/public.ts';
 import { ProjectEntity } from '../projects/project.entity.ts';
 import { publishDeploymentEvent } from './events.ts';
 import { DeploymentStore, type DeploymentRow, type DeploymentTrigger, type RuntimeRow } from './store.ts';
@@ -55,6 +56,8 @@ export interface DeploymentsServiceDeps {
   allowUnverifiedDomains: boolean;
   /** vault makes jobs read their variables from Vault KV v2 under `kvMount` (absent: Nomad Variables). */
   vault?: { kvMount: string };
+  /** databasePublic are the operator's public database settings (DATABASE_PUBLIC_URL references; default: off). */
+  databasePublic?: DatabasePublicSettings;
 }
 
 /** CreateOptions describe why a deployment is made. */
@@ -157,7 +160,7 @@ export class DeploymentsService {
     const trigger: DeploymentTrigger = opts.trigger ?? (actor?.kind === 'token' ? 'api' : 'manual');
     const built = serviceIds.map((sid) => {
       const id = randomUUID();
-      return { id, b: buildDeployment({ id: team.id, slug: team.slug }, snap, sid, id, settings) };
+      return { id, b: buildDeployment({ id: team.id, slug: team.slug }, snap, sid, id, settings, this.d.databasePublic) };
     });
     const now = this.d.clock.now();
     const rows = built.map(({ id, b }) => this.record(id, b, {
