@@ -1,6 +1,6 @@
 /**
  * A database's backup verdicts reach its project's webhooks: the backup runner judges a backup whose dump task fails
- * (a real batch job on the Nomad double over HTTP), publishes `backup.failed` on the bus (Redis), and the webhook
+ * (a real batch job on the Nomad double over HTTP), records `backup.failed` in the event log and publishes it on the bus (Redis), and the webhook
  * delivery POSTs it, signed with HMAC-SHA256, over real HTTP to a receiver on loopback (allowed by the test-only
  * override, as in webhooks.test.ts), naming the database, the backup and the reason. A webhook subscribed to other
  * events gets nothing. On the team event stream (SSE), a member limited to chosen projects sees the verdicts of their
@@ -71,7 +71,7 @@ describe('webhooks: database backup verdicts', () => {
     const runner = new BackupRunner({
       dataSource: kit.app.db.dataSource, nomad: kit.nomad, settings: planSettings({ appsDomain: 'apps.example.test', secrets: { kind: 'nomad' }, nodePool: 'default', constraints: [] }),
       volumePlugin: 'mkdir', secrets: svc.projectDomains.secrets, access: svc.access, audit: svc.audit, clock: systemClock, pollMs: 20, batchTimeoutMs: 20_000,
-      bus: kit.coordination.events,
+      bus: kit.bus,
     });
     assert.equal(await runner.runQueued(), 1);
     const [row] = (await kit.app.db.dataSource.query('SELECT status, reason FROM backups WHERE id = $1', [backup.id])) as { status: string; reason: string }[];

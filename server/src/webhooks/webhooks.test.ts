@@ -53,8 +53,8 @@ describe('webhooks: delivery (loopback targets allowed by the test-only override
     assert.equal(listed.body.items.length, 1);
     assert.equal(listed.text.includes(secret), false, 'the secret is shown only at creation');
 
-    await publishDeploymentEvent(kit.coordination.events, { type: 'deployment.failed', teamId: target.teamId, serviceId: target.serviceId, deploymentId: 'd0' });
-    await publishDeploymentEvent(kit.coordination.events, { type: 'deployment.healthy', teamId: target.teamId, serviceId: target.serviceId, deploymentId: 'd1', reason: 'all allocations healthy' });
+    await publishDeploymentEvent(kit.bus, { type: 'deployment.failed', teamId: target.teamId, serviceId: target.serviceId, deploymentId: 'd0' });
+    await publishDeploymentEvent(kit.bus, { type: 'deployment.healthy', teamId: target.teamId, serviceId: target.serviceId, deploymentId: 'd1', reason: 'all allocations healthy' });
     await until(() => rx.hits.length >= 3, 15_000);
     await until(async () => ((await kit.app.db.dataSource.query(`SELECT state FROM webhook_deliveries WHERE webhook_id = $1`, [created.body.id])) as { state: string }[])[0]?.state === 'delivered');
     const [row] = (await kit.app.db.dataSource.query('SELECT state, attempts, last_status, event_type FROM webhook_deliveries WHERE webhook_id = $1', [created.body.id])) as { state: string; attempts: number; last_status: number; event_type: string }[];
@@ -79,7 +79,7 @@ describe('webhooks: delivery (loopback targets allowed by the test-only override
     const rx = await receiver(() => ({ status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data/' } }));
     const { target } = await kit.deployService();
     const created = await kit.client.post(`/api/projects/${target.projectId}/webhooks`, { url: `${rx.url}/hook` });
-    await publishDeploymentEvent(kit.coordination.events, { type: 'service.scaled', teamId: target.teamId, serviceId: target.serviceId });
+    await publishDeploymentEvent(kit.bus, { type: 'service.scaled', teamId: target.teamId, serviceId: target.serviceId });
     await until(async () => ((await kit.app.db.dataSource.query(`SELECT state FROM webhook_deliveries WHERE webhook_id = $1`, [created.body.id])) as { state: string }[])[0]?.state === 'failed', 15_000);
     const [row] = (await kit.app.db.dataSource.query('SELECT attempts, last_error FROM webhook_deliveries WHERE webhook_id = $1', [created.body.id])) as { attempts: number; last_error: string }[];
     assert.equal(row?.attempts, 4);
@@ -88,25 +88,14 @@ describe('webhooks: delivery (loopback targets allowed by the test-only override
     await rx.close();
   });
 
-  it('every replica hears an event, but each webhook gets one durable delivery (dedupe key)', { timeout: 30_000 }, async () => {
-    const { target } = await kit.deployService();
-    const created = await kit.client.post(`/api/projects/${target.projectId}/webhooks`, { url: 'http://127.0.0.1:9/never', events: ['service.drift'] });
-    assert.equal(created.status, 201);
-    const e = { type: 'service.drift', teamId: target.teamId, serviceId: target.serviceId, reason: 'image differs', at: new Date().toISOString() };
-    assert.equal(await kit.runtime.delivery.enqueue(e), 1);
-    assert.equal(await kit.runtime.delivery.enqueue(e), 0, 'a second replica enqueuing the same event adds nothing');
-    const other = { ...e, at: new Date(Date.now() + 1).toISOString() };
-    assert.equal(await kit.runtime.delivery.enqueue(other), 1, 'a later event is a new delivery');
-  });
-
   it('a delivery claimed by a replica that crashed is sent by another once its lease expires', { timeout: 30_000 }, async () => {
     const rx = await receiver(() => ({ status: 204 }));
     const { target } = await kit.deployService();
     const created = await kit.client.post(`/api/projects/${target.projectId}/webhooks`, { url: `${rx.url}/hook` });
     const db = kit.app.db.dataSource;
     // The state a crash leaves: claimed (attempt counted, lease set), never answered.
-    await db.query(`INSERT INTO webhook_deliveries (id, webhook_id, dedupe_key, event_type, payload, state, attempts, next_attempt_at, created_at)
-      VALUES (gen_random_uuid(), $1, 'crashed', 'service.stopped', '{"type":"service.stopped"}', 'pending', 1, now() + interval '1 second', now())`, [created.body.id]);
+    await db.query(`INSERT INTO webhook_deliveries (id, webhook_id, event_id, event_type, payload, state, attempts, next_attempt_at, created_at)
+      VALUES (gen_random_uuid(), $1, 1, 'service.stopped', '{"type":"service.stopped"}', 'pending', 1, now() + interval '1 second', now())`, [created.body.id]);
     await new Promise((r) => setTimeout(r, 400));
     assert.equal(rx.hits.length, 0, 'not retried while the lease holds');
     await until(() => rx.hits.length === 1, 10_000);
@@ -164,7 +153,7 @@ describe('webhooks: target checks (no override)', () => {
     const created = await kit.client.post(`/api/projects/${target.projectId}/webhooks`, { url: `http://rebind.example.test:${port}/hook` });
     assert.equal(created.status, 201, created.text);
     dns.records.set('rebind.example.test', { A: ['127.0.0.1'] });
-    await publishDeploymentEvent(kit.coordination.events, { type: 'deployment.healthy', teamId: target.teamId, serviceId: target.serviceId, deploymentId: 'd9' });
+    await publishDeploymentEvent(kit.bus, { type: 'deployment.healthy', teamId: target.teamId, serviceId: target.serviceId, deploymentId: 'd9' });
     await until(async () => ((await kit.app.db.dataSource.query(`SELECT state FROM webhook_deliveries WHERE webhook_id = $1`, [created.body.id])) as { state: string }[])[0]?.state === 'failed', 15_000);
     const [row] = (await kit.app.db.dataSource.query('SELECT attempts, last_error FROM webhook_deliveries WHERE webhook_id = $1', [created.body.id])) as { attempts: number; last_error: string }[];
     assert.match(row?.last_error ?? '', /^refused: the host resolves to a private, loopback/);
