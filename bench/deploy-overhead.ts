@@ -12,7 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -57,8 +57,10 @@ const dataDir = mkdtempSync(join(tmpdir(), 'drover-bench-deploy-'));
 const port = await freePort();
 const env: Record<string, string> = {};
 for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(DROVER_|DATABASE_URL|REDIS_URL|NOMAD_|VAULT_|CONSUL_)/.test(k)) env[k] = v;
-const server: ChildProcess = spawn(process.execPath, [join(root, 'server/src/main.ts')], {
-  env: { ...env, NODE_ENV: 'development', DROVER_DATA_DIR: dataDir, DROVER_PORT: String(port), DROVER_LOG_LEVEL: 'warn', NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN },
+// Queries per create: bench/query-counter.ts, preloaded into the server, logs each deployment POST's statement count.
+const queryLog = join(dataDir, 'create-queries.log');
+const server: ChildProcess = spawn(process.execPath, ['--import', join(root, 'bench/query-counter.ts'), join(root, 'server/src/main.ts')], {
+  env: { ...env, BENCH_QUERY_LOG: queryLog, NODE_ENV: 'development', DROVER_DATA_DIR: dataDir, DROVER_PORT: String(port), DROVER_LOG_LEVEL: 'warn', NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const hardStop = setTimeout(() => { server.kill('SIGKILL'); process.exit(2); }, 600_000);
@@ -150,6 +152,11 @@ try {
     console.log(`  ${label} steps: ${Object.entries(spans).map(([k, v]) => `${k} p50 ${pct(v, 50)} / p99 ${pct(v, 99)} ms`).join('; ')}`);
   };
   await profile(seq, reg, 'sequential', true);
+  const queriesPerCreate = (): number[] => (existsSync(queryLog) ? readFileSync(queryLog, 'utf8') : '').split('\n').filter(Boolean).map((l) => Number(l.split(' ')[0]));
+  {
+    const q = queriesPerCreate();
+    console.log(`  queries per create (Postgres statements the POST sends, BEGIN/COMMIT included; ${q.length} creates): p50 ${pct(q, 50)}, max ${Math.max(...q)}`);
+  }
 
   // 2. 200 concurrent deployments across 20 teams.
   const t0 = Date.now();
@@ -167,6 +174,10 @@ try {
   const answerLoad = load.map((l) => l.answered - l.sent);
   console.log(`concurrent (200 across 20 teams): all terminal in ${allTerminalMs} ms, states ${JSON.stringify(states)}; API call → register sent p50 ${pct(overLoad, 50)} ms, p99 ${pct(overLoad, 99)} ms; API answer p50 ${pct(answerLoad, 50)} ms, p99 ${pct(answerLoad, 99)} ms`);
   await profile(load, reg, 'concurrent', false);
+  {
+    const q = queriesPerCreate().slice(seq.length);
+    console.log(`  queries per create under load (${q.length} creates): p50 ${pct(q, 50)}, max ${Math.max(...q)}`);
+  }
   const errors: Record<string, number> = {};
   for (const c of nomad.control.requests()) if (c.status >= 400) {
     const k = `${c.status} ${c.method} ${c.path.replace(/[0-9a-f-]{36}|[a-z0-9-]+-[0-9a-f]{8}/g, ':id')}`;

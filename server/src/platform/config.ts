@@ -30,6 +30,7 @@ export const configReference: readonly ConfigReferenceEntry[] = Object.freeze([
   { name: 'DROVER_DATA_DIR', description: 'Directory for the generated secret key and the embedded Postgres data.', default: '`./.drover`' },
   { name: 'DROVER_SECRET_KEY', description: '32-byte key (base64 or 64 hex characters) that encrypts stored secrets. Required in production; elsewhere generated once into `<data dir>/secret.key` (mode 0600).', default: 'generated (not in production)' },
   { name: 'DATABASE_URL', description: 'Postgres connection URL (`postgres://user:password@host:5432/db`). Unset: Drover runs an embedded Postgres under the data directory.', default: 'embedded Postgres' },
+  { name: 'DROVER_DB_POOL_SIZE', description: 'Most Postgres connections one Drover process holds (1–200); concurrent deployments and requests queue for them. Keep replicas × pool size below the server’s `max_connections`.', default: '`20`' },
   { name: 'REDIS_URL', description: 'Redis URL (`redis://` or `rediss://`) for the event bus, rate limits, locks and caches shared by several replicas. Unset: in-process implementations (single replica).', default: 'in-process' },
   { name: 'DROVER_APPS_DOMAIN', description: 'Parent domain of the generated service domains (`<service>-<environment>-<hash>.<apps domain>`).', default: '`localhost`' },
   { name: 'DROVER_ALLOW_UNVERIFIED_DOMAINS', description: 'Route custom domains before their ownership is verified (labs only).', default: '`false`' },
@@ -87,6 +88,8 @@ export interface Config {
   readonly secretKeySource: 'env' | 'file';
   /** databaseUrl is DATABASE_URL, or undefined for the embedded Postgres. */
   readonly databaseUrl: string | undefined;
+  /** dbPoolSize is DROVER_DB_POOL_SIZE: the most pooled Postgres connections (1–200, default 20). */
+  readonly dbPoolSize: number;
   /** redisUrl is REDIS_URL, or undefined for the in-process implementations. */
   readonly redisUrl: string | undefined;
   /** appsDomain is the parent domain of generated domains (lower-case LDH). */
@@ -191,6 +194,8 @@ const schema = z.object({
   DROVER_DATA_DIR: z.preprocess(empty, z.string().refine((s) => !s.includes('\0'), { message: 'must be a path' }).optional()),
   DROVER_SECRET_KEY: z.preprocess(empty, z.string().optional()),
   DATABASE_URL: z.preprocess(empty, urlWith(['postgres:', 'postgresql:'], 'postgres://').optional()),
+  DROVER_DB_POOL_SIZE: z.preprocess(empty, z.coerce.number({ message: 'must be a number' }).int('must be an integer')
+    .min(1, 'must be 1–200').max(200, 'must be 1–200').default(20)),
   REDIS_URL: z.preprocess(empty, urlWith(['redis:', 'rediss:'], 'redis:// or rediss://').optional()),
   DROVER_APPS_DOMAIN: z.preprocess(empty, z.string().regex(ldhHost, 'must be a lower-case DNS name (LDH labels, no wildcard)').default('localhost')),
   DROVER_ALLOW_UNVERIFIED_DOMAINS: z.preprocess(empty, bool.default(false)),
@@ -327,6 +332,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     secretKey: secretKey.toString('base64'),
     secretKeySource,
     databaseUrl: v.DATABASE_URL,
+    dbPoolSize: v.DROVER_DB_POOL_SIZE,
     redisUrl: v.REDIS_URL,
     appsDomain: v.DROVER_APPS_DOMAIN,
     allowUnverifiedDomains: v.DROVER_ALLOW_UNVERIFIED_DOMAINS,
