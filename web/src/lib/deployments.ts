@@ -44,14 +44,17 @@ export interface DatabaseOutcome {
  * volume …`), what happened to database `name` (its Nomad job ID is `<project>-<environment>-<name>-<hash>`). Pending when no note names it.
  */
 export function databaseOutcome(notes: readonly string[], db: { name: string }): DatabaseOutcome {
-  for (const part of notes.flatMap((n) => n.split('; '))) {
-    if (part.startsWith(`database ${db.name} unchanged`)) return { status: 'unchanged', note: part };
-  }
-  for (const part of notes.flatMap((n) => n.split('; '))) {
+  const parts = notes.flatMap((n) => n.split('; '));
+  // In a batch of several services the first deployment to run registers a changed database and the others then find
+  // it unchanged: a registration by any deployment of the batch is what the batch did.
+  for (const part of parts) {
     const job = /^database (\S+) registered/.exec(part)?.[1];
     if (job && job.includes(`-${db.name}-`)) return { status: 'deployed', note: part };
     const removed = /^removed database (\S+)/.exec(part)?.[1];
     if (removed && removed.includes(`-${db.name}-`)) return { status: 'removed', note: part };
+  }
+  for (const part of parts) {
+    if (part.startsWith(`database ${db.name} unchanged`)) return { status: 'unchanged', note: part };
   }
   return { status: 'pending', note: '' };
 }
