@@ -1,7 +1,9 @@
 /**
  * The deployment store: plain SQL over the `deployments`, `deployment_events`, `deployment_runs` and
  * `service_runtime` tables. Claiming uses `SELECT … FOR UPDATE SKIP LOCKED`, so replicas share the queue, and a lease
- * (owner + expiry, renewed by a heartbeat) lets another replica take over the work of one that crashed.
+ * (owner + expiry, renewed by a heartbeat) lets another replica take over the work of one that crashed. Every claim
+ * increments `lease_epoch`; the worker's writes (steps, events, the terminal state, renewals) are fenced on the claim's
+ * owner and epoch in the same statement, so a worker that stalled past its lease writes nothing after a re-claim.
  */
 import type { DataSource, EntityManager } from 'typeorm';
 
@@ -67,6 +69,8 @@ export interface DeploymentRow {
   supersedeRequested: boolean;
   leaseOwner: string | null;
   leaseExpiresAt: Date | null;
+  /** leaseEpoch is the fencing token of the current claim (incremented by every claim; absent on rows not yet read back). */
+  leaseEpoch?: number;
   attempts: number;
   deadlineAt: Date | null;
   createdAt: Date;
@@ -87,7 +91,9 @@ export interface Failure {
   allocationId: string | null;
 }
 
-const COLUMNS: Record<keyof DeploymentRow, string> = {
+/** Column is a field stored by insert and settable by update (lease_epoch is changed by claims only). */
+type Column = Exclude<keyof DeploymentRow, 'leaseEpoch'>;
+const COLUMNS: Record<Column, string> = {
   id: 'id', teamId: 'team_id', projectId: 'project_id', environmentId: 'environment_id', serviceId: 'service_id', batchId: 'batch_id',
   state: 'state', reason: 'reason', trigger: 'trigger', rollbackOf: 'rollback_of', createdBy: 'created_by', namespace: 'namespace',
   jobId: 'job_id', periodic: 'periodic', job: 'job', config: 'config', image: 'image', artifactChecksum: 'artifact_checksum',
@@ -97,8 +103,9 @@ const COLUMNS: Record<keyof DeploymentRow, string> = {
   leaseOwner: 'lease_owner', leaseExpiresAt: 'lease_expires_at', attempts: 'attempts', deadlineAt: 'deadline_at',
   createdAt: 'created_at', updatedAt: 'updated_at', startedAt: 'started_at', finishedAt: 'finished_at',
 };
-const JSON_COLUMNS = new Set<keyof DeploymentRow>(['job', 'config', 'variableKeys', 'volumes', 'compileWarnings', 'planDiff', 'nomadWarnings', 'failure', 'progress']);
-const SELECT = Object.entries(COLUMNS).map(([k, c]) => `${c} AS "${k}"`).join(', ');
+const JSON_COLUMNS = new Set<Column>(['job', 'config', 'variableKeys', 'volumes', 'compileWarnings', 'planDiff', 'nomadWarnings', 'failure', 'progress']);
+// lease_epoch is read with every row but never inserted (the column's default, 0): only claims change it.
+const SELECT = `${Object.entries(COLUMNS).map(([k, c]) => `${c} AS "${k}"`).join(', ')}, lease_epoch AS "leaseEpoch"`;
 
 type Runner = DataSource | EntityManager;
 
@@ -115,7 +122,7 @@ export class DeploymentStore {
 
   /** insert stores a new record. */
   async insert(row: DeploymentRow, m: Runner = this.db): Promise<void> {
-    const keys = Object.keys(COLUMNS) as (keyof DeploymentRow)[];
+    const keys = Object.keys(COLUMNS) as Column[];
     const values = keys.map((k) => (JSON_COLUMNS.has(k) && row[k] !== null ? JSON.stringify(row[k]) : row[k]));
     await m.query(`INSERT INTO deployments (${keys.map((k) => COLUMNS[k]).join(', ')}) VALUES (${keys.map((_, i) => `$${i + 1}`).join(', ')})`, values);
   }
@@ -134,41 +141,45 @@ export class DeploymentStore {
 
   /**
    * stepWithEvents sets the given fields and appends `events` (in order, possibly none) in ONE statement (all or
-   * nothing), so a pipeline step costs one database round trip. It returns what may have changed under the running
-   * deployment (as `control` reads it, after the update), or null when the record is gone: the update takes the row's
-   * lock, so those flags are as fresh as a separate read.
+   * nothing), so a pipeline step costs one database round trip — only while `lease` is the deployment's current claim
+   * (same owner and epoch, still deploying), checked in that statement. It returns what may have changed under the
+   * running deployment (as `control` reads it, after the update) and the plan's JobModifyIndex as stored, or null when
+   * nothing was written (the lease is lost or the record is gone): the update takes the row's lock, so those flags
+   * are as fresh as a separate read.
    */
-  async stepWithEvents(id: string, fields: Partial<DeploymentRow>, events: readonly StepEvent[]): Promise<Control | null> {
-    const keys = Object.keys(fields) as (keyof DeploymentRow)[];
+  async stepWithEvents(id: string, lease: Lease, fields: Partial<Pick<DeploymentRow, Column>>, events: readonly StepEvent[]): Promise<FencedControl | null> {
+    const keys = Object.keys(fields) as Column[];
     const values = keys.map((k) => (JSON_COLUMNS.has(k) && fields[k] !== null ? JSON.stringify(fields[k]) : fields[k]));
     const n = keys.length;
     const rows = (await this.db.query(
-      `WITH u AS (UPDATE deployments SET ${keys.map((k, i) => `${COLUMNS[k]} = $${i + 2}`).join(', ')}${n > 0 ? ', ' : ''}updated_at = now() WHERE id = $1
-         RETURNING id, state, lease_owner, cancel_requested, supersede_requested),
+      `WITH u AS (UPDATE deployments SET ${keys.map((k, i) => `${COLUMNS[k]} = $${i + 4}`).join(', ')}${n > 0 ? ', ' : ''}updated_at = now()
+         WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3 AND state = 'deploying'
+         RETURNING id, state, lease_owner, lease_epoch, cancel_requested, supersede_requested, progress),
        e AS (INSERT INTO deployment_events (deployment_id, at, kind, message, data)
          SELECT u.id, now(), x.kind, x.message, x.data FROM u,
-           ROWS FROM (jsonb_to_recordset($${n + 2}::jsonb) AS (kind text, message text, data jsonb)) WITH ORDINALITY AS x(kind, message, data, ord)
+           ROWS FROM (jsonb_to_recordset($${n + 4}::jsonb) AS (kind text, message text, data jsonb)) WITH ORDINALITY AS x(kind, message, data, ord)
          ORDER BY x.ord)
-       SELECT state, lease_owner AS "leaseOwner", cancel_requested AS "cancelRequested", supersede_requested AS "supersedeRequested" FROM u`,
-      [id, ...values, JSON.stringify(events.map((e) => ({ kind: e.kind, message: e.message, data: e.data ?? null })))],
-    )) as Control[];
+       SELECT state, lease_owner AS "leaseOwner", lease_epoch AS "leaseEpoch", cancel_requested AS "cancelRequested", supersede_requested AS "supersedeRequested",
+         (progress->'plan'->>'jobModifyIndex')::bigint::float8 AS "planIndex" FROM u`,
+      [id, lease.owner, lease.epoch, ...values, JSON.stringify(events.map((e) => ({ kind: e.kind, message: e.message, data: e.data ?? null })))],
+    )) as FencedControl[];
     return rows[0] ?? null;
   }
 
   /**
    * finish records a terminal state, `events` (the terminal one last) and, in the same statement, the service's
    * runtime (`runtime`): `current` makes the deployment the service's current one (desired running, scale override
-   * cleared, reported drift kept); `stopped` leaves the service stopped (a cancelled first deployment). Only while `owner` holds the lease of a deploying record; false
-   * (nothing written) otherwise.
+   * cleared, reported drift kept); `stopped` leaves the service stopped (a cancelled first deployment). Only while `lease`
+   * is the current claim of a deploying record (owner and epoch, in the same statement); false (nothing written) otherwise.
    */
-  async finish(row: Pick<DeploymentRow, 'id' | 'serviceId' | 'teamId' | 'namespace' | 'jobId'>, owner: string, f: {
+  async finish(row: Pick<DeploymentRow, 'id' | 'serviceId' | 'teamId' | 'namespace' | 'jobId'>, lease: Lease, f: {
     state: DeploymentState; reason: string; failure: Failure | null; output: string | null; progress: Progress; events: readonly StepEvent[];
     runtime: 'current' | 'stopped' | null;
   }): Promise<boolean> {
     const rows = (await this.db.query(
       `WITH u AS (UPDATE deployments SET state = $3, reason = $4, failure = $5, output_tail = $6, progress = $7, step = 'done', finished_at = now(),
            lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-         WHERE id = $1 AND lease_owner = $2 AND state = 'deploying' RETURNING id),
+         WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $14 AND state = 'deploying' RETURNING id),
        e AS (INSERT INTO deployment_events (deployment_id, at, kind, message, data)
          SELECT u.id, now(), x.kind, x.message, x.data FROM u,
            ROWS FROM (jsonb_to_recordset($8::jsonb) AS (kind text, message text, data jsonb)) WITH ORDINALITY AS x(kind, message, data, ord)
@@ -180,15 +191,15 @@ export class DeploymentStore {
        s AS (UPDATE service_runtime SET desired = 'stopped', updated_at = now()
          WHERE service_id = $9 AND $13::text = 'stopped' AND EXISTS (SELECT 1 FROM u))
        SELECT id FROM u`,
-      [row.id, owner, f.state, f.reason, f.failure ? JSON.stringify(f.failure) : null, f.output, JSON.stringify(f.progress),
-        JSON.stringify(f.events.map((e) => ({ kind: e.kind, message: e.message, data: e.data ?? null }))), row.serviceId, row.teamId, row.namespace, row.jobId, f.runtime ?? 'none'],
+      [row.id, lease.owner, f.state, f.reason, f.failure ? JSON.stringify(f.failure) : null, f.output, JSON.stringify(f.progress),
+        JSON.stringify(f.events.map((e) => ({ kind: e.kind, message: e.message, data: e.data ?? null }))), row.serviceId, row.teamId, row.namespace, row.jobId, f.runtime ?? 'none', lease.epoch],
     )) as unknown[];
     return rows.length > 0;
   }
 
   /** update sets the given fields (and updated_at). */
-  async update(id: string, fields: Partial<DeploymentRow>, m: Runner = this.db): Promise<void> {
-    const keys = Object.keys(fields) as (keyof DeploymentRow)[];
+  async update(id: string, fields: Partial<Pick<DeploymentRow, Column>>, m: Runner = this.db): Promise<void> {
+    const keys = Object.keys(fields) as Column[];
     if (keys.length === 0) return;
     const values = keys.map((k) => (JSON_COLUMNS.has(k) && fields[k] !== null ? JSON.stringify(fields[k]) : fields[k]));
     await m.query(`UPDATE deployments SET ${keys.map((k, i) => `${COLUMNS[k]} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`, [id, ...values]);
@@ -238,7 +249,8 @@ export class DeploymentStore {
   /**
    * claimMany takes up to `limit` deployments (1–256) in one statement, oldest first, by the rules of `claim`: only the
    * oldest open deployment of a service is eligible, so one statement never takes two of the same service, and rows
-   * another replica is claiming are skipped (`FOR UPDATE SKIP LOCKED`). A burst of queued work costs one round trip
+   * another replica is claiming are skipped (`FOR UPDATE SKIP LOCKED`). Each claim increments the row's `lease_epoch`
+   * (the fencing token every later write of the claimer is conditional on, returned as `leaseEpoch`). A burst of queued work costs one round trip
    * (and one wait for a pooled connection) instead of one per deployment.
    */
   async claimMany(owner: string, leaseMs: number, deadlineMs: number, limit: number): Promise<DeploymentRow[]> {
@@ -246,7 +258,7 @@ export class DeploymentStore {
     // One statement: pick the oldest claimable rows with SKIP LOCKED and take their leases (the ARRAY(…) sub-select
     // runs once, as an init plan, so the rows locked are exactly the rows updated).
     const rows = (await this.db.query(
-      `UPDATE deployments SET lease_owner = $1, lease_expires_at = now() + ($2 || ' milliseconds')::interval, attempts = attempts + 1,
+      `UPDATE deployments SET lease_owner = $1, lease_expires_at = now() + ($2 || ' milliseconds')::interval, attempts = attempts + 1, lease_epoch = lease_epoch + 1,
          state = CASE WHEN state = 'queued' THEN 'deploying' ELSE state END, started_at = COALESCE(started_at, now()), updated_at = now(),
          deadline_at = COALESCE(deadline_at, now() + ($3 || ' milliseconds')::interval)
        WHERE id = ANY(ARRAY(
@@ -287,21 +299,37 @@ export class DeploymentStore {
   /** control reads what may change under a running deployment: its state, lease holder and the cancel/supersede requests. */
   async control(id: string): Promise<Control | null> {
     const rows = (await this.db.query(
-      'SELECT state, lease_owner AS "leaseOwner", cancel_requested AS "cancelRequested", supersede_requested AS "supersedeRequested" FROM deployments WHERE id = $1',
+      'SELECT state, lease_owner AS "leaseOwner", lease_epoch AS "leaseEpoch", cancel_requested AS "cancelRequested", supersede_requested AS "supersedeRequested" FROM deployments WHERE id = $1',
       [id],
     )) as Control[];
     return rows[0] ?? null;
   }
 
-  /** renew extends a held lease; false when the lease was lost (another replica took over, or the row is terminal). */
-  async renew(id: string, owner: string, leaseMs: number): Promise<boolean> {
+  /**
+   * renew extends the lease of the claim `lease` (or sets it to expire in `leaseMs`, shorter, after a transient error);
+   * false when the lease was lost (another claim since, or the row is terminal).
+   */
+  async renew(id: string, lease: Lease, leaseMs: number): Promise<boolean> {
     const r = (await this.db.query(
       `UPDATE deployments SET lease_expires_at = now() + ($3 || ' milliseconds')::interval
-       WHERE id = $1 AND lease_owner = $2 AND state = 'deploying' RETURNING id`,
-      [id, owner, String(leaseMs)],
+       WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $4 AND state = 'deploying' RETURNING id`,
+      [id, lease.owner, String(leaseMs), lease.epoch],
     )) as [unknown[], number] | unknown[];
     const list = Array.isArray(r[0]) ? (r[0] as unknown[]) : (r as unknown[]);
     return list.length > 0;
+  }
+
+  /**
+   * addFencedEvent appends to a deployment's event log only while `lease` is its current claim (owner and epoch, still
+   * deploying), checked in the same statement; false (nothing written) otherwise.
+   */
+  async addFencedEvent(deploymentId: string, lease: Lease, kind: string, message: string, data?: Record<string, unknown>): Promise<boolean> {
+    const rows = (await this.db.query(
+      `INSERT INTO deployment_events (deployment_id, at, kind, message, data)
+       SELECT id, now(), $4, $5, $6 FROM deployments WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3 AND state = 'deploying' RETURNING id`,
+      [deploymentId, lease.owner, lease.epoch, kind, message, data ? JSON.stringify(data) : null],
+    )) as unknown[];
+    return rows.length > 0;
   }
 
   /** addEvent appends to a deployment's event log. */
@@ -349,12 +377,28 @@ export class DeploymentStore {
   }
 }
 
-/** Control is what may change under a running deployment: its state, lease holder and the cancel/supersede requests. */
+/** Control is what may change under a running deployment: its state, lease holder (owner and epoch) and the cancel/supersede requests. */
 export interface Control {
   state: DeploymentState;
   leaseOwner: string | null;
+  leaseEpoch: number;
   cancelRequested: boolean;
   supersedeRequested: boolean;
+}
+
+/** FencedControl is Control as a fenced step write returns it, with the plan's JobModifyIndex as stored (null: not planned). */
+export interface FencedControl extends Control {
+  /** planIndex is `progress.plan.jobModifyIndex` as the same statement wrote it: the EnforceIndex of the register. */
+  planIndex: number | null;
+}
+
+/**
+ * Lease is one claim of a deployment: the claimer's `owner` name and the row's `epoch` after that claim (its fencing
+ * token). A write fenced on a Lease applies only while no later claim happened and the deployment is still deploying.
+ */
+export interface Lease {
+  owner: string;
+  epoch: number;
 }
 
 /** StepEvent is one entry of a deployment's event log written with a step (`kind`, human `message`, optional data). */

@@ -5,7 +5,10 @@
  * volumes → plan (diff and warnings kept) → register with EnforceIndex → follow the evaluation, the Nomad deployment
  * and its allocations → a terminal state with a human reason. Every step records its result before the next, so a
  * worker that takes over after a crash resumes; a job whose live Meta already names the deployment is never
- * registered again.
+ * registered again. Every write of a run is fenced on its claim (owner and `lease_epoch`, in the same statement): a
+ * worker that stalled past its lease finds its next write refused, abandons the deployment (watchers aborted, no
+ * further Nomad call) and leaves it to the replica that claimed it since. The register follows a fenced write and
+ * uses the EnforceIndex that write stored, so a stale worker's register is refused by Nomad if it was not refused here.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -20,7 +23,7 @@ import type { VaultAdapter } from '@drover/scheduler/vault/index.ts';
 import { openValues, pinVaultVersion, variablesBackend } from './build.ts';
 import { diagnose } from './diagnose.ts';
 import { publishDeploymentEvent } from './events.ts';
-import type { Control, DeploymentRow, DeploymentState, DeploymentStore, Failure, Progress, StepEvent } from './store.ts';
+import type { Control, DeploymentRow, DeploymentState, DeploymentStore, Failure, FencedControl, Lease, Progress, StepEvent } from './store.ts';
 
 /** NOMAD_VARIABLE_LIMIT is Nomad's size limit of one variable's items. */
 export const NOMAD_VARIABLE_LIMIT = 64 * 1024;
@@ -41,7 +44,19 @@ export interface WorkerOptions {
   progressDeadlineMs?: number;
   /** owner names this worker in leases (default a random ID). */
   owner?: string;
+  /**
+   * pause is for tests only: awaited at each `WorkerPausePoint` of a run (never set in production), so a test can stall
+   * a worker — its heartbeat included — past its lease, as a GC pause or a partition from Postgres would.
+   */
+  pause?: (point: WorkerPausePoint, deploymentId: string) => Promise<void>;
 }
+
+/**
+ * WorkerPausePoint names where `WorkerOptions.pause` is awaited: `renew` before each heartbeat's renewal, `variables`
+ * after the variable values were written and before that is recorded, `register` after the fenced "about to
+ * register" write and before the register call.
+ */
+export type WorkerPausePoint = 'renew' | 'variables' | 'register';
 
 /** WorkerDeps are the adapters the worker uses. */
 export interface WorkerDeps {
@@ -82,6 +97,12 @@ export interface PrepareOutcome {
 }
 
 class LeaseLost extends Error {}
+
+/** Run is one claimed deployment in flight: its claim (the fencing token of every write) and what aborts its work. */
+interface Run {
+  lease: Lease;
+  abort: AbortController;
+}
 class Stop extends Error {
   readonly state: DeploymentState;
   readonly reason: string;
@@ -110,6 +131,7 @@ export class DeploymentWorker {
   private readonly claimBatch: number;
   private readonly history: number;
   private readonly deadlineMs: number;
+  private readonly pause: WorkerOptions['pause'];
   /** owner is this worker's lease name. */
   readonly owner: string;
   private running = false;
@@ -126,6 +148,7 @@ export class DeploymentWorker {
     this.history = o.history ?? 10;
     this.deadlineMs = o.progressDeadlineMs ?? 15 * 60_000;
     this.owner = o.owner ?? `worker-${randomUUID()}`;
+    this.pause = o.pause;
   }
 
   /** start begins claiming work (idempotent). */
@@ -204,13 +227,18 @@ export class DeploymentWorker {
     for (const r of await this.d.store.dropDeletedServices()) await this.publish(r, 'deployment.cancelled', r.reason);
   }
 
-  /** runOne runs one claimed deployment to a terminal state (or until its lease is lost or the worker stops). */
+  /** runs are the deployments in flight, by the row object of their claim (a stale run and a newer claim never share one). */
+  private readonly runs = new Map<DeploymentRow, Run>();
+
+  /**
+   * runOne runs one claimed deployment to a terminal state (or until its lease is lost or the worker stops). `row`
+   * must come from a claim (its `leaseEpoch` is the fencing token of every write the run makes).
+   */
   async runOne(row: DeploymentRow): Promise<void> {
-    const lease = new AbortController();
-    const beat = setInterval(() => {
-      this.d.store.renew(row.id, this.owner, this.leaseMs).then((ok) => { if (!ok) lease.abort(); }, () => undefined);
-    }, Math.max(200, Math.floor(this.leaseMs / 3)));
-    const signal = AbortSignal.any([lease.signal, this.stopping.signal]);
+    const run: Run = { lease: { owner: this.owner, epoch: row.leaseEpoch ?? 0 }, abort: new AbortController() };
+    this.runs.set(row, run);
+    const beat = setInterval(() => { void this.heartbeat(row, run); }, Math.max(200, Math.floor(this.leaseMs / 3)));
+    const signal = AbortSignal.any([run.abort.signal, this.stopping.signal]);
     let announced: Promise<void> = Promise.resolve();
     try {
       if (row.attempts > 1) this.later(row, { kind: 'resumed', message: `resumed by ${this.owner} at step ${row.step} (attempt ${row.attempts})` });
@@ -218,7 +246,11 @@ export class DeploymentWorker {
       announced = row.attempts === 1 ? this.publish(row, 'deployment.deploying', 'deploying') : announced;
       await this.pipeline(row, signal);
     } catch (e) {
-      if (signal.aborted || e instanceof LeaseLost) return;
+      if (e instanceof LeaseLost || signal.aborted) {
+        // A stopping worker leaves its lease to expire (the next claimer resumes); otherwise a fenced write was refused.
+        if (e instanceof LeaseLost && !this.stopping.signal.aborted) this.abandon(row, run, `at step ${row.step}`);
+        return;
+      }
       await announced;
       if (e instanceof Stop) await this.finish(row, e.state, e.reason, e.failure, e.output);
       else {
@@ -228,62 +260,103 @@ export class DeploymentWorker {
         if (row.deadlineAt && Date.now() > new Date(row.deadlineAt).getTime()) {
           await this.finish(row, 'failed', `the deployment did not finish before its deadline: ${(e as Error).message}`, { cause: 'deadline', events: [], placement: {}, allocationId: null }, null);
         } else {
-          await this.event(row, 'step_error', `step ${row.step} failed: ${(e as Error).message}; retrying`).catch(() => undefined);
-          await this.d.store.update(row.id, { leaseExpiresAt: new Date(Date.now() + 1_000) }).catch(() => undefined);
+          // Both fenced: a worker that lost the lease meanwhile neither logs nor shortens the new owner's lease.
+          const logged = await this.event(row, 'step_error', `step ${row.step} failed: ${(e as Error).message}; retrying`).then(() => true, () => false);
+          if (logged) await this.d.store.renew(row.id, run.lease, 1_000).catch(() => undefined);
+          else this.abandon(row, run, `after step ${row.step} failed`);
         }
       }
     } finally {
       clearInterval(beat);
-      this.pending.delete(row.id);
-      this.controlAt.delete(row.id);
+      this.pending.delete(row);
+      this.controlAt.delete(row);
+      this.runs.delete(row);
     }
   }
 
-  /** pending are events kept for the next step's write (one round trip fewer each), by deployment ID. */
-  private readonly pending = new Map<string, StepEvent[]>();
-  /** controlAt is when each running deployment's control flags were last read, by deployment ID. */
-  private readonly controlAt = new Map<string, number>();
+  /** heartbeat renews a run's lease (fenced on its claim); a refused renewal abandons the run. */
+  private async heartbeat(row: DeploymentRow, run: Run): Promise<void> {
+    try {
+      if (this.pause) await this.pause('renew', row.id);
+      if (run.abort.signal.aborted) return;
+      if (!(await this.d.store.renew(row.id, run.lease, this.leaseMs))) this.abandon(row, run, 'at a lease renewal');
+    } catch {
+      // A failed renewal is retried by the next beat; the lease expires if none succeeds.
+    }
+  }
+
+  /**
+   * abandon gives the deployment up once a fenced write was refused: another claim took it (or it is terminal). The
+   * run's watchers are aborted and it makes no further Nomad call; the new owner continues. Logged once per run.
+   */
+  private abandon(row: DeploymentRow, run: Run, where: string): void {
+    if (run.abort.signal.aborted) return;
+    run.abort.abort();
+    this.d.logger.warn({ deploymentId: row.id, owner: run.lease.owner, epoch: run.lease.epoch, step: row.step },
+      `deployment abandoned ${where}: its lease (epoch ${run.lease.epoch}) was lost to a newer claim; the new owner continues`);
+  }
+
+  /** runOf returns the run of a claimed row (an internal error otherwise). */
+  private runOf(row: DeploymentRow): Run {
+    const run = this.runs.get(row);
+    if (!run) throw new Error('internal: a deployment step outside its run');
+    return run;
+  }
+
+  /** alive throws LeaseLost once the run was abandoned: called before each call that changes the cluster. */
+  private alive(row: DeploymentRow): void {
+    if (this.runOf(row).abort.signal.aborted) throw new LeaseLost();
+  }
+
+  /** pending are events kept for the next step's write (one round trip fewer each), by claimed row. */
+  private readonly pending = new Map<DeploymentRow, StepEvent[]>();
+  /** controlAt is when each running deployment's control flags were last read, by claimed row. */
+  private readonly controlAt = new Map<DeploymentRow, number>();
 
   /**
    * later keeps an event for the next step's write: for work that is idempotent on resume (a crash before that write
    * repeats it and logs it again), so it costs no round trip of its own.
    */
   private later(row: DeploymentRow, e: StepEvent): void {
-    const list = this.pending.get(row.id) ?? [];
+    const list = this.pending.get(row) ?? [];
     list.push(e);
-    this.pending.set(row.id, list);
+    this.pending.set(row, list);
   }
 
   /**
-   * step records a step (with the events kept by `later`, then `events`) in one round trip, and returns the control
-   * flags the same statement read.
+   * step records a step (with the events kept by `later`, then `events`) in one round trip, fenced on the run's claim,
+   * and returns the control flags the same statement read. LeaseLost when the write was refused (nothing written).
    */
-  private async step(row: DeploymentRow, step: string, progress: Partial<Progress>, fields: Partial<DeploymentRow> = {}, events: StepEvent[] = []): Promise<Control | null> {
+  private async step(row: DeploymentRow, step: string, progress: Partial<Progress>, fields: Partial<DeploymentRow> = {}, events: StepEvent[] = []): Promise<FencedControl> {
+    const run = this.runOf(row);
+    if (run.abort.signal.aborted) throw new LeaseLost();
     row.step = step;
     row.progress = { ...row.progress, ...progress };
-    const kept = this.pending.get(row.id) ?? [];
-    this.pending.delete(row.id);
+    const kept = this.pending.get(row) ?? [];
+    this.pending.delete(row);
+    let c: FencedControl | null;
     try {
-      const c = await this.d.store.stepWithEvents(row.id, { step, progress: row.progress, ...fields }, [...kept, ...events]);
-      if (c) {
-        row.cancelRequested = c.cancelRequested;
-        row.supersedeRequested = c.supersedeRequested;
-        this.controlAt.set(row.id, Date.now());
-      }
-      return c;
+      c = await this.d.store.stepWithEvents(row.id, run.lease, { step, progress: row.progress, ...fields }, [...kept, ...events]);
     } catch (e) {
-      if (kept.length > 0) this.pending.set(row.id, [...kept, ...(this.pending.get(row.id) ?? [])]);
+      if (kept.length > 0) this.pending.set(row, [...kept, ...(this.pending.get(row) ?? [])]);
       throw e;
     }
+    if (!c) throw new LeaseLost();
+    row.cancelRequested = c.cancelRequested;
+    row.supersedeRequested = c.supersedeRequested;
+    this.controlAt.set(row, Date.now());
+    return c;
   }
 
   /** stepLogged records a step and its event in one round trip. */
-  private async stepLogged(row: DeploymentRow, step: string, progress: Partial<Progress>, fields: Partial<DeploymentRow>, kind: string, message: string, data?: Record<string, unknown>): Promise<Control | null> {
+  private async stepLogged(row: DeploymentRow, step: string, progress: Partial<Progress>, fields: Partial<DeploymentRow>, kind: string, message: string, data?: Record<string, unknown>): Promise<FencedControl> {
     return this.step(row, step, progress, fields, [{ kind, message, ...(data ? { data } : {}) }]);
   }
 
+  /** event appends to the event log, fenced on the run's claim (LeaseLost when refused). */
   private async event(row: DeploymentRow, kind: string, message: string, data?: Record<string, unknown>): Promise<void> {
-    await this.d.store.addEvent(row.id, kind, message, data);
+    const run = this.runOf(row);
+    if (run.abort.signal.aborted || !(await this.d.store.addFencedEvent(row.id, run.lease, kind, message, data))) throw new LeaseLost();
   }
 
   private async publish(row: DeploymentRow, type: string, reason: string): Promise<void> {
@@ -299,15 +372,19 @@ export class DeploymentWorker {
    * `maxAgeMs`, flags read that recently (by a step's write or an earlier read) are reused instead of read again.
    */
   private async requests(row: DeploymentRow, maxAgeMs = 0): Promise<{ cancel: boolean; supersede: boolean }> {
-    const at = this.controlAt.get(row.id);
-    if (maxAgeMs > 0 && at !== undefined && Date.now() - at < maxAgeMs) return { cancel: row.cancelRequested, supersede: row.supersedeRequested };
+    const at = this.controlAt.get(row);
+    if (maxAgeMs > 0 && at !== undefined && Date.now() - at < maxAgeMs) {
+      this.alive(row);
+      return { cancel: row.cancelRequested, supersede: row.supersedeRequested };
+    }
     const fresh = await this.d.store.control(row.id);
-    this.controlAt.set(row.id, Date.now());
+    this.controlAt.set(row, Date.now());
     return this.applyControl(row, fresh);
   }
 
   private applyControl(row: DeploymentRow, fresh: Control | null): { cancel: boolean; supersede: boolean } {
-    if (!fresh || fresh.leaseOwner !== this.owner || fresh.state !== 'deploying') throw new LeaseLost();
+    const { lease, abort } = this.runOf(row);
+    if (abort.signal.aborted || !fresh || fresh.leaseOwner !== lease.owner || fresh.leaseEpoch !== lease.epoch || fresh.state !== 'deploying') throw new LeaseLost();
     row.cancelRequested = fresh.cancelRequested;
     row.supersedeRequested = fresh.supersedeRequested;
     return { cancel: fresh.cancelRequested, supersede: fresh.supersedeRequested };
@@ -327,6 +404,7 @@ export class DeploymentWorker {
     if (row.cancelRequested) throw new Stop('cancelled', 'cancelled before it was registered; nothing changed in the cluster');
     if (row.supersedeRequested) throw new Stop('superseded', 'superseded by a newer deployment before it was registered');
     if (!row.progress.namespace) {
+      this.alive(row);
       const r = await this.d.namespaces.ensure(ns, `Drover team ${row.teamId}`);
       // Recorded with the next step: a crash before it only repeats the (idempotent) ensure.
       row.progress = { ...row.progress, namespace: true };
@@ -335,6 +413,7 @@ export class DeploymentWorker {
     if (!row.progress.variables && row.variablesPath && row.sealedValues) {
       if (variablesBackend(row.variablesPath) === 'vault') {
         const { version, maxVersions } = await this.writeVault(row);
+        if (this.pause) await this.pause('variables', row.id);
         // The job's templates read exactly this version: later writes never change what its allocations see.
         const pinned = pinVaultVersion(row.job as unknown as JobRegisterRequest, row.variablesPath, version);
         row.job = pinned as unknown as Record<string, unknown>;
@@ -343,6 +422,7 @@ export class DeploymentWorker {
           'variables', `wrote ${row.variableKeys.length} variable item(s) as version ${version} of ${row.variablesPath} (max_versions ${maxVersions})`, { vaultVersion: version, maxVersions });
       } else {
         const modifyIndex = await this.writeVariables(row);
+        if (this.pause) await this.pause('variables', row.id);
         await this.stepLogged(row, 'variables', { variables: { modifyIndex } }, {}, 'variables', `wrote ${row.variableKeys.length} variable item(s) to ${row.variablesPath}`, { modifyIndex });
       }
     }
@@ -353,6 +433,7 @@ export class DeploymentWorker {
     if (!row.progress.registered && this.d.prepare) {
       let r: string | null | PrepareOutcome;
       try {
+        this.alive(row);
         r = await this.d.prepare(row);
       } catch (e) {
         // A refusal (an unsafe database change, a failed upgrade) ends the deployment with its reason; outages retry.
@@ -393,9 +474,11 @@ export class DeploymentWorker {
     const needed = Math.max(this.history + 1, next - Math.min(next, ...pinned) + 1);
     let maxVersions = meta?.maxVersions ?? 0;
     if (maxVersions === 0 || maxVersions < needed) {
+      this.alive(row);
       await vault.setMaxVersions(row.namespace, row.jobId, needed);
       maxVersions = needed;
     }
+    this.alive(row);
     const written = await vault.writeSecret(row.namespace, row.jobId, values);
     return { version: written.version, maxVersions };
   }
@@ -421,6 +504,7 @@ export class DeploymentWorker {
           { cause: 'variables_too_large', events: [], placement: {}, allocationId: null });
       }
       try {
+        this.alive(row);
         const r = await this.d.nomad.variables.upsert({ Path: path, Namespace: row.namespace, Items: items }, { checkIndex: cur?.ModifyIndex ?? 0 });
         return r.data.ModifyIndex ?? r.meta.lastIndex;
       } catch (e) {
@@ -436,6 +520,7 @@ export class DeploymentWorker {
     const names = new Set(existing.map((v) => v.Name));
     for (const v of row.volumes) {
       if (names.has(v.name)) continue;
+      this.alive(row);
       await this.d.nomad.hostVolumes.create({
         Name: v.name, Namespace: row.namespace, PluginID: 'mkdir', NodePool: 'default',
         RequestedCapacityMinBytes: v.sizeBytes, RequestedCapacityMaxBytes: v.sizeBytes,
@@ -472,12 +557,13 @@ export class DeploymentWorker {
       }
       if (live && (live.Periodic != null) !== row.periodic) {
         // Nomad cannot turn a job periodic (or back) in place: purge it and register anew.
+        this.alive(row);
         await this.d.nomad.jobs.deregister(row.jobId, { purge: true }, { namespace: row.namespace });
         await this.event(row, 'purged', `deregistered ${row.jobId} with purge: the service ${row.periodic ? 'became' : 'is no longer'} a cron service`);
         live = null;
         if (planning) planning = planOf();
       }
-      let fresh: Control | null | undefined;
+      let fresh: FencedControl;
       if (!row.progress.plan || attempt > 0) {
         const hadStable = live !== null && !live.Stop && (live.Stable === true || (live.Version ?? 0) > 0);
         const planned = await (planning ?? planOf());
@@ -487,10 +573,18 @@ export class DeploymentWorker {
         // The plan's write also reads the cancel/supersede requests: nothing else stands between it and the register.
         fresh = await this.stepLogged(row, 'planned', { plan: { jobModifyIndex: live?.JobModifyIndex ?? 0 }, hadStable }, { planDiff: plan.Diff ?? null, nomadWarnings: warnings },
           'planned', `planned against job modify index ${live?.JobModifyIndex ?? 0}`, { diffType: plan.Diff?.Type ?? null });
+      } else {
+        // Resuming a planned deployment: the fenced "about to register" write (it reads the requests and the stored plan).
+        fresh = await this.step(row, 'registering', {});
       }
+      // Only a worker whose fenced write just succeeded registers, with the EnforceIndex that write stored: a stale
+      // worker's register is refused by Nomad (the new owner's register changed the job's modify index).
       await this.beforeRegister(row, fresh);
+      if (fresh.planIndex === null) throw new Error('internal: register before plan');
+      if (this.pause) await this.pause('register', row.id);
+      this.alive(row);
       try {
-        const r = await this.d.nomad.jobs.register(job, { enforceIndex: true, modifyIndex: row.progress.plan?.jobModifyIndex ?? 0 });
+        const r = await this.d.nomad.jobs.register(job, { enforceIndex: true, modifyIndex: fresh.planIndex });
         const after = await this.liveJob(row);
         const nomadWarnings = [...row.nomadWarnings, ...r.data.warnings];
         row.nomadWarnings = nomadWarnings;
@@ -584,6 +678,7 @@ export class DeploymentWorker {
       const groups = Object.values(r.data.TaskGroups ?? {});
       const canaries = groups.filter((g) => (g?.DesiredCanaries ?? 0) > 0 && !g?.Promoted);
       if (st === 'running' && canaries.length > 0 && canaries.every((g) => (g?.HealthyAllocs ?? 0) >= (g?.DesiredCanaries ?? 0)) && this.autoPromote(row)) {
+        this.alive(row);
         await this.d.nomad.deployments.promote(depId, 'all', { namespace: ns }).then(
           () => this.event(row, 'promoted', 'every canary is healthy: promoted'),
           // Lost races (the deployment finished or was promoted meanwhile) are answered 4xx or "terminal deployment".
@@ -609,6 +704,7 @@ export class DeploymentWorker {
     if (r.cancel || pastDeadline) {
       // With a good version to return to, wait for the Nomad deployment to exist, then fail it (auto-revert).
       if (row.progress.hadStable && !depId && row.progress.registered) return;
+      this.alive(row);
       if (row.progress.hadStable && depId) {
         await this.d.nomad.deployments.fail(depId, { namespace: ns }).catch((e: unknown) => { if (!isNomadNotFound(e)) throw e; });
       } else {
@@ -625,16 +721,20 @@ export class DeploymentWorker {
     }
   }
 
-  /** finish records a terminal state, its event and the service's runtime in one statement (only while this worker holds the lease). */
+  /** finish records a terminal state, its event and the service's runtime in one statement (only while the run's claim is current). */
   private async finish(row: DeploymentRow, state: DeploymentState, reason: string, failure: Failure | null, output: string | null): Promise<void> {
     const progress: Progress & { healthyAt?: string } = state === 'healthy' ? { ...row.progress, healthyAt: new Date().toISOString() } : row.progress;
     // A database's own deployment is no service runtime: the reconciler must never re-register a database's job.
     const runtime = row.config['kind'] === 'database' ? null
       : state === 'healthy' ? 'current' : state === 'cancelled' && !row.progress.hadStable && row.progress.registered ? 'stopped' : null;
-    const events: StepEvent[] = [...(this.pending.get(row.id) ?? []), { kind: state, message: reason, ...(failure ? { data: { cause: failure.cause } } : {}) }];
-    this.pending.delete(row.id);
-    const done = await this.d.store.finish(row, this.owner, { state, reason, failure, output, progress, events, runtime });
-    if (!done) return;
+    const events: StepEvent[] = [...(this.pending.get(row) ?? []), { kind: state, message: reason, ...(failure ? { data: { cause: failure.cause } } : {}) }];
+    this.pending.delete(row);
+    const run = this.runOf(row);
+    const done = !run.abort.signal.aborted && await this.d.store.finish(row, run.lease, { state, reason, failure, output, progress, events, runtime });
+    if (!done) {
+      this.abandon(row, run, `instead of ending ${state}`);
+      return;
+    }
     this.d.logger.info({ deploymentId: row.id, state }, 'deployment finished');
     await this.publish(row, `deployment.${state}`, reason);
   }
