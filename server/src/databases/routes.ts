@@ -12,7 +12,7 @@ import type { DatabaseRow } from './database.entity.ts';
 import type { DatabasesService } from './service.ts';
 import { volumeView } from './volume.ts';
 import { PUBLIC_OFF, publicEndpoint, publicUrl, type DatabasePublicSettings } from './public.ts';
-import { routesBySni } from '@drover/scheduler/databases/public.ts';
+import { PUBLIC_URL_NAMES, routesBySni } from '@drover/scheduler/databases/public.ts';
 
 /** DatabaseVolumeSchema is a database's current volume: the size requested and the size Nomad reports the plugin gave. */
 export const DatabaseVolumeSchema = z.object({
@@ -35,7 +35,7 @@ export const DatabaseSchema = z.object({
   keptVolumes: z.number().int().describe('Volumes of earlier major versions, kept until destroyed'),
   volume: DatabaseVolumeSchema,
   warnings: z.array(z.string()).describe('Problems to show, e.g. `size not enforced: …` when the volume plugin does not enforce the requested size (Nomad\'s built-in mkdir) or gave less'),
-  variables: z.array(z.string()).describe('Connection variables it provides to references'),
+  variables: z.array(z.string()).describe("Connection variables it provides to references (${{ name.VAR }}). DATABASE_PUBLIC_URL (and MYSQL_PUBLIC_URL, REDIS_PUBLIC_URL or MONGO_PUBLIC_URL) only while it is public and the cluster allows public databases. Passwords and the URLs that hold them are secrets: rendered into the task from the secret store, never in the job or an API answer"),
   restore: z.object({
     backupId: z.uuid(), status: z.enum(['restoring', 'succeeded', 'failed']), reason: z.string().nullable(),
   }).nullable().describe('Set on a database created by a restore of a backup into a new database: how that restore went'),
@@ -51,6 +51,7 @@ export const DatabaseSchema = z.object({
   updatedAt: z.iso.datetime(),
 }).meta({ id: 'Database' });
 
+/** VARIABLES are the names every database of an engine provides; a public one adds PUBLIC_URL_NAMES (see toDatabase). */
 const VARIABLES: Record<DatabaseRow['engine'], string[]> = {
   postgres: ['DATABASE_URL', 'HOST', 'PORT', 'USER', 'PASSWORD', 'NAME', 'POSTGRES_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE'],
   mysql: ['DATABASE_URL', 'HOST', 'PORT', 'USER', 'PASSWORD', 'NAME', 'MYSQL_URL', 'MYSQLHOST', 'MYSQLPORT', 'MYSQLUSER', 'MYSQLPASSWORD', 'MYSQLDATABASE'],
@@ -69,7 +70,7 @@ export function toDatabase(r: DatabaseRow, pub: DatabasePublicSettings = PUBLIC_
     },
     id: r.id, projectId: r.projectId, environmentId: r.environmentId, name: r.name, engine: r.engine, version: r.version,
     sizeBytes: Number(r.sizeBytes), status: r.volumeDestroyedAt ? 'volume_destroyed' : r.removedAt ? 'removed' : 'live',
-    keptVolumes: r.volumeDestroyedAt ? 0 : r.previousVolumeIds.length, variables: VARIABLES[r.engine], ...volumeView(r, volumePlugin),
+    keptVolumes: r.volumeDestroyedAt ? 0 : r.previousVolumeIds.length, variables: host && pub.enabled ? [...VARIABLES[r.engine], ...PUBLIC_URL_NAMES[r.engine]] : VARIABLES[r.engine], ...volumeView(r, volumePlugin),
     restore: r.restoreStatus && r.restoredFromBackupId ? { backupId: r.restoredFromBackupId, status: r.restoreStatus, reason: r.restoreReason ?? null } : null,
     createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(),
   };

@@ -18,6 +18,7 @@ import { isUniqueViolation, keysetPage, loadOwned, now, type ScopeDeps } from '.
 import type { SecretStore } from '../secrets/secret-store.ts';
 import { DatabaseCredentials } from './credentials.ts';
 import { DatabaseEntity, type DatabaseRow } from './database.entity.ts';
+import { lockHostname } from '../domains/database-hostnames.ts';
 import { checkPublicHostname, defaultPublicHostname, PUBLIC_OFF, type DatabasePublicSettings } from './public.ts';
 import { DomainEntity } from '../domains/domain.entity.ts';
 
@@ -170,6 +171,7 @@ export class DatabasesService {
     const at = now(this.d.clock);
     try {
       await this.d.dataSource.transaction(async (tx) => {
+        if (hostname !== null) await lockHostname(tx, hostname);
         if (hostname !== null && await tx.getRepository(DomainEntity).existsBy({ hostname })) throw taken('is a service domain');
         await tx.getRepository(DatabaseEntity).update({ id }, { publicHostname: hostname, updatedAt: at });
         await this.d.audit.record({

@@ -155,7 +155,7 @@ export function buildDeployment(team: TeamIdentity, snap: EnvironmentSnapshot, s
   try {
     result = compile(desiredState(team, snap, deploymentId, settings, publicSettings));
   } catch (e) {
-    if (e instanceof CompileError) throw new DomainError('deployment/invalid', `${e.path}: ${e.message}`, { errors: [{ path: e.path, message: e.message }] });
+    if (e instanceof CompileError) throw new DomainError('deployment/invalid', `${e.path}: ${e.reason}`, { errors: [{ path: e.path, message: e.reason }] });
     throw e;
   }
   const request = result.jobs.find((j) => j.Job.Meta?.['drover.service'] === serviceId);

@@ -1,7 +1,7 @@
 /**
  * DomainsService: a service's domains. Generated ones follow the service's `public` flag (see ServiceConfigsService);
  * custom ones are added here, strictly validated (hostname.ts), unique across all teams (a taken name is 409
- * `domain/taken` whoever holds it), and routed only once ownership is verified — by a TXT record
+ * `domain/taken` whoever holds it, a service or a public database: database-hostnames.ts), and routed only once ownership is verified — by a TXT record
  * `_drover-challenge.<domain>` holding the token, or by the token served at `/.well-known/drover-challenge/<token>`
  * on the domain — unless the operator allows unverified domains. Certificate status stays `unknown` until the
  * Traefik integration reports it through `setCertificateStatus`.
@@ -14,6 +14,7 @@ import type { Page, PageParams } from '../core/pagination.ts';
 import { isUniqueViolation, isUuid, keysetPage, loadOwned, now, type ScopeDeps } from '../projects/scope.ts';
 import { ServiceEntity, type ServiceRow } from '../service-configs/service.entity.ts';
 import { DomainEntity, type CertificateStatus, type DomainRow, type VerificationMethod } from './domain.entity.ts';
+import { refuseDatabaseHostname } from './database-hostnames.ts';
 import { isUnder, parseHostname } from './hostname.ts';
 import { CHALLENGE_LABEL, CHALLENGE_PATH, ChallengeRefused, type ChallengeFetcher, type DnsResolver } from './verification.ts';
 
@@ -67,6 +68,8 @@ export class DomainsService {
     };
     try {
       await this.d.dataSource.transaction(async (tx) => {
+        // A public database's hostname is taken too (one under an earlier apps domain could otherwise be claimed here).
+        await refuseDatabaseHostname(tx, row.hostname, 'body.hostname');
         await tx.getRepository(DomainEntity).insert(row);
         await this.d.audit.record({ actor, teamId: s.teamId, action: 'domain.create', targetType: 'domain', targetId: row.id, details: { serviceId: s.id, hostname: row.hostname } }, tx);
       });

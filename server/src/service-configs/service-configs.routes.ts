@@ -91,7 +91,7 @@ export function serviceRoutes(svc: ServiceConfigsService): AnyRoute[] {
     }),
     defineRoute({
       operationId: 'updateService', method: 'patch', path: '/api/services/:serviceId', summary: 'Change a service configuration',
-      tags: ['services'], auth: 'user', params: ServiceParams, body: UpdateServiceBody, status: 200,
+      tags: ['services'], auth: 'user', params: ServiceParams, body: UpdateServiceBody, status: 200, errors: [409],
       responses: { 200: { description: 'The service', schema: ServiceSchema } },
       handler: async ({ actor, params, body }) => toService(await svc.update(actor!, params.serviceId, body as ServicePatch)),
     }),

@@ -9,6 +9,7 @@ import type { Actor } from '../core/actor.ts';
 import { DomainError, invalid } from '../core/errors.ts';
 import type { Page, PageParams } from '../core/pagination.ts';
 import { DomainEntity, type DomainRow } from '../domains/domain.entity.ts';
+import { refuseDatabaseHostname } from '../domains/database-hostnames.ts';
 import { EnvironmentEntity, type EnvironmentRow } from '../environments/environment.entity.ts';
 import type { GeneratedDomainNamer } from '../environments/environments.service.ts';
 import { slugTaken } from '../projects/projects.service.ts';
@@ -171,6 +172,8 @@ export class ServiceConfigsService {
       hostname: this.d.generatedDomain(s.slug, env.slug, s.id), kind: 'generated', verificationStatus: 'verified',
       verificationToken: null, verifiedAt: at, verifiedBy: null, certificateStatus: 'unknown', lastCheckedAt: null, lastCheckError: null, createdAt: at, updatedAt: at,
     };
+    // Making a service public again brings its generated name back: refused while a public database holds it.
+    await refuseDatabaseHostname(tx, row.hostname, 'body.public');
     await tx.getRepository(DomainEntity).insert(row);
     return row.hostname;
   }

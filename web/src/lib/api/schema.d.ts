@@ -1455,7 +1455,7 @@ export interface components {
             status: "live" | "removed" | "volume_destroyed";
             /** Format: date-time */
             updatedAt: string;
-            /** @description Connection variables it provides to references */
+            /** @description Connection variables it provides to references (${{ name.VAR }}). DATABASE_PUBLIC_URL (and MYSQL_PUBLIC_URL, REDIS_PUBLIC_URL or MONGO_PUBLIC_URL) only while it is public and the cluster allows public databases. Passwords and the URLs that hold them are secrets: rendered into the task from the secret store, never in the job or an API answer */
             variables: string[];
             /** @description Major version */
             version: string;
@@ -1506,6 +1506,11 @@ export interface components {
             image: string | null;
             jobId: string;
             jobVersion: number | null;
+            /**
+             * @description What was deployed: a service, or a managed database on its own (then serviceId is the database)
+             * @enum {string}
+             */
+            kind: "service" | "database";
             namespace: string;
             nomadDeploymentId: string | null;
             nomadWarnings: string[];
@@ -6088,6 +6093,15 @@ export interface operations {
             };
             /** @description The resource does not exist or is not visible to the caller */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
