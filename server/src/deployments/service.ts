@@ -190,15 +190,24 @@ export class DeploymentsService {
     };
   }
 
+  /**
+   * insertQueued writes the records in one transaction, three statements per record: the record, then ONE statement
+   * that locks the service's other open deployments (FOR UPDATE, as superseding needs) and appends the record's
+   * `created` event, then the audit entry. Open deployments found are superseded in the same transaction.
+   */
   private async insertQueued(actor: Actor | null, rows: DeploymentRow[]): Promise<DeploymentRow[]> {
     const superseded: DeploymentRow[] = [];
     await this.d.dataSource.transaction(async (tx) => {
       for (const row of rows) {
-        superseded.push(...await this.supersedeOpen(tx, row.serviceId, row.id));
         await this.d.store.insert(row, tx);
-        await this.d.store.addEvent(row.id, 'created', `deployment created (${row.trigger}) with ${row.image ?? row.artifactChecksum ?? 'the stored job'}`, {
-          jobId: row.jobId, namespace: row.namespace, variableItems: row.variableKeys.length, warnings: row.compileWarnings,
-        }, tx);
+        const open = (await tx.query(
+          `WITH open AS (SELECT id FROM deployments WHERE service_id = $1 AND id <> $2 AND state IN ('queued', 'deploying') FOR UPDATE),
+             created AS (INSERT INTO deployment_events (deployment_id, at, kind, message, data) VALUES ($2, now(), 'created', $3, $4))
+           SELECT id FROM open`,
+          [row.serviceId, row.id, `deployment created (${row.trigger}) with ${row.image ?? row.artifactChecksum ?? 'the stored job'}`,
+            JSON.stringify({ jobId: row.jobId, namespace: row.namespace, variableItems: row.variableKeys.length, warnings: row.compileWarnings })],
+        )) as { id: string }[];
+        if (open.length > 0) superseded.push(...await this.supersede(tx, open.map((o) => o.id), row.id));
         await this.d.audit.record({
           actor, teamId: row.teamId, action: row.trigger === 'rollback' ? 'deployment.rollback' : 'deployment.create', targetType: 'deployment', targetId: row.id,
           details: { serviceId: row.serviceId, trigger: row.trigger, image: row.image, rollbackOf: row.rollbackOf, batchId: row.batchId },
@@ -211,11 +220,10 @@ export class DeploymentsService {
     return rows;
   }
 
-  /** supersedeOpen marks the service's open deployments superseded (queued ones at once, running ones by request). */
-  private async supersedeOpen(tx: EntityManager, serviceId: string, newId: string): Promise<DeploymentRow[]> {
-    const open = (await tx.query("SELECT id FROM deployments WHERE service_id = $1 AND state IN ('queued', 'deploying') FOR UPDATE", [serviceId])) as { id: string }[];
+  /** supersede marks the service's open deployments `ids` (locked by the caller) superseded: queued ones at once, running ones by request. */
+  private async supersede(tx: EntityManager, ids: string[], newId: string): Promise<DeploymentRow[]> {
     const out: DeploymentRow[] = [];
-    for (const { id } of open) {
+    for (const id of ids) {
       const r = await this.d.store.get(id, tx);
       if (!r) continue;
       if (r.state === 'queued') {

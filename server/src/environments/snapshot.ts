@@ -12,7 +12,7 @@ import { DatabaseEntity, type DatabaseRow } from '../databases/database.entity.t
 import { DomainEntity, type DomainKind } from '../domains/domain.entity.ts';
 import { ProjectEntity, type ProjectRow } from '../projects/project.entity.ts';
 import { environmentOwner, serviceOwners } from '../secrets/owners.ts';
-import type { SecretStore } from '../secrets/secret-store.ts';
+import type { SecretOwner, SecretStore } from '../secrets/secret-store.ts';
 import { ServiceEntity, type ServiceRow } from '../service-configs/service.entity.ts';
 import { EnvironmentEntity, type EnvironmentRow } from './environment.entity.ts';
 
@@ -48,11 +48,23 @@ export interface EnvironmentSnapshot {
 
 /**
  * loadEnvironmentSnapshot reads an environment of `teamId` (the caller has checked access) in one repeatable-read
- * transaction, then its values from the SecretStore. An unknown environment is `environment/not_found`.
+ * transaction, and every value it needs (shared variables, each service's variables and registry login, each
+ * database's credentials) with ONE SecretStore batch read: inside that transaction for the Postgres store (one
+ * query, consistent with the rows), after it for Vault (concurrent KV reads, no connection held meanwhile). An
+ * unknown environment is `environment/not_found`.
  */
 export async function loadEnvironmentSnapshot(
   dataSource: DataSource, secrets: SecretStore, teamId: string, environmentId: string, options: { allowUnverifiedDomains: boolean },
 ): Promise<EnvironmentSnapshot> {
+  const ownersOf = (r: { services: ServiceRow[]; databases: DatabaseRow[] }): SecretOwner[] => [
+    environmentOwner(teamId, environmentId),
+    ...r.databases.map((d) => databaseOwner(teamId, d.id)),
+    ...r.services.flatMap((s) => {
+      const [varsOwner, regOwner] = serviceOwners(teamId, s.id);
+      return s.registryCredentials ? [varsOwner, regOwner] : [varsOwner];
+    }),
+  ];
+  const inTx = secrets.kind === 'postgres';
   const rows = await dataSource.transaction('REPEATABLE READ', async (tx) => {
     const environment = await tx.getRepository(EnvironmentEntity).findOneBy({ id: environmentId, teamId });
     if (!environment) throw new DomainError('environment/not_found');
@@ -60,28 +72,28 @@ export async function loadEnvironmentSnapshot(
     const services = await tx.getRepository(ServiceEntity).find({ where: { environmentId, teamId }, order: { createdAt: 'ASC', id: 'ASC' } });
     const domains = await tx.getRepository(DomainEntity).find({ where: { environmentId, teamId }, order: { createdAt: 'ASC', id: 'ASC' } });
     const databases = (await tx.getRepository(DatabaseEntity).find({ where: { environmentId, teamId }, order: { createdAt: 'ASC', id: 'ASC' } })).filter((d) => !d.removedAt);
-    return { environment, project, services, domains, databases };
+    const values = inTx ? await secrets.readMany(ownersOf({ services, databases }), tx) : null;
+    return { environment, project, services, domains, databases, values };
   });
-  // The values are read concurrently: one SecretStore round trip per owner, not one after another.
-  const [shared, databaseCredentials, services] = await Promise.all([
-    secrets.read(environmentOwner(teamId, environmentId)),
-    Promise.all(rows.databases.map(async (d) => [d.id, await secrets.read(databaseOwner(teamId, d.id))] as const)).then((e) => new Map(e)),
-    Promise.all(rows.services.map(async (s): Promise<ServiceSnapshot> => {
-      const [varsOwner, regOwner] = serviceOwners(teamId, s.id);
-      const [variables, reg] = await Promise.all([
-        secrets.read(varsOwner), s.registryCredentials ? secrets.read(regOwner) : Promise.resolve(new Map<string, string>()),
-      ]);
-      const domains = !s.config.public ? [] : rows.domains
-        .filter((d) => d.serviceId === s.id && (d.kind === 'generated' || d.verificationStatus === 'verified' || options.allowUnverifiedDomains))
-        .map((d) => ({ id: d.id, hostname: d.hostname, kind: d.kind }));
-      return {
-        service: s,
-        variables,
-        registry: reg.has('username') && reg.has('password') ? { username: reg.get('username') as string, password: reg.get('password') as string } : null,
-        hostnames: domains.map((d) => d.hostname),
-        domains,
-      };
-    })),
-  ]);
+  const values = rows.values ?? await secrets.readMany(ownersOf(rows));
+  // The values come back in the order of ownersOf: shared, the databases, then each service (and its registry login).
+  let at = 0;
+  const next = (): Map<string, string> => values[at++] ?? new Map<string, string>();
+  const shared = next();
+  const databaseCredentials = new Map(rows.databases.map((d) => [d.id, next()] as const));
+  const services = rows.services.map((s): ServiceSnapshot => {
+    const variables = next();
+    const reg = s.registryCredentials ? next() : new Map<string, string>();
+    const domains = !s.config.public ? [] : rows.domains
+      .filter((d) => d.serviceId === s.id && (d.kind === 'generated' || d.verificationStatus === 'verified' || options.allowUnverifiedDomains))
+      .map((d) => ({ id: d.id, hostname: d.hostname, kind: d.kind }));
+    return {
+      service: s,
+      variables,
+      registry: reg.has('username') && reg.has('password') ? { username: reg.get('username') as string, password: reg.get('password') as string } : null,
+      hostnames: domains.map((d) => d.hostname),
+      domains,
+    };
+  });
   return { project: rows.project, environment: rows.environment, shared, services, databases: rows.databases, databaseCredentials };
 }

@@ -84,6 +84,32 @@ export class PostgresSecretStore implements SecretStore {
     return out;
   }
 
+  /**
+   * readMany opens the values of every owner with one query (joined with the owners' (kind, ID, team) triples, so it
+   * uses the (owner_kind, owner_id, name) index); like `read`, a value that fails to open is an error.
+   */
+  async readMany(owners: readonly SecretOwner[], tx?: EntityManager): Promise<Map<string, string>[]> {
+    if (owners.length === 0) return [];
+    const m = tx ?? this.manager;
+    const rows = (await m.query(
+      `SELECT s.team_id AS "teamId", s.owner_kind AS "ownerKind", s.owner_id AS "ownerId", s.name, s.key_version AS "keyVersion", s.nonce, s.ciphertext
+       FROM secret_values s JOIN unnest($1::text[], $2::uuid[], $3::uuid[]) AS o(kind, id, team)
+         ON s.owner_kind = o.kind AND s.owner_id = o.id AND s.team_id = o.team`,
+      [owners.map((o) => o.kind), owners.map((o) => o.id), owners.map((o) => o.teamId)],
+    )) as SecretValueRow[];
+    const key = (teamId: string, kind: string, id: string) => `${teamId.toLowerCase()}/${kind}/${id.toLowerCase()}`;
+    const byOwner = new Map<string, Map<string, string>>();
+    for (const r of rows) {
+      const k = key(r.teamId, r.ownerKind, r.ownerId);
+      if (byOwner.get(k)?.has(r.name)) continue; // an owner listed twice joins its rows twice
+      const owner: SecretOwner = { teamId: r.teamId, kind: r.ownerKind as SecretOwner['kind'], id: r.ownerId };
+      let values = byOwner.get(k);
+      if (!values) byOwner.set(k, (values = new Map()));
+      values.set(r.name, this.open(owner, r));
+    }
+    return owners.map((o) => new Map(byOwner.get(key(o.teamId, o.kind, o.id)) ?? []));
+  }
+
   /** write seals the set values and deletes the nulled names inside `tx`; it returns null (the transaction undoes). */
   async write(owner: SecretOwner, changes: SecretChanges, tx: EntityManager): Promise<Undo | null> {
     const repo = tx.getRepository(SecretValueEntity);

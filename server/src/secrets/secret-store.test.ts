@@ -63,6 +63,29 @@ for (const [name, make] of stores) {
       assert.equal((await sut.read({ ...a, kind: 'registry' })).size, 0);
     });
 
+    it('reads many owners at once, each as read would, in the order asked', async () => {
+      const sut = make();
+      const svc = owner();
+      const reg: SecretOwner = { ...svc, kind: 'registry' };
+      const env: SecretOwner = { teamId: svc.teamId, kind: 'environment', id: randomUUID() };
+      const otherTeam: SecretOwner = { ...svc, teamId: randomUUID() };
+      const empty = owner();
+      await withSecrets(db.dataSource, sut, async (_tx, s) => {
+        await s.write(svc, new Map(HOSTILE.map((v, i) => [`K${i}`, v])));
+        await s.write(reg, new Map([['username', 'u'], ['password', 'p']]));
+        await s.write(env, new Map([['SHARED', 'x']]));
+        await s.write(otherTeam, new Map([['K0', 'not yours']]));
+      });
+      const owners = [env, svc, empty, reg, svc, { ...env, teamId: randomUUID() }];
+      const got = await sut.readMany(owners);
+      assert.equal(got.length, owners.length);
+      for (const [i, o] of owners.entries()) assert.deepEqual([...(got[i] ?? new Map()).entries()].sort(), [...(await sut.read(o)).entries()].sort(), `owner #${i}`);
+      assert.equal(got[1]?.get('K1'), HOSTILE[1]);
+      assert.equal(got[2]?.size, 0);
+      assert.equal(got[5]?.size, 0, 'another team never reads the values');
+      assert.deepEqual(await sut.readMany([]), []);
+    });
+
     it('leaves nothing written when the transaction fails after the secret write', async () => {
       const sut = make();
       const o = owner();
@@ -114,6 +137,7 @@ describe('PostgresSecretStore', () => {
     await withSecrets(db.dataSource, sut, (_tx, s) => s.write(a, new Map([['A', 'secret-a']])));
     await db.dataSource.query('UPDATE secret_values SET owner_id = $1 WHERE owner_id = $2', [b.id, a.id]);
     await assert.rejects(sut.read(b), (e) => isDomainError(e) && e.code === 'secret_store/unavailable' && !e.message.includes('secret-a'));
+    await assert.rejects(sut.readMany([a, b]), (e) => isDomainError(e) && e.code === 'secret_store/unavailable' && !e.message.includes('secret-a'));
     const key = deriveStoreKey(randomBytes(32), 1);
     const sealed = seal(key, aadFor(a, 'N'), 'v');
     assert.equal(open(key, aadFor(a, 'N'), sealed.nonce, sealed.ciphertext), 'v');

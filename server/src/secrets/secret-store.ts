@@ -39,6 +39,12 @@ export interface SecretStore {
    */
   read(owner: SecretOwner, names?: readonly string[], tx?: EntityManager): Promise<Map<string, string>>;
   /**
+   * readMany returns every value of each owner, in the order of `owners` (an owner without values gets an empty map;
+   * a repeated owner gets its values each time). The Postgres store reads them all with ONE query (inside `tx` when
+   * given); the Vault store reads the owners concurrently over its keep-alive connections. Failures are as `read`'s.
+   */
+  readMany(owners: readonly SecretOwner[], tx?: EntityManager): Promise<Map<string, string>[]>;
+  /**
    * write applies `changes` to the owner's values as one atomic step. The Postgres store joins `tx` and returns null;
    * the Vault store writes at once and returns the Undo that puts the previous values back.
    */

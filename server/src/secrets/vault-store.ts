@@ -35,6 +35,11 @@ export class VaultSecretStore implements SecretStore {
     return out;
   }
 
+  /** readMany reads each owner's map concurrently (one KV read per owner; Vault has no multi-secret read). */
+  readMany(owners: readonly SecretOwner[]): Promise<Map<string, string>[]> {
+    return Promise.all(owners.map((o) => this.read(o)));
+  }
+
   /** write merges the changes into the owner's map with one check-and-set write and returns its Undo. */
   async write(owner: SecretOwner, changes: SecretChanges, _tx: EntityManager): Promise<Undo | null> {
     const at = vaultLocation(owner);
