@@ -52,6 +52,7 @@ describe('database deployments', () => {
 
     const d = await ok(owner.post(`/api/databases/${db.id}/deployments`, { reason: 'first' }), 202);
     assert.equal(d.serviceId, db.id);
+    assert.equal(d.kind, 'database', 'the record says it deployed a database');
     assert.equal(d.state, 'queued');
     const done = await waitForDeployment(owner, d.id, ['healthy', 'failed', 'cancelled']);
     assert.equal(done.state, 'healthy', done.reason);

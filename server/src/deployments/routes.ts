@@ -12,6 +12,7 @@ import type { DeploymentRow } from './store.ts';
 /** DeploymentSchema is the API form of a deployment. */
 export const DeploymentSchema = z.object({
   id: z.uuid(),
+  kind: z.enum(['service', 'database']).describe('What was deployed: a service, or a managed database on its own (then serviceId is the database)'),
   serviceId: z.uuid().describe('The service deployed; for a database deployment, the database'),
   environmentId: z.uuid(),
   projectId: z.uuid(),
@@ -45,7 +46,7 @@ const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOS
 /** toDeployment maps a record to DeploymentSchema. */
 export function toDeployment(r: DeploymentRow): z.infer<typeof DeploymentSchema> {
   return {
-    id: r.id, serviceId: r.serviceId, environmentId: r.environmentId, projectId: r.projectId, batchId: r.batchId, state: r.state, reason: r.reason,
+    id: r.id, kind: r.config['kind'] === 'database' ? 'database' : 'service', serviceId: r.serviceId, environmentId: r.environmentId, projectId: r.projectId, batchId: r.batchId, state: r.state, reason: r.reason,
     trigger: r.trigger, rollbackOf: r.rollbackOf, createdBy: r.createdBy, jobId: r.jobId, namespace: r.namespace, image: r.image,
     artifactChecksum: r.artifactChecksum, variableItems: r.variableKeys.length, step: r.step, jobVersion: r.progress.registered?.jobVersion ?? null,
     nomadDeploymentId: r.progress.nomadDeploymentId ?? null, compileWarnings: r.compileWarnings, nomadWarnings: r.nomadWarnings, planDiff: r.planDiff,

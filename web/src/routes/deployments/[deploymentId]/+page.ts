@@ -13,21 +13,14 @@ export const load: PageLoad = async ({ params, depends, parent }) => {
     parent(),
   ]);
   const id = deployment.serviceId;
-  // The record does not say what it deployed: a service answers; a database's ID is not a service (404), so ask databases.
-  const target = await ok(api.GET('/api/services/{serviceId}', { params: { path: { serviceId: id } } })).then(
-    (s) => ({ kind: 'service' as const, id: s.id, name: s.name }),
-    async (err: unknown) => {
-      if (!(err instanceof ApiProblem) || err.status !== 404) throw err;
-      return ok(api.GET('/api/databases/{databaseId}', { params: { path: { databaseId: id } } })).then(
-        (d) => ({ kind: 'database' as const, id: d.id, name: d.name }),
-        (e: unknown) => {
-          // A deleted service's deployment still reads; say so rather than failing the page.
-          if (e instanceof ApiProblem && e.status === 404) return { kind: 'gone' as const, id, name: id };
-          throw e;
-        },
-      );
-    },
-  );
+  // The record says what it deployed; a deleted service's or database's deployment still reads (404 on the target).
+  const gone = (e: unknown) => {
+    if (e instanceof ApiProblem && e.status === 404) return { kind: 'gone' as const, id, name: id };
+    throw e;
+  };
+  const target = deployment.kind === 'database'
+    ? await ok(api.GET('/api/databases/{databaseId}', { params: { path: { databaseId: id } } })).then((d) => ({ kind: 'database' as const, id: d.id, name: d.name }), gone)
+    : await ok(api.GET('/api/services/{serviceId}', { params: { path: { serviceId: id } } })).then((s) => ({ kind: 'service' as const, id: s.id, name: s.name }), gone);
   const [project, environment] = await Promise.all([
     ok(api.GET('/api/projects/{projectId}', { params: { path: { projectId: deployment.projectId } } })),
     ok(api.GET('/api/environments/{environmentId}', { params: { path: { environmentId: deployment.environmentId } } })),
