@@ -191,23 +191,17 @@ export class DeploymentsService {
   }
 
   /**
-   * insertQueued writes the records in one transaction, three statements per record: the record, then ONE statement
-   * that locks the service's other open deployments (FOR UPDATE, as superseding needs) and appends the record's
-   * `created` event, then the audit entry. Open deployments found are superseded in the same transaction.
+   * insertQueued writes the records in one transaction, two statements per record: ONE that inserts the record and
+   * its `created` event and locks the service's other open deployments (FOR UPDATE, as superseding needs), then the
+   * audit entry. Open deployments found are superseded in the same transaction.
    */
   private async insertQueued(actor: Actor | null, rows: DeploymentRow[]): Promise<DeploymentRow[]> {
     const superseded: DeploymentRow[] = [];
     await this.d.dataSource.transaction(async (tx) => {
       for (const row of rows) {
-        await this.d.store.insert(row, tx);
-        const open = (await tx.query(
-          `WITH open AS (SELECT id FROM deployments WHERE service_id = $1 AND id <> $2 AND state IN ('queued', 'deploying') FOR UPDATE),
-             created AS (INSERT INTO deployment_events (deployment_id, at, kind, message, data) VALUES ($2, now(), 'created', $3, $4))
-           SELECT id FROM open`,
-          [row.serviceId, row.id, `deployment created (${row.trigger}) with ${row.image ?? row.artifactChecksum ?? 'the stored job'}`,
-            JSON.stringify({ jobId: row.jobId, namespace: row.namespace, variableItems: row.variableKeys.length, warnings: row.compileWarnings })],
-        )) as { id: string }[];
-        if (open.length > 0) superseded.push(...await this.supersede(tx, open.map((o) => o.id), row.id));
+        const open = await this.d.store.insertCreated(row, `deployment created (${row.trigger}) with ${row.image ?? row.artifactChecksum ?? 'the stored job'}`,
+          { jobId: row.jobId, namespace: row.namespace, variableItems: row.variableKeys.length, warnings: row.compileWarnings }, tx);
+        if (open.length > 0) superseded.push(...await this.supersede(tx, open, row.id));
         await this.d.audit.record({
           actor, teamId: row.teamId, action: row.trigger === 'rollback' ? 'deployment.rollback' : 'deployment.create', targetType: 'deployment', targetId: row.id,
           details: { serviceId: row.serviceId, trigger: row.trigger, image: row.image, rollbackOf: row.rollbackOf, batchId: row.batchId },

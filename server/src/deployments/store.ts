@@ -127,6 +127,25 @@ export class DeploymentStore {
     await m.query(`INSERT INTO deployments (${keys.map((k) => COLUMNS[k]).join(', ')}) VALUES (${keys.map((_, i) => `$${i + 1}`).join(', ')})`, values);
   }
 
+  /**
+   * insertCreated stores a new record and its `created` event, and row-locks (FOR UPDATE, in the caller's transaction
+   * `m`) the service's other open deployments, in ONE statement; it returns those open deployments' IDs, for the
+   * caller to supersede in the same transaction.
+   */
+  async insertCreated(row: DeploymentRow, message: string, data: Record<string, unknown>, m: Runner): Promise<string[]> {
+    const keys = Object.keys(COLUMNS) as Column[];
+    const values = keys.map((k) => (JSON_COLUMNS.has(k) && row[k] !== null ? JSON.stringify(row[k]) : row[k]));
+    const n = keys.length;
+    const rows = (await m.query(
+      `WITH d AS (INSERT INTO deployments (${keys.map((k) => COLUMNS[k]).join(', ')}) VALUES (${keys.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING id),
+         e AS (INSERT INTO deployment_events (deployment_id, at, kind, message, data) SELECT d.id, now(), 'created', $${n + 1}, $${n + 2} FROM d),
+         open AS (SELECT id FROM deployments WHERE service_id = $${n + 3} AND id <> $${n + 4} AND state IN ('queued', 'deploying') FOR UPDATE)
+       SELECT id FROM open`,
+      [...values, message, JSON.stringify(data), row.serviceId, row.id],
+    )) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
   /** get reads one record, or null. */
   async get(id: string, m: Runner = this.db): Promise<DeploymentRow | null> {
     const rows = (await m.query(`SELECT ${SELECT} FROM deployments WHERE id = $1`, [id])) as Record<string, unknown>[];

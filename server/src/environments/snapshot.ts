@@ -65,7 +65,11 @@ export async function loadEnvironmentSnapshot(
     }),
   ];
   const inTx = secrets.kind === 'postgres';
-  const rows = await dataSource.transaction('REPEATABLE READ', async (tx) => {
+  // START TRANSACTION … REPEATABLE READ READ ONLY is one statement (TypeORM's transaction() sends the isolation level
+  // as a second one): the snapshot costs BEGIN, five reads, one secret read and COMMIT.
+  const qr = dataSource.createQueryRunner();
+  const read = async () => {
+    const tx = qr.manager;
     const environment = await tx.getRepository(EnvironmentEntity).findOneBy({ id: environmentId, teamId });
     if (!environment) throw new DomainError('environment/not_found');
     const project = await tx.getRepository(ProjectEntity).findOneByOrFail({ id: environment.projectId, teamId });
@@ -74,7 +78,19 @@ export async function loadEnvironmentSnapshot(
     const databases = (await tx.getRepository(DatabaseEntity).find({ where: { environmentId, teamId }, order: { createdAt: 'ASC', id: 'ASC' } })).filter((d) => !d.removedAt);
     const values = inTx ? await secrets.readMany(ownersOf({ services, databases }), tx) : null;
     return { environment, project, services, domains, databases, values };
-  });
+  };
+  await qr.connect();
+  let rows: Awaited<ReturnType<typeof read>>;
+  try {
+    await qr.query('START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    rows = await read();
+    await qr.query('COMMIT');
+  } catch (e) {
+    await qr.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    await qr.release();
+  }
   const values = rows.values ?? await secrets.readMany(ownersOf(rows));
   // The values come back in the order of ownersOf: shared, the databases, then each service (and its registry login).
   let at = 0;
