@@ -3,7 +3,8 @@
  * allowed by the test-only override as in webhooks.test.ts): an event recorded while the bus cannot publish still
  * reaches the webhook, once; an id committed after a higher one was read (the bigserial visibility gap) is still
  * delivered, and a lost id is forgotten after the horizon; two replicas on one database deliver every event exactly
- * once; the cursor starts at the newest event on the first run (history is not replayed).
+ * once; the cursor starts at the newest event on the first run (history is not replayed); a replica that cannot
+ * subscribe to the bus at all still delivers from its tick.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -13,7 +14,10 @@ import { publishDeploymentEvent } from '../deployments/events.ts';
 import { RecordingEventBus } from '../events/log.ts';
 import { startRuntimeKit, until, type RuntimeKit } from '../events/test-kit.ts';
 import { createRedisCoordination } from '../platform/coordination/index.ts';
-import type { DeliveryOptions } from './delivery.ts';
+import { systemClock } from '../core/clock.ts';
+import { SystemDnsResolver } from '../domains/verification.ts';
+import { WebhookDelivery, type DeliveryOptions } from './delivery.ts';
+import { UrlGuard } from './url-guard.ts';
 
 interface Hit { event: string; data: { type: string; deploymentId: string | null; reason: string | null } }
 
@@ -172,6 +176,37 @@ describe('webhooks: two replicas on one database', () => {
     assert.equal(rows.length, n);
     assert.equal(new Set(rows.map((r) => r.event_id)).size, n, 'one delivery per event');
     assert.ok(rows.every((r) => r.state === 'delivered'));
+    await rx.close();
+  });
+});
+
+describe('webhooks: a dispatcher without the bus', () => {
+  let kit: RuntimeKit;
+  before(async () => { kit = await startRuntimeKit(); }); // its own runtime is never started: only the sut dispatches
+  after(async () => { await kit.close(); });
+
+  it('cannot subscribe (Redis unreachable) yet delivers every recorded event from its tick, once', { timeout: 30_000 }, async () => {
+    const rx = await receiver();
+    const { target } = await kit.deployService();
+    const hook = await kit.client.post(`/api/projects/${target.projectId}/webhooks`, { url: `${rx.url}/hook`, events: ['service.restarted'] });
+    assert.equal(hook.status, 201, hook.text);
+    const dead = await createRedisCoordination({ url: 'redis://127.0.0.1:1', prefix: 'dead:', commandTimeoutMs: 200 });
+    const sut = new WebhookDelivery({
+      dataSource: kit.app.db.dataSource, bus: dead.events, secrets: kit.app.services.projectDomains.secrets,
+      guard: new UrlGuard(new SystemDnsResolver(), { allowLoopback: true }), clock: systemClock,
+    }, OPTIONS);
+    try {
+      await assert.rejects(sut.start(), /Redis subscribe failed/);
+      for (const id of ['r1', 'r2', 'r3']) {
+        await publishDeploymentEvent(kit.bus, { type: 'service.restarted', teamId: target.teamId, serviceId: target.serviceId, deploymentId: id });
+      }
+      await until(() => rx.hits.length >= 3, 15_000);
+      await sleep(1_000);
+      assert.deepEqual(rx.hits.map((h) => h.data.deploymentId).sort(), ['r1', 'r2', 'r3']);
+    } finally {
+      await sut.stop();
+      await dead.close();
+    }
     await rx.close();
   });
 });
