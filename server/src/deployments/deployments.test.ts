@@ -172,6 +172,40 @@ describe('deployments', () => {
     }
   });
 
+  it('a create writes its record, created event and audit entry together, supersedes a queued one, and writes nothing on a bad reference', async () => {
+    const sid = await service({ image: 'ghcr.io/acme/web:3.05', port: 8080 });
+    await sut.services.deployments.worker.stop();
+    let a: Record<string, any>;
+    let b: Record<string, any>;
+    try {
+      a = await deploy(sid);
+      b = await deploy(sid);
+    } finally {
+      restartWorker();
+    }
+    const doneA = await waitFor(a.id, ['superseded', 'deploying', 'healthy', 'failed']);
+    assert.equal(doneA.state, 'superseded');
+    assert.match(doneA.reason, new RegExp(`superseded by deployment ${b.id}`));
+    const kindsOf = async (id: string) => (await ok(owner.get(`/api/deployments/${id}/events`))).items.map((e: { kind: string }) => e.kind);
+    assert.deepEqual((await kindsOf(a.id)).slice(0, 2), ['created', 'superseded']);
+    assert.equal((await kindsOf(b.id))[0], 'created');
+    const audit = (await sut.db.dataSource.query("SELECT target_id AS id, details FROM audit_entries WHERE action = 'deployment.create' AND target_id = ANY($1::text[])", [[a.id, b.id]])) as { id: string; details: { serviceId: string } }[];
+    assert.deepEqual(audit.map((r) => r.id).sort(), [a.id, b.id].sort());
+    assert.ok(audit.every((r) => r.details.serviceId === sid));
+
+    const bad = await service({ image: 'ghcr.io/acme/web:3.06', port: 8080 });
+    await ok(owner.request('PUT', `/api/services/${bad}/variables`, { variables: { X: '$' + '{{ shared.NOT_DEFINED }}' } }));
+    const r = await owner.post(`/api/services/${bad}/deployments`, {});
+    assert.ok(r.status >= 400 && r.status < 500, `status ${r.status}`);
+    assert.match(JSON.stringify(r.body), /NOT_DEFINED/);
+    const [{ n }] = (await sut.db.dataSource.query(
+      "SELECT (SELECT count(*) FROM deployments WHERE service_id = $1) + (SELECT count(*) FROM audit_entries WHERE action = 'deployment.create' AND details->>'serviceId' = $1::text) AS n", [bad],
+    )) as [{ n: string }];
+    assert.equal(Number(n), 0, 'nothing half-written');
+    // The environment compiles as a whole: the bad reference would fail every later deployment of this environment.
+    await ok(owner.request('DELETE', `/api/services/${bad}`, undefined), 204);
+  });
+
   it('a deployment still queued when its service is deleted is dropped with the reason, never run', async () => {
     const sid = await service({ image: 'ghcr.io/acme/web:3.1', port: 8080 });
     await sut.services.deployments.worker.stop();
