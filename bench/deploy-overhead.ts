@@ -8,7 +8,7 @@
  *      overhead under that load.
  * Both clocks are this process's (the double records each request's arrival time).
  *
- * Usage: node bench/deploy-overhead.ts [--sequential 50] [--step-ms 50]
+ * Usage: node bench/deploy-overhead.ts [--sequential 50] [--step-ms 50] [--pool-size N (DROVER_DB_POOL_SIZE; default the server's)]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,7 +27,7 @@ import { freePort } from '../server/src/platform/db/embedded-postgres.ts';
 import { Client, testPassword } from '../server/src/testing/app.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values: args } = parseArgs({ options: { sequential: { type: 'string', default: '50' }, 'step-ms': { type: 'string', default: '50' } } });
+const { values: args } = parseArgs({ options: { sequential: { type: 'string', default: '50' }, 'step-ms': { type: 'string', default: '50' }, 'pool-size': { type: 'string' } } });
 const TOKEN = randomBytes(16).toString('hex');
 
 function pct(xs: number[], p: number): number {
@@ -60,7 +60,7 @@ for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(DRO
 // Queries per create: bench/query-counter.ts, preloaded into the server, logs each deployment POST's statement count.
 const queryLog = join(dataDir, 'create-queries.log');
 const server: ChildProcess = spawn(process.execPath, ['--import', join(root, 'bench/query-counter.ts'), join(root, 'server/src/main.ts')], {
-  env: { ...env, BENCH_QUERY_LOG: queryLog, NODE_ENV: 'development', DROVER_DATA_DIR: dataDir, DROVER_PORT: String(port), DROVER_LOG_LEVEL: 'warn', NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN },
+  env: { ...env, BENCH_QUERY_LOG: queryLog, NODE_ENV: 'development', DROVER_DATA_DIR: dataDir, DROVER_PORT: String(port), DROVER_LOG_LEVEL: 'warn', ...(args['pool-size'] ? { DROVER_DB_POOL_SIZE: args['pool-size'] } : {}), NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const hardStop = setTimeout(() => { server.kill('SIGKILL'); process.exit(2); }, 600_000);
