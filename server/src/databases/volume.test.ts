@@ -94,6 +94,18 @@ describe('database volume size with a size-enforcing plugin (DROVER_VOLUME_PLUGI
     assert.deepEqual(after.warnings, []);
   });
 
+  it('creates a service volume with the same plugin', async () => {
+    const svc = await ok(c.owner.post(`/api/environments/${c.envId}/services`, { slug: 'files', image: 'ghcr.io/acme/files:1', port: 8080, volumes: [{ name: 'data', mount: '/data', size: '1GiB' }] }), 201);
+    const d = await ok(c.owner.post(`/api/services/${svc.id}/deployments`, {}), 202);
+    const done = await waitForDeployment(c.owner, d.id, ['healthy', 'failed']);
+    assert.equal(done.state, 'healthy', done.reason);
+    const creates = c.nomad.control.requests().filter((r) => r.method === 'PUT' && r.path === '/v1/volume/host/create' && r.status === 200)
+      .map((r) => (r.body as any).Volume).filter((v) => String(v.Name).includes('-files-'));
+    assert.equal(creates.length, 1, 'one service volume created');
+    assert.equal(creates[0].PluginID, 'drover-ext4');
+    assert.equal(creates[0].RequestedCapacityMinBytes, GiB);
+  });
+
   it('warns when the plugin gave less than requested', async () => {
     c.nomad.control.setVolumePluginCapacity('drover-ext4', GiB);
     try {

@@ -64,7 +64,9 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
     : undefined;
   const vault = d.vault ?? ownVault;
   const tuned = d.config.deployments;
-  const workerOptions: WorkerOptions = { ...(tuned ? { progressDeadlineMs: tuned.progressDeadlineMs } : {}), ...d.worker };
+  const workerOptions: WorkerOptions = {
+    ...(tuned ? { progressDeadlineMs: tuned.progressDeadlineMs } : {}), ...(d.config.volumePlugin ? { volumePlugin: d.config.volumePlugin } : {}), ...d.worker,
+  };
   const reconcilerOptions: ReconcilerOptions = {
     ...(tuned ? { removeOrphans: tuned.removeOrphans, intervalMs: tuned.reconcileIntervalMs } : {}), ...d.reconciler,
   };

@@ -42,6 +42,8 @@ export interface WorkerOptions {
   history?: number;
   /** progressDeadlineMs bounds one deployment from its first claim (default 15 minutes). */
   progressDeadlineMs?: number;
+  /** volumePlugin is the dynamic host volume plugin of service volumes (DROVER_VOLUME_PLUGIN; default `mkdir`, which enforces no size). */
+  volumePlugin?: string;
   /** owner names this worker in leases (default a random ID). */
   owner?: string;
   /**
@@ -132,6 +134,7 @@ export class DeploymentWorker {
   private readonly history: number;
   private readonly deadlineMs: number;
   private readonly pause: WorkerOptions['pause'];
+  private readonly volumePlugin: string;
   /** owner is this worker's lease name. */
   readonly owner: string;
   private running = false;
@@ -149,6 +152,7 @@ export class DeploymentWorker {
     this.deadlineMs = o.progressDeadlineMs ?? 15 * 60_000;
     this.owner = o.owner ?? `worker-${randomUUID()}`;
     this.pause = o.pause;
+    this.volumePlugin = o.volumePlugin ?? 'mkdir';
   }
 
   /** start begins claiming work (idempotent). */
@@ -522,7 +526,7 @@ export class DeploymentWorker {
       if (names.has(v.name)) continue;
       this.alive(row);
       await this.d.nomad.hostVolumes.create({
-        Name: v.name, Namespace: row.namespace, PluginID: 'mkdir', NodePool: 'default',
+        Name: v.name, Namespace: row.namespace, PluginID: this.volumePlugin, NodePool: 'default',
         RequestedCapacityMinBytes: v.sizeBytes, RequestedCapacityMaxBytes: v.sizeBytes,
         RequestedCapabilities: [{ AccessMode: 'single-node-single-writer', AttachmentMode: 'file-system' }],
       });
