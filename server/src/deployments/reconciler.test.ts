@@ -46,7 +46,7 @@ describe('reconciler without a reachable cluster', () => {
     const deadUrl = `http://127.0.0.1:${await closedPort()}`;
     const dead = aReconciler(db, deadUrl, lines);
     dead.sut.start();
-    for (let i = 0; i < 200 && lines.filter((l) => /reconcile pass failed/.test(l.msg)).length < 3; i++) await sleep(25);
+    for (let i = 0; i < 800 && lines.filter((l) => /reconcile pass failed/.test(l.msg)).length < 3; i++) await sleep(25);
     await dead.sut.stop();
     const failed = lines.filter((l) => /reconcile pass failed/.test(l.msg));
     assert.ok(failed.length >= 3, `several passes ran and failed (${failed.length})`);
@@ -64,7 +64,7 @@ describe('reconciler without a reachable cluster', () => {
     });
     await new Promise<void>((r) => proxy!.listen(Number(new URL(deadUrl).port), '127.0.0.1', r));
     dead.sut.start();
-    for (let i = 0; i < 200 && !lines.slice(failed.length).some((l) => /succeed again/.test(l.msg)); i++) await sleep(25);
+    for (let i = 0; i < 800 && !lines.slice(failed.length).some((l) => /succeed again/.test(l.msg)); i++) await sleep(25);
     await sleep(150);
     await dead.sut.stop();
     const after = lines.slice(failed.length).filter((l) => /reconcile/.test(l.msg));
