@@ -12,12 +12,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startNomadDouble, type NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
-import { jobId, namespaceName } from '@drover/scheduler/compiler/names.ts';
-import { startKvTestServer, type KvTestServer } from '../secrets/kv-test-server.ts';
-import { Client, expectStatus as ok, setupOwner, startTestApp, waitForDeployment, type TestApp } from '../testing/app.ts';
+import type { NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
+import { jobId } from '@drover/scheduler/compiler/names.ts';
+import type { KvTestServer } from '../secrets/kv-test-server.ts';
+import { Client, expectStatus as ok, waitForDeployment } from '../testing/app.ts';
+import { STACK_NOMAD_TOKEN, startDeployStack, type DeployStack } from '../testing/stack.ts';
 
-const TOKEN = 'double-token-for-tests';
 const APPS = 'apps.example.com';
 const TERMINAL = ['healthy', 'failed', 'cancelled', 'superseded'];
 
@@ -25,35 +25,17 @@ for (const mode of ['nomad', 'vault'] as const) {
   describe(`an unchanged database in an environment deploy (${mode === 'nomad' ? 'Nomad Variables' : 'Vault KV'})`, () => {
     let nomad: NomadDouble;
     let kv: KvTestServer | undefined;
-    let sut: TestApp;
     let owner: Client;
     let teamId: string;
     let ns: string;
 
+    let stack: DeployStack;
     before(async () => {
-      nomad = await startNomadDouble({ token: TOKEN, stepMs: 40 });
-      kv = mode === 'vault' ? await startKvTestServer() : undefined;
-      sut = await startTestApp({
-        env: {
-          NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN, DROVER_APPS_DOMAIN: APPS, DROVER_DB_PUBLIC_ACCESS: 'true', DROVER_DB_CERT_RESOLVER: 'le',
-          ...(kv ? { VAULT_ADDR: kv.url, VAULT_TOKEN: kv.token } : {}),
-        },
-      });
-      const o = await setupOwner(sut);
-      owner = o.client;
-      teamId = o.teamId;
-      const team = await ok(owner.get(`/api/teams/${teamId}`));
-      ns = namespaceName(team.slug, team.id);
-      sut.services.deployments.worker.start();
+      stack = await startDeployStack({ vault: mode === 'vault', stepMs: 40, env: { DROVER_APPS_DOMAIN: APPS, DROVER_DB_PUBLIC_ACCESS: 'true', DROVER_DB_CERT_RESOLVER: 'le' } });
+      ({ nomad, kv, owner, teamId, ns } = stack);
     });
 
-    after(async () => {
-      await sut?.services.deployments.stop();
-      await sut?.services.deployments.closeNomad();
-      await sut?.close();
-      await nomad?.close();
-      await kv?.close();
-    });
+    after(async () => { await stack?.close(); });
 
     /** registrations are the job bodies of database `databaseId` the double accepted, in order. */
     const registrations = (databaseId: string): any[] => nomad.control.requests()
@@ -67,7 +49,7 @@ for (const mode of ['nomad', 'vault'] as const) {
       : nomad.control.requests().filter((c) => c.method === 'PUT' && c.path === `/v1/var/nomad/jobs/${jobId}` && c.status === 200).map((c) => (c.body as any).Items));
     /** allocations lists a job's allocations as the double reports them over HTTP. */
     const allocations = async (jobId: string): Promise<any[]> => {
-      const r = await fetch(`${nomad.url}/v1/job/${encodeURIComponent(jobId)}/allocations?namespace=${ns}`, { headers: { 'X-Nomad-Token': TOKEN } });
+      const r = await fetch(`${nomad.url}/v1/job/${encodeURIComponent(jobId)}/allocations?namespace=${ns}`, { headers: { 'X-Nomad-Token': STACK_NOMAD_TOKEN } });
       assert.equal(r.status, 200);
       return (await r.json()) as any[];
     };

@@ -12,16 +12,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startNomadDouble, type NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
+import type { NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
 import { validateNomad } from '@drover/scheduler/contracts/index.ts';
 import { validateJob } from '@drover/scheduler/nomad-validate/index.ts';
-import { jobId as makeJobId, namespaceName } from '@drover/scheduler/compiler/names.ts';
+import { jobId as makeJobId } from '@drover/scheduler/compiler/names.ts';
 import { ALLOC_DATA, DUMP_FILES } from '@drover/scheduler/databases/argv.ts';
-import { startKvTestServer, type KvTestServer } from '../secrets/kv-test-server.ts';
+import type { KvTestServer } from '../secrets/kv-test-server.ts';
 import { runOk, startS3, type S3 } from '../backups/testing/engines.ts';
-import { Client, setupOwner, startTestApp, type TestApp, expectStatus, waitForDeployment } from '../testing/app.ts';
+import { Client, type TestApp, expectStatus, waitForDeployment } from '../testing/app.ts';
+import { startDeployStack, type DeployStack } from '../testing/stack.ts';
 
-const TOKEN = 'double-token-for-tests';
 let nomad: NomadDouble;
 let kv: KvTestServer;
 let s3: S3;
@@ -33,26 +33,18 @@ let ns: string;
 
 const ok = expectStatus;
 
+let stack: DeployStack;
 before(async () => {
-  nomad = await startNomadDouble({ token: TOKEN, stepMs: 60 });
-  kv = await startKvTestServer();
+  stack = await startDeployStack({ vault: true, stepMs: 60 });
+  ({ nomad, sut, owner, teamId, ns } = stack);
+  if (!stack.kv) throw new Error('the stack started without Vault');
+  kv = stack.kv;
   s3 = await startS3();
   work = mkdtempSync(join(tmpdir(), 'drover-dbvault-'));
-  sut = await startTestApp({ env: { NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN, VAULT_ADDR: kv.url, VAULT_TOKEN: kv.token } });
-  const o = await setupOwner(sut);
-  owner = o.client;
-  teamId = o.teamId;
-  const team = await ok(owner.get(`/api/teams/${teamId}`));
-  ns = namespaceName(team.slug, team.id);
-  sut.services.deployments.worker.start();
 });
 
 after(async () => {
-  await sut?.services.deployments.stop();
-  await sut?.services.deployments.closeNomad();
-  await sut?.close();
-  await nomad?.close();
-  await kv?.close();
+  await stack?.close();
   await s3?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });

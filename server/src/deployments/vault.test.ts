@@ -7,11 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startNomadDouble, type NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
-import { startKvTestServer, type KvTestServer } from '../secrets/kv-test-server.ts';
-import { Client, setupOwner, startTestApp, type TestApp, expectStatus, waitForDeployment } from '../testing/app.ts';
+import type { NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
+import type { KvTestServer } from '../secrets/kv-test-server.ts';
+import { Client, type TestApp, expectStatus, waitForDeployment } from '../testing/app.ts';
+import { startDeployStack, type DeployStack } from '../testing/stack.ts';
 
-const TOKEN = 'double-token-for-tests';
 let nomad: NomadDouble;
 let kv: KvTestServer;
 let sut: TestApp;
@@ -51,24 +51,17 @@ async function readAt(d: Record<string, any>, version: number): Promise<Record<s
 
 const valuesOf = (data: Record<string, string> | null): string[] => Object.values(data ?? {}).sort();
 
+let stack: DeployStack;
 before(async () => {
-  nomad = await startNomadDouble({ token: TOKEN, stepMs: 100 });
-  kv = await startKvTestServer();
-  sut = await startTestApp({ env: { NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN, VAULT_ADDR: kv.url, VAULT_TOKEN: kv.token } });
-  const o = await setupOwner(sut);
-  owner = o.client;
-  const p = await ok(owner.post(`/api/teams/${o.teamId}/projects`, { slug: 'vaulted' }), 201);
+  stack = await startDeployStack({ vault: true, stepMs: 100 });
+  ({ nomad, sut, owner } = stack);
+  if (!stack.kv) throw new Error('the stack started without Vault');
+  kv = stack.kv;
+  const p = await ok(owner.post(`/api/teams/${stack.teamId}/projects`, { slug: 'vaulted' }), 201);
   envId = (await ok(owner.get(`/api/projects/${p.id}/environments`))).items[0].id;
-  sut.services.deployments.worker.start();
 });
 
-after(async () => {
-  await sut?.services.deployments.stop();
-  await sut?.services.deployments.closeNomad();
-  await sut?.close();
-  await nomad?.close();
-  await kv?.close();
-});
+after(async () => { await stack?.close(); });
 
 describe('deployments with Vault', () => {
   it('writes a new KV version per deployment, pins it, keeps pinned versions through max_versions, and rolls back by rewriting', async () => {
