@@ -283,6 +283,12 @@ export class DatabaseLifecycle {
     }
     if (version === d.version) return { deployed: await this.deploy(state, d), keptVolume: null, backup: null };
     const old = await this.ensureVolume(state, d);
+    // The backup must read the old version's data. After an interrupted attempt the new version can still be the one
+    // running (Nomad did not answer when the old one was to be put back), and a backup of it would be the new, empty
+    // database restored as if it were the data: the old version goes back on its volume first (nothing is registered
+    // when it already runs) and the backup waits until an allocation of that version is healthy.
+    const current = await this.deploy(state, d);
+    await this.waitHealthy(state, current.jobId);
     const backup = await this.backup(state, d, { destination: o.destination, backupId: o.backupId, credentials: o.credentials });
     await o.onBackup?.(backup);
     if (backup.verdict.status !== 'succeeded') throw new DomainError('backup/failed', `the backup before the upgrade failed: ${backup.verdict.reason}`);
@@ -345,15 +351,18 @@ export class DatabaseLifecycle {
   }
 
   /**
-   * waitHealthy waits until the database job `jobId` (as `deploy` registered it) has a running allocation that Nomad
-   * reports healthy. A failed or lost allocation, or none healthy within batchTimeoutMs, throws `backup/failed` with why.
+   * waitHealthy waits until the database job `jobId` (as `deploy` registered it) has a running allocation of its current
+   * version that Nomad reports healthy. A failed or lost allocation, or none healthy within batchTimeoutMs, throws `backup/failed` with why.
    */
   async waitHealthy(state: DesiredState, jobId: string): Promise<void> {
     const deadline = Date.now() + (this.deps.batchTimeoutMs ?? 6 * 3600_000);
     const q = { namespace: namespaceName(state.team.slug, state.team.id) };
     while (Date.now() < deadline) {
-      const allocs = (await this.deps.nomad.jobs.allocations(jobId, {}, q)).data;
-      if (allocs.some((a) => a.ClientStatus === 'running' && a.DeploymentStatus?.Healthy === true)) return;
+      // Only an allocation of the job's current version counts: the previous version's (same job ID, another image
+      // or volume) stays running and healthy for a while after a register.
+      const version = (await this.deps.nomad.jobs.info(jobId, q)).data.Version;
+      const allocs = (await this.deps.nomad.jobs.allocations(jobId, {}, q)).data.filter((a) => a.JobVersion === version);
+      if (allocs.some((a) => a.ClientStatus === 'running' && a.DesiredStatus === 'run' && a.DeploymentStatus?.Healthy === true)) return;
       const dead = allocs.find((a) => a.ClientStatus === 'failed' || a.ClientStatus === 'lost');
       if (dead) throw new DomainError('backup/failed', `the database did not start: its allocation ${dead.ID ?? ''} is ${dead.ClientStatus ?? 'failed'}${dead.ClientDescription ? ` (${dead.ClientDescription})` : ''}`);
       await sleep(this.deps.pollMs ?? 500);

@@ -93,13 +93,16 @@ const registered = (prefix: string): any[] => nomad.control.requests()
  * its upload task runs the job's own rclone argv on it; the restore's download task runs the job's own rclone argv
  * and records what it fetched, and its restore task ends as `restoreEnds` says.
  */
-function standIn(dbJob: string, dump: Buffer, restoreEnds: Scenario | undefined): { fetched: Buffer[]; restoreImages: string[]; done: () => void } {
+function standIn(dbJob: string, dump: Buffer, restoreEnds: Scenario | undefined): { fetched: Buffer[]; restoreImages: string[]; liveAtBackup: string[]; done: () => void } {
   const fetched: Buffer[] = [];
   const restoreImages: string[] = [];
+  const liveAtBackup: string[] = [];
   const env = (task: any): Record<string, string> => ({ ...task.Env, RCLONE_CONFIG_DROVER_ENDPOINT: new URL(s3.endpoint).origin, ...s3.rcloneSecrets });
   const local = (name: string): string => join(work, `${name}-${randomBytes(4).toString('hex')}`);
   const ungateBackup = nomad.control.gateBatch(`${dbJob}-backup-`, async (a) => {
     const job = nomad.control.job(a.jobId, a.namespace) as any;
+    // What the dump would reach over the network: the database job running when the backup runs.
+    liveAtBackup.push((nomad.control.job(dbJob, ns) as any).TaskGroups[0].Tasks[0].Config.image);
     nomad.control.writeFile(a.id, `alloc/data/${DUMP_FILES.postgres}`, dump);
     const file = local('dump');
     writeFileSync(file, dump);
@@ -113,7 +116,7 @@ function standIn(dbJob: string, dump: Buffer, restoreEnds: Scenario | undefined)
     fetched.push(readFileSync(file));
     return restoreEnds;
   }, ns);
-  return { fetched, restoreImages, done: () => { ungateBackup(); ungateRestore(); } };
+  return { fetched, restoreImages, liveAtBackup, done: () => { ungateBackup(); ungateRestore(); } };
 }
 
 async function row(id: string) {
@@ -179,6 +182,28 @@ describe('major database upgrade through the deployment engine', () => {
       assert.equal(registered(`${dbJob}-restore-`).length, 1);
       assert.deepEqual(nomad.control.volumeDeletes(), []);
       assert.deepEqual(nomad.control.requests().filter((c) => c.status === 400).map((c) => `${c.method} ${c.path}`), []);
+    } finally {
+      stand.done();
+    }
+  });
+
+  it('a retry after an interrupted attempt backs up the old version: the new version left running is put back to 16 first', async () => {
+    const { db, svc, dbJob } = await setup('retry');
+    await ok(owner.request('PATCH', `/api/databases/${db.id}`, { version: '17' }));
+    // The state an interrupted attempt can leave when Nomad did not answer as 16 was to be put back: 17 runs (here on
+    // the old volume; in the attempt on the new, empty one) under another specification.
+    const left = structuredClone(nomad.control.job(dbJob, ns)) as any;
+    left.TaskGroups[0].Tasks[0].Config.image = 'postgres:17';
+    left.Meta = { ...left.Meta, 'drover.spec': 'interrupted-attempt' };
+    await sut.services.deployments.nomad.jobs.register(left as never);
+    const dump = randomBytes(10_000);
+    const stand = standIn(dbJob, dump, undefined);
+    try {
+      const upgraded = await deploy(svc.id);
+      assert.equal(upgraded.state, 'healthy', upgraded.reason);
+      assert.deepEqual(stand.liveAtBackup, ['postgres:16'], 'the backup ran while 16 (the data being upgraded) was the database job');
+      assert.equal((nomad.control.job(dbJob, ns) as any).TaskGroups[0].Tasks[0].Config.image, 'postgres:17');
+      assert.deepEqual(nomad.control.volumeDeletes(), []);
     } finally {
       stand.done();
     }
