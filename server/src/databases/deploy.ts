@@ -62,8 +62,8 @@ export interface SyncResult {
    * was written or registered for them (their allocations keep running); each names the deployment it still runs.
    */
   unchanged: (DeployResult & { name: string; unchanged: { deploymentId: string } })[];
-  /** removed are the job IDs of removed databases that were deregistered (volumes kept). */
-  removed: string[];
+  /** removed are the removed databases whose jobs were deregistered (volumes kept): ID, name and job ID. */
+  removed: { databaseId: string; name: string; jobId: string }[];
 }
 
 /** SYNC_LOCK_POLL_MS is how often a sync waiting for another sync of the same environment tries the lock again. */
@@ -153,7 +153,7 @@ export class DatabaseDeployer {
       }
       if (live.Stop) continue;
       await lifecycle.remove(state, model);
-      result.removed.push(jobId);
+      result.removed.push({ databaseId: row.id, name: row.name, jobId });
     }
     return result;
   }

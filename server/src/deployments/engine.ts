@@ -21,7 +21,7 @@ import { DeploymentStore, type DeploymentRow } from './store.ts';
 import { clusterSettings } from './build.ts';
 import { DatabaseDeployer } from '../databases/deploy.ts';
 import { DomainError } from '../core/errors.ts';
-import { DeploymentWorker, type PrepareOutcome, type WorkerOptions } from './worker.ts';
+import { DeploymentWorker, type DatabasesEventData, type PrepareOutcome, type WorkerOptions } from './worker.ts';
 
 /** DeploymentEngineDeps are the adapters the engine is built from. */
 export interface DeploymentEngineDeps {
@@ -86,18 +86,25 @@ export function createDeploymentEngine(d: DeploymentEngineDeps) {
     const note = [
       ...r.deployed.map((x) => `database ${x.jobId} registered on volume ${x.volume.name} (node ${x.volume.nodeId})`),
       ...same,
-      ...r.removed.map((j) => `removed database ${j} deregistered (its volume is kept)`),
+      ...r.removed.map((x) => `removed database ${x.jobId} deregistered (its volume is kept)`),
     ].join('; ') || null;
+    // The same outcomes as data, so that readers need not parse the note (DeploymentEvent.data in the API).
+    const databasesData: DatabasesEventData = { databases: [
+      ...r.deployed.map((x) => ({ databaseId: x.database.id, name: x.database.name, outcome: 'registered' as const, jobId: x.jobId, volume: x.volume.name })),
+      ...r.unchanged.map((x) => ({ databaseId: x.database.id, name: x.name, outcome: 'unchanged' as const, jobId: x.jobId, volume: x.volume.name,
+        ...(x.unchanged.deploymentId ? { runningDeploymentId: x.unchanged.deploymentId } : {}) })),
+      ...r.removed.map((x) => ({ databaseId: x.databaseId, name: x.name, outcome: 'removed' as const, jobId: x.jobId })),
+    ] };
     const kept = r.unchanged[0];
     if (only && kept) {
       const running = kept.unchanged.deploymentId || '(unknown)';
       return {
-        note: null, done: `unchanged: database ${kept.name} still runs deployment ${running}; nothing was registered, its allocation keeps running`,
+        note: null, noteData: databasesData, done: `unchanged: database ${kept.name} still runs deployment ${running}; nothing was registered, its allocation keeps running`,
         data: { databaseId: only, runningDeploymentId: kept.unchanged.deploymentId, jobId: kept.jobId },
       };
     }
     if (only && r.deployed.length === 0) throw new DomainError('database/not_found', 'the database was removed before its deployment ran');
-    return note === null ? null : { note };
+    return note === null ? null : { note, noteData: databasesData };
   };
   const worker = new DeploymentWorker({ store, nomad, namespaces: new NamespaceProvisioner(nomad, d.config.nomadManagementToken), bus: d.bus, logger, secretKey, prepare, ...(vault ? { vault } : {}) }, workerOptions);
   const reconciler = new Reconciler({ dataSource: d.dataSource, store, nomad, bus: d.bus, logger }, reconcilerOptions);

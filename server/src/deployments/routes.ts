@@ -61,7 +61,19 @@ const EnvParams = z.object({ environmentId: z.string().max(64) });
 const DatabaseParams = z.object({ databaseId: z.string().max(64) });
 const DepParams = z.object({ deploymentId: z.string().max(64) });
 const EventsQuery = z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(500) });
-const DeploymentEventSchema = z.object({ id: z.number().int(), at: z.iso.datetime(), kind: z.string(), message: z.string(), data: z.unknown() }).meta({ id: 'DeploymentEvent' });
+const DatabaseEventEntrySchema = z.object({
+  databaseId: z.string().describe('The database'),
+  name: z.string().describe("The database's name"),
+  outcome: z.enum(['registered', 'unchanged', 'removed']).describe('registered: volume ensured and job registered; unchanged: nothing registered, its allocation keeps running; removed: job deregistered, volume kept'),
+  jobId: z.string().describe("The database's Nomad job"),
+  volume: z.string().optional().describe('The data volume the job mounts (registered and unchanged only)'),
+  runningDeploymentId: z.string().optional().describe('unchanged only: the deployment whose job still runs, when known'),
+}).meta({ id: 'DeploymentEventDatabase' });
+const DeploymentEventDataSchema = z.object({
+  databases: z.array(DatabaseEventEntrySchema).optional().describe('`databases` events: what the deployment did with each database of its environment'),
+}).catchall(z.unknown()).nullable()
+  .describe('Structured details of the event, by kind (null for events without any, such as older records): `databases` events carry `databases`; `unchanged` events `databaseId`, `jobId` and `runningDeploymentId`; `variables` events `modifyIndex`');
+const DeploymentEventSchema = z.object({ id: z.number().int(), at: z.iso.datetime(), kind: z.string(), message: z.string(), data: DeploymentEventDataSchema }).meta({ id: 'DeploymentEvent' });
 const RunSchema = z.object({
   id: z.uuid(), deploymentId: z.uuid().nullable(), nomadJobId: z.string(), status: z.string(), outputTail: z.string().nullable(),
   startedAt: z.iso.datetime(), finishedAt: z.iso.datetime().nullable(),

@@ -85,6 +85,18 @@ export interface WorkerDeps {
 }
 
 /**
+ * DatabaseEventEntry is what a deployment did with one database of its environment: `registered` (volume ensured, job
+ * registered), `unchanged` (nothing registered; `runningDeploymentId` is the deployment its job still runs, when known)
+ * or `removed` (job deregistered, volume kept). `volume` is the data volume's name (not for removed databases).
+ */
+export type DatabaseEventEntry = {
+  databaseId: string; name: string; outcome: 'registered' | 'unchanged' | 'removed'; jobId: string; volume?: string; runningDeploymentId?: string;
+};
+
+/** DatabasesEventData is the `data` of a `databases` event: one entry per database the deployment synced. */
+export type DatabasesEventData = { databases: DatabaseEventEntry[] };
+
+/**
  * PrepareOutcome is what `prepare` did: `note` for the deployment's event log, and `done` when nothing is left to do
  * (a database's own deployment whose database is unchanged and still running): the deployment then ends healthy with
  * `done` as its reason and an `unchanged` event (with `data`), and nothing is registered.
@@ -94,6 +106,8 @@ export interface PrepareOutcome {
   note: string | null;
   /** done is the reason the deployment ends healthy without registering, when set. */
   done?: string;
+  /** noteData goes with the `databases` event of `note` (see DatabasesEventData). */
+  noteData?: DatabasesEventData;
   /** data goes with the `unchanged` event (e.g. the deployment the job still runs). */
   data?: Record<string, unknown>;
 }
@@ -445,7 +459,7 @@ export class DeploymentWorker {
         throw e;
       }
       const note = typeof r === 'string' || r === null ? r : r.note;
-      if (note) this.later(row, { kind: 'databases', message: note });
+      if (note) this.later(row, { kind: 'databases', message: note, ...(r !== null && typeof r === 'object' && r.noteData ? { data: r.noteData } : {}) });
       if (r !== null && typeof r === 'object' && r.done) {
         this.later(row, { kind: 'unchanged', message: r.done, ...(r.data ? { data: r.data } : {}) });
         throw new Stop('healthy', r.done);

@@ -1539,10 +1539,33 @@ export interface components {
         DeploymentEvent: {
             /** Format: date-time */
             at: string;
-            data: unknown;
+            /** @description Structured details of the event, by kind (null for events without any, such as older records): `databases` events carry `databases`; `unchanged` events `databaseId`, `jobId` and `runningDeploymentId`; `variables` events `modifyIndex` */
+            data: ({
+                /** @description `databases` events: what the deployment did with each database of its environment */
+                databases?: components["schemas"]["DeploymentEventDatabase"][];
+            } & {
+                [key: string]: unknown;
+            }) | null;
             id: number;
             kind: string;
             message: string;
+        };
+        DeploymentEventDatabase: {
+            /** @description The database */
+            databaseId: string;
+            /** @description The database's Nomad job */
+            jobId: string;
+            /** @description The database's name */
+            name: string;
+            /**
+             * @description registered: volume ensured and job registered; unchanged: nothing registered, its allocation keeps running; removed: job deregistered, volume kept
+             * @enum {string}
+             */
+            outcome: "registered" | "unchanged" | "removed";
+            /** @description unchanged only: the deployment whose job still runs, when known */
+            runningDeploymentId?: string;
+            /** @description The data volume the job mounts (registered and unchanged only) */
+            volume?: string;
         };
         DeployRequest: {
             /** @description A note shown with the deployment */
