@@ -38,21 +38,46 @@ export interface DatabaseOutcome {
   note: string;
 }
 
+/** DeploymentEvent is the API form of one entry of a deployment's event log. */
+export type DeploymentEvent = components['schemas']['DeploymentEvent'];
+
+/** DatabaseEventEntry is what one deployment did with one database, as a `databases` event's data lists it. */
+export type DatabaseEventEntry = components['schemas']['DeploymentEventDatabase'];
+
+/** DatabasesNote is a `databases` event as databaseOutcome reads it: its message and, for newer records, its data. */
+export type DatabasesNote = Pick<DeploymentEvent, 'message'> & { data?: DeploymentEvent['data'] };
+
+/** entryNote is a database entry of a `databases` event in the engine's own words (those of its message). */
+function entryNote(e: DatabaseEventEntry): string {
+  if (e.outcome === 'registered') return `database ${e.jobId} registered${e.volume ? ` on volume ${e.volume}` : ''}`;
+  if (e.outcome === 'removed') return `removed database ${e.jobId} deregistered (its volume is kept)`;
+  return `database ${e.name} unchanged: still running deployment ${e.runningDeploymentId ?? '(unknown)'} (nothing registered)`;
+}
+
 /**
- * databaseOutcome reads, from the `databases` notes of service deployments (each note: `; `-separated parts such as
- * `database maindb unchanged: still running deployment … (nothing registered)` or `database <job ID> registered on
- * volume …`), what happened to database `name` (its Nomad job ID is `<project>-<environment>-<name>-<hash>`). Pending when no note names it.
+ * databaseOutcome reads, from the `databases` events of service deployments, what happened to database `db`: from an
+ * event's `data.databases` (entries matched by database ID) when it has them; an event without data (an older record)
+ * is read from its message (`; `-separated parts such as `database maindb unchanged: still running deployment …
+ * (nothing registered)` or `database <job ID> registered on volume …`, matched by name: the Nomad job ID is
+ * `<project>-<environment>-<name>-<hash>`). Pending when no event names it.
  */
-export function databaseOutcome(notes: readonly string[], db: { name: string }): DatabaseOutcome {
-  const parts = notes.flatMap((n) => n.split('; '));
+export function databaseOutcome(notes: readonly DatabasesNote[], db: { id: string; name: string }): DatabaseOutcome {
+  const entries = notes.flatMap((n) => n.data?.databases ?? []).filter((e) => e.databaseId === db.id);
+  const parts = notes.filter((n) => !n.data?.databases).flatMap((n) => n.message.split('; '));
   // In a batch of several services the first deployment to run registers a changed database and the others then find
   // it unchanged: a registration by any deployment of the batch is what the batch did.
+  for (const e of entries) {
+    if (e.outcome === 'registered') return { status: 'deployed', note: entryNote(e) };
+    if (e.outcome === 'removed') return { status: 'removed', note: entryNote(e) };
+  }
   for (const part of parts) {
     const job = /^database (\S+) registered/.exec(part)?.[1];
     if (job && job.includes(`-${db.name}-`)) return { status: 'deployed', note: part };
     const removed = /^removed database (\S+)/.exec(part)?.[1];
     if (removed && removed.includes(`-${db.name}-`)) return { status: 'removed', note: part };
   }
+  const same = entries.find((e) => e.outcome === 'unchanged');
+  if (same) return { status: 'unchanged', note: entryNote(same) };
   for (const part of parts) {
     if (part.startsWith(`database ${db.name} unchanged`)) return { status: 'unchanged', note: part };
   }

@@ -1,6 +1,7 @@
 // Deploy an environment: what a deploy would take (every service and database of the environment; depends on
 // `app:services`, `app:databases`) and, after a deploy, the batch it queued (`?d=<deployment ID>` once per deployment;
-// each with its event log, depends on `app:deployments`, which the team event stream invalidates as states change).
+// each with its `databases` events, message and data; depends on `app:deployments`, which the team event stream
+// invalidates as states change).
 import { api, ok } from '#lib/api/client.ts';
 import type { PageLoad } from './$types';
 
@@ -28,7 +29,7 @@ export const load: PageLoad = async ({ params, depends, url }) => {
         ok(api.GET('/api/deployments/{deploymentId}', { params: p })),
         ok(api.GET('/api/deployments/{deploymentId}/events', { params: { ...p, query: { after: 0, limit: 500 } } })),
       ]);
-      return { deployment, notes: events.items.filter((e) => e.kind === 'databases').map((e) => e.message) };
+      return { deployment, notes: events.items.filter((e) => e.kind === 'databases').map((e) => ({ message: e.message, data: e.data })) };
     })),
   ]);
   return { environment, services, databases: databases.items.filter((d) => d.status === 'live'), batch };
