@@ -8,6 +8,7 @@
  * history and set `max_versions`, and a write beyond it drops the oldest versions like Vault does (their slots
  * become null).
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readContract } from '@drover/scheduler/contracts/index.ts';
@@ -114,7 +115,7 @@ export async function startKvTestServer(mount = 'secret'): Promise<KvTestServer>
   const writeProps = Object.keys(spec.components.schemas.KvV2WriteRequest?.properties ?? {});
   const metadataProps = Object.keys(spec.components.schemas.KvV2WriteMetadataRequest?.properties ?? {});
   const state: Omit<KvTestServer, 'url' | 'close'> = {
-    token: 'hvs.test-token', data: new Map(), maxVersions: new Map(), requests: [], violations: [], failWhen: undefined,
+    token: `hvs.${randomBytes(12).toString('hex')}`, data: new Map(), maxVersions: new Map(), requests: [], violations: [], failWhen: undefined,
     setFaults(f) {
       faults = { ...f };
       rng = f.seed ?? 1;

@@ -3,13 +3,14 @@
  * Vault KV test server when Vault mode is asked for, the real app on a fresh test database pointed at both, an owner
  * signed up, and the deployment worker running. `close` stops them in the reverse order. Only test code imports this.
  */
+import { randomBytes } from 'node:crypto';
 import { namespaceName } from '@drover/scheduler/compiler/names.ts';
 import { startNomadDouble, type NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
 import { startKvTestServer, type KvTestServer } from '../secrets/kv-test-server.ts';
 import { expectStatus, setupOwner, startTestApp, type Client, type TestApp } from './app.ts';
 
-/** STACK_NOMAD_TOKEN is the ACL token the stack's double expects and the app sends. */
-export const STACK_NOMAD_TOKEN = 'double-token-for-tests';
+/** STACK_NOMAD_TOKEN is the ACL token the stack's double expects and the app sends (random per test process). */
+export const STACK_NOMAD_TOKEN = randomBytes(16).toString('hex');
 
 /** DeployStackOptions choose the variable mode, the double's pace and extra configuration. */
 export interface DeployStackOptions {
