@@ -7,34 +7,28 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startNomadDouble, type NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
-import { Client, expectStatus as ok, setupOwner, startTestApp, waitForDeployment, type TestApp } from '../testing/app.ts';
+import { expectStatus as ok, waitForDeployment, type Client } from '../testing/app.ts';
+import { startDeployStack, type DeployStack } from '../testing/stack.ts';
 
-const TOKEN = 'double-token-for-tests';
 const APPS = 'apps.example.com';
-let nomad: NomadDouble;
-let sut: TestApp;
+let stack: DeployStack;
+let nomad: DeployStack['nomad'];
 let owner: Client;
 let envId: string;
 let otherEnvId: string;
 
 before(async () => {
-  nomad = await startNomadDouble({ token: TOKEN, stepMs: 100 });
-  sut = await startTestApp({ env: { NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN, DROVER_APPS_DOMAIN: APPS, DROVER_DB_PUBLIC_ACCESS: 'true', DROVER_DB_CERT_RESOLVER: 'le' } });
-  const o = await setupOwner(sut);
-  owner = o.client;
-  const p = await ok(owner.post(`/api/teams/${o.teamId}/projects`, { slug: 'shop' }), 201);
+  stack = await startDeployStack({ stepMs: 100, env: { DROVER_APPS_DOMAIN: APPS, DROVER_DB_PUBLIC_ACCESS: 'true', DROVER_DB_CERT_RESOLVER: 'le' } });
+  ({ nomad, owner } = stack);
+  const p = await ok(owner.post(`/api/teams/${stack.teamId}/projects`, { slug: 'shop' }), 201);
   envId = (await ok(owner.get(`/api/projects/${p.id}/environments`))).items[0].id;
   // The refused reference lives in an environment of its own: a deployment compiles its whole environment.
-  const q = await ok(owner.post(`/api/teams/${o.teamId}/projects`, { slug: 'books' }), 201);
+  const q = await ok(owner.post(`/api/teams/${stack.teamId}/projects`, { slug: 'books' }), 201);
   otherEnvId = (await ok(owner.get(`/api/projects/${q.id}/environments`))).items[0].id;
-  sut.services.deployments.worker.start();
 });
 
 after(async () => {
-  await sut?.services.deployments.stop();
-  await sut?.close();
-  await nomad?.close();
+  await stack?.close();
 });
 
 /** serviceJobs lists the jobs of a service the double accepted, oldest first. */

@@ -8,29 +8,23 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startNomadDouble, type NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
-import { Client, expectStatus, setupOwner, startTestApp, waitForDeployment, type TestApp } from '../testing/app.ts';
+import { expectStatus, waitForDeployment, type Client, type TestApp } from '../testing/app.ts';
+import { startDeployStack, type DeployStack } from '../testing/stack.ts';
 
-const TOKEN = 'double-token-for-tests';
 const ok = expectStatus;
-let nomad: NomadDouble;
+let stack: DeployStack;
+let nomad: DeployStack['nomad'];
 let sut: TestApp;
 let owner: Client;
 let teamId: string;
 
 before(async () => {
-  nomad = await startNomadDouble({ token: TOKEN, stepMs: 50 });
-  sut = await startTestApp({ env: { NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN } });
-  const o = await setupOwner(sut);
-  owner = o.client;
-  teamId = o.teamId;
-  sut.services.deployments.worker.start();
+  stack = await startDeployStack();
+  ({ nomad, sut, owner, teamId } = stack);
 });
 
 after(async () => {
-  await sut?.services.deployments.stop();
-  await sut?.close();
-  await nomad?.close();
+  await stack?.close();
 });
 
 async function newEnvironment(slug: string): Promise<string> {

@@ -7,36 +7,28 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startNomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
-import { Client, expectStatus as ok, setupOwner, startTestApp, waitForDeployment } from '../testing/app.ts';
+import { expectStatus as ok, waitForDeployment } from '../testing/app.ts';
+import { startDeployStack } from '../testing/stack.ts';
 import type { DatabaseRow } from './database.entity.ts';
 import { GiB } from './service.ts';
 import { volumeView as sut } from './volume.ts';
 
-const TOKEN = 'double-token-for-tests';
-
-/** startCluster starts the double and the app with `env`, and an owner with a project environment and a service. */
+/** startCluster starts the deploy stack with `env`, and a project environment with a service. */
 async function startCluster(env: Record<string, string>) {
-  const nomad = await startNomadDouble({ token: TOKEN, stepMs: 50 });
-  const app = await startTestApp({ env: { NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN, ...env } });
-  const o = await setupOwner(app);
-  const p = await ok(o.client.post(`/api/teams/${o.teamId}/projects`, { slug: 'shop' }), 201);
-  const envId = (await ok(o.client.get(`/api/projects/${p.id}/environments`))).items[0].id as string;
-  const svc = await ok(o.client.post(`/api/environments/${envId}/services`, { slug: 'web', image: 'ghcr.io/acme/web:1.0', port: 8080 }), 201);
-  app.services.deployments.worker.start();
+  const stack = await startDeployStack({ env });
+  const { owner } = stack;
+  const p = await ok(owner.post(`/api/teams/${stack.teamId}/projects`, { slug: 'shop' }), 201);
+  const envId = (await ok(owner.get(`/api/projects/${p.id}/environments`))).items[0].id as string;
+  const svc = await ok(owner.post(`/api/environments/${envId}/services`, { slug: 'web', image: 'ghcr.io/acme/web:1.0', port: 8080 }), 201);
   return {
-    nomad, app, owner: o.client as Client, envId,
+    nomad: stack.nomad, owner, envId,
     /** deploy deploys the service (its environment's databases first) and waits until it is healthy. */
     async deploy(): Promise<void> {
-      const d = await ok(o.client.post(`/api/services/${svc.id}/deployments`, {}), 202);
-      const done = await waitForDeployment(o.client, d.id, ['healthy', 'failed']);
+      const d = await ok(owner.post(`/api/services/${svc.id}/deployments`, {}), 202);
+      const done = await waitForDeployment(owner, d.id, ['healthy', 'failed']);
       assert.equal(done.state, 'healthy', done.reason);
     },
-    async close(): Promise<void> {
-      await app.services.deployments.stop();
-      await app.close();
-      await nomad.close();
-    },
+    close: stack.close,
   };
 }
 
