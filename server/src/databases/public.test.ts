@@ -9,13 +9,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { readContract } from '@drover/scheduler/contracts/index.ts';
-import { startNomadDouble, type NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
-import { Client, expectStatus as ok, inviteAndJoin, setupOwner, startTestApp, waitForDeployment, type TestApp } from '../testing/app.ts';
+import { expectStatus as ok, inviteAndJoin, setupOwner, startTestApp, waitForDeployment, type Client, type TestApp } from '../testing/app.ts';
+import { STACK_NOMAD_TOKEN, startDeployStack, type DeployStack } from '../testing/stack.ts';
 import { checkPublicHostname, publicUrl } from './public.ts';
 
-const TOKEN = 'double-token-for-tests';
 const APPS = 'apps.example.com';
-let nomad: NomadDouble;
+let stack: DeployStack;
+let nomad: DeployStack['nomad'];
 let sut: TestApp;
 let closed: TestApp;
 let owner: Client;
@@ -76,22 +76,16 @@ function dbJobs(databaseId: string): any[] {
 }
 
 before(async () => {
-  nomad = await startNomadDouble({ token: TOKEN, stepMs: 100 });
-  sut = await startTestApp({ env: { NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN, DROVER_APPS_DOMAIN: APPS, DROVER_DB_PUBLIC_ACCESS: 'true', DROVER_DB_CERT_RESOLVER: 'le' } });
-  const o = await setupOwner(sut);
-  owner = o.client;
-  teamId = o.teamId;
+  stack = await startDeployStack({ stepMs: 100, env: { DROVER_APPS_DOMAIN: APPS, DROVER_DB_PUBLIC_ACCESS: 'true', DROVER_DB_CERT_RESOLVER: 'le' } });
+  ({ nomad, sut, owner, teamId } = stack);
   const p = await ok(owner.post(`/api/teams/${teamId}/projects`, { slug: 'shop' }), 201);
   envId = (await ok(owner.get(`/api/projects/${p.id}/environments`))).items[0].id;
-  sut.services.deployments.worker.start();
-  closed = await startTestApp({ env: { NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN } });
+  closed = await startTestApp({ env: { NOMAD_ADDR: nomad.url, NOMAD_TOKEN: STACK_NOMAD_TOKEN, NOMAD_MGMT_TOKEN: STACK_NOMAD_TOKEN } });
 });
 
 after(async () => {
-  await sut?.services.deployments.stop();
-  await sut?.close();
   await closed?.close();
-  await nomad?.close();
+  await stack?.close();
 });
 
 describe('public database access', () => {

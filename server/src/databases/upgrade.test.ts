@@ -19,16 +19,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNomadDouble, type NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
 import type { Scenario } from '@drover/scheduler/testing/nomad-double/index.ts';
-import { jobId as makeJobId, namespaceName } from '@drover/scheduler/compiler/names.ts';
+import { jobId as makeJobId } from '@drover/scheduler/compiler/names.ts';
 import { ALLOC_DATA, DUMP_FILES } from '@drover/scheduler/databases/argv.ts';
-import { Client, setupOwner, startTestApp, type TestApp, expectStatus, waitForDeployment } from '../testing/app.ts';
+import { expectStatus, waitForDeployment, type Client, type TestApp } from '../testing/app.ts';
+import { startDeployStack, type DeployStack } from '../testing/stack.ts';
 import { runOk, startS3, type S3 } from '../backups/testing/engines.ts';
 import { DatabaseEntity } from './database.entity.ts';
 
-const TOKEN = 'double-token-for-tests';
-let nomad: NomadDouble;
+let stack: DeployStack;
+let nomad: DeployStack['nomad'];
 let sut: TestApp;
 let owner: Client;
 let teamId: string;
@@ -40,25 +40,17 @@ let destinationId: string;
 const ok = expectStatus;
 
 before(async () => {
-  nomad = await startNomadDouble({ token: TOKEN, stepMs: 60 });
+  stack = await startDeployStack({ stepMs: 60 });
+  ({ nomad, sut, owner, teamId, ns } = stack);
   s3 = await startS3();
   work = mkdtempSync(join(tmpdir(), 'drover-upgrade-'));
-  sut = await startTestApp({ env: { NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN } });
-  const o = await setupOwner(sut);
-  owner = o.client;
-  teamId = o.teamId;
-  const team = await ok(owner.get(`/api/teams/${teamId}`));
-  ns = namespaceName(team.slug, team.id);
   destinationId = (await ok(owner.post(`/api/teams/${teamId}/backup-destinations`, {
     name: 'local', endpoint: s3.endpoint, bucket: s3.bucket, accessKeyId: s3.credentials.accessKeyId, secretAccessKey: s3.credentials.secretAccessKey,
   }), 201)).id;
-  sut.services.deployments.worker.start();
 });
 
 after(async () => {
-  await sut?.services.deployments.stop();
-  await sut?.close();
-  await nomad?.close();
+  await stack?.close();
   await s3?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });
