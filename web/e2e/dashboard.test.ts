@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { a11yViolations, ensureBuild, launchBrowser, screenshot, startServer, type Browser, type RunningServer } from './harness.ts';
+import { a11yViolations, ensureBuild, launchBrowser, pageRequest, screenshot, startServer, type Browser, type RunningServer } from './harness.ts';
 
 /** shot writes the screenshot and asserts the screen has no serious or critical WCAG 2 A/AA violation (axe-core). */
 async function shot(page: Page, name: string): Promise<void> {
@@ -240,17 +240,10 @@ test('setup → project → services → variables → reveal → invite a viewe
 
     // The controls are only a courtesy: the server itself refuses the viewer's mutation (403 problem+json).
     const serviceId = new URL(v.url()).pathname.split('/')[2]!;
-    const refused = await v.evaluate(async (id) => {
-      const csrf = document.cookie.split('; ').find((c) => c.startsWith('drover_csrf='))?.split('=')[1] ?? '';
-      const r = await fetch(`/api/services/${id}/variables`, {
-        method: 'PUT', headers: { 'content-type': 'application/json', 'x-csrf-token': decodeURIComponent(csrf) },
-        body: JSON.stringify({ variables: { SECRET_TOKEN: 'changed' } }),
-      });
-      return { status: r.status, type: r.headers.get('content-type') ?? '', body: await r.text() };
-    }, serviceId);
+    const refused = await pageRequest(v, 'PUT', `/api/services/${serviceId}/variables`, { variables: { SECRET_TOKEN: 'changed' } });
     assert.equal(refused.status, 403);
     assert.match(refused.type, /application\/problem\+json/);
-    assert.ok(!refused.body.includes(secretValue));
+    assert.ok(!refused.text.includes(secretValue));
   });
 
   await t.test('an API token is shown once, listed by its prefix, and revoked', async () => {

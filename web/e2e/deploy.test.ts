@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startNomadDouble, type NomadDouble } from '../../scheduler/src/testing/nomad-double/index.ts';
 import { startExpositionServer, traefikBytes, type ExpositionServer } from '../../server/src/metrics/test-exposition.ts';
-import { a11yViolations, ensureBuild, launchBrowser, screenshot, startServer, type Browser, type RunningServer } from './harness.ts';
+import { a11yViolations, ensureBuild, launchBrowser, pageRequest, screenshot, startServer, type Browser, type RunningServer } from './harness.ts';
 
 async function shot(page: Page, name: string): Promise<void> {
   await screenshot(page, name);
@@ -205,15 +205,8 @@ test('deploy → healthy with logs streaming → roll back; a failing image show
     assert.match((await page.getByTestId('db-password').textContent()) ?? '', /^•+$/);
     // A service referencing the database is drawn with an edge to the database's node on the canvas.
     const serviceId = new URL(serviceUrl).pathname.split('/')[2] ?? '';
-    const status = await page.evaluate(async (id) => {
-      const csrf = document.cookie.split('; ').find((c) => c.startsWith('drover_csrf='))?.split('=')[1] ?? '';
-      const r = await fetch(`/api/services/${id}/variables`, {
-        method: 'PUT', headers: { 'content-type': 'application/json', 'x-csrf-token': decodeURIComponent(csrf) },
-        body: JSON.stringify({ variables: { DB_URL: '${{ maindb.DATABASE_URL }}' } }),
-      });
-      return r.status;
-    }, serviceId);
-    assert.equal(status, 200);
+    const put = await pageRequest(page, 'PUT', `/api/services/${serviceId}/variables`, { variables: { DB_URL: '${{ maindb.DATABASE_URL }}' } });
+    assert.equal(put.status, 200, put.text);
     await page.goto(projectUrl);
     const canvas = page.getByTestId('canvas');
     await canvas.locator('[data-node]').nth(2).waitFor();

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startNomadDouble, type NomadDouble } from '../../scheduler/src/testing/nomad-double/index.ts';
-import { a11yViolations, ensureBuild, launchBrowser, screenshot, startServer, type Browser, type RunningServer } from './harness.ts';
+import { a11yViolations, ensureBuild, launchBrowser, pageApi, pageRequest, screenshot, setupAndSignIn, startServer, type Browser, type RunningServer } from './harness.ts';
 
 async function shot(page: Page, name: string): Promise<void> {
   await screenshot(page, name);
@@ -51,36 +51,17 @@ test('deploy an environment: a batch turns healthy, a second deploy leaves the d
   const page = browser.page;
   page.setDefaultTimeout(20_000);
   const base = server.url;
-  const setup = await fetch(`${base}/api/setup`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, name: 'Env Owner', password, teamName: 'Acme', teamSlug: 'acme' }),
-  });
-  const setupText = await setup.text();
-  assert.equal(setup.status, 201, setupText);
-  const teamId = (JSON.parse(setupText) as { team: { id: string } }).team.id;
-  await page.goto(`${base}/login`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+  const teamId = await setupAndSignIn(page, base, { email, password, name: 'Env Owner' });
 
   // The project, its service and database, and a second environment holding only a database, through the API with
   // the page's own session.
-  const ids = await page.evaluate(async (team) => {
-    const csrf = document.cookie.split('; ').find((c) => c.startsWith('drover_csrf='))?.split('=')[1] ?? '';
-    const call = async (method: string, path: string, body?: unknown) => {
-      const r = await fetch(path, { method, headers: { 'content-type': 'application/json', 'x-csrf-token': decodeURIComponent(csrf) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-      if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-      return r.json();
-    };
-    const project = await call('POST', `/api/teams/${team}/projects`, { slug: 'shop' });
-    const env = (await call('GET', `/api/projects/${project.id}/environments`)).items[0];
-    const service = await call('POST', `/api/environments/${env.id}/services`, { slug: 'api', image: 'ghcr.io/acme/api:1.0', port: 8080 });
-    const db = await call('POST', `/api/environments/${env.id}/databases`, { name: 'maindb', engine: 'postgres' });
-    const data = await call('POST', `/api/projects/${project.id}/environments`, { slug: 'data' });
-    const cache = await call('POST', `/api/environments/${data.id}/databases`, { name: 'cache', engine: 'redis' });
-    return { projectId: project.id as string, envId: env.id as string, serviceId: service.id as string, dbId: db.id as string, dataEnvId: data.id as string, cacheId: cache.id as string };
-  }, teamId);
+  const project = await pageApi(page, 'POST', `/api/teams/${teamId}/projects`, { slug: 'shop' });
+  const env = (await pageApi(page, 'GET', `/api/projects/${project.id}/environments`)).items[0];
+  const service = await pageApi(page, 'POST', `/api/environments/${env.id}/services`, { slug: 'api', image: 'ghcr.io/acme/api:1.0', port: 8080 });
+  const db = await pageApi(page, 'POST', `/api/environments/${env.id}/databases`, { name: 'maindb', engine: 'postgres' });
+  const data = await pageApi(page, 'POST', `/api/projects/${project.id}/environments`, { slug: 'data' });
+  const cache = await pageApi(page, 'POST', `/api/environments/${data.id}/databases`, { name: 'cache', engine: 'redis' });
+  const ids = { projectId: project.id as string, envId: env.id as string, serviceId: service.id as string, dbId: db.id as string, dataEnvId: data.id as string, cacheId: cache.id as string };
   const envUrl = `${base}/projects/${ids.projectId}/environments/${ids.envId}`;
   let serviceDeploymentUrl = '';
 
@@ -147,12 +128,8 @@ test('deploy an environment: a batch turns healthy, a second deploy leaves the d
     assert.equal(await page.getByTestId('rollback').count(), 0, 'no Roll back for a database deployment');
     assert.equal(await page.getByRole('button', { name: /Roll back/ }).count(), 0);
     // The API refuses it too.
-    const status = await page.evaluate(async (id) => {
-      const csrf = document.cookie.split('; ').find((c) => c.startsWith('drover_csrf='))?.split('=')[1] ?? '';
-      const r = await fetch(`/api/deployments/${id}/rollback`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': decodeURIComponent(csrf) }, body: '{}' });
-      return r.status;
-    }, new URL(page.url()).pathname.split('/')[2] ?? '');
-    assert.equal(status, 409);
+    const refused = await pageRequest(page, 'POST', `/api/deployments/${new URL(page.url()).pathname.split('/')[2] ?? ''}/rollback`, {});
+    assert.equal(refused.status, 409);
     await shot(page, '30-database-deployment');
   });
 

@@ -204,3 +204,55 @@ export async function outboxLink(server: RunningServer, kind: string, to: string
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** PageAnswer is what an API call made from inside a page answered. */
+export interface PageAnswer {
+  /** status is the HTTP status. */
+  status: number;
+  /** type is the content type. */
+  type: string;
+  /** text is the body. */
+  text: string;
+}
+
+/**
+ * pageRequest calls the API from inside `page`, as the dashboard does: with the page's session cookie and its CSRF
+ * token (the `drover_csrf` cookie sent back in `x-csrf-token`). Whatever the status, it returns the answer.
+ */
+export async function pageRequest(page: Page, method: string, path: string, body?: unknown): Promise<PageAnswer> {
+  return page.evaluate(async ([m, p, b]) => {
+    const csrf = document.cookie.split('; ').find((c) => c.startsWith('drover_csrf='))?.split('=')[1] ?? '';
+    const r = await fetch(p, {
+      method: m, headers: { 'content-type': 'application/json', 'x-csrf-token': decodeURIComponent(csrf) },
+      ...(b === undefined ? {} : { body: JSON.stringify(b) }),
+    });
+    return { status: r.status, type: r.headers.get('content-type') ?? '', text: await r.text() };
+  }, [method, path, body] as const);
+}
+
+/** pageApi is pageRequest for a call that must succeed: a non-2xx answer throws with its body; returns the parsed JSON. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers of the API
+export async function pageApi<T = any>(page: Page, method: string, path: string, body?: unknown): Promise<T> {
+  const r = await pageRequest(page, method, path, body);
+  if (r.status < 200 || r.status > 299) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
+  return JSON.parse(r.text) as T;
+}
+
+/**
+ * setupAndSignIn creates the first user and their team (`Acme`, slug `acme`) through POST /api/setup, signs in as them
+ * on `page` through the sign-in form, and returns the team's ID. Setup answers 201 only on a fresh server.
+ */
+export async function setupAndSignIn(page: Page, base: string, user: { email: string; password: string; name: string }): Promise<string> {
+  const setup = await fetch(`${base}/api/setup`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...user, teamName: 'Acme', teamSlug: 'acme' }),
+  });
+  const text = await setup.text();
+  if (setup.status !== 201) throw new Error(`setup: ${setup.status} ${text}`);
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+  return (JSON.parse(text) as { team: { id: string } }).team.id;
+}

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { a11yViolations, ensureBuild, launchBrowser, screenshot, startServer, type Browser, type RunningServer } from './harness.ts';
+import { a11yViolations, ensureBuild, launchBrowser, pageApi, screenshot, setupAndSignIn, startServer, type Browser, type RunningServer } from './harness.ts';
 
 let server: RunningServer;
 let browser: Browser;
@@ -29,31 +29,12 @@ test('a database is opened and closed from its page, the public URL shown withou
   const page = browser.page;
   page.setDefaultTimeout(15_000);
   const base = server.url;
-  const setup = await fetch(`${base}/api/setup`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, name: 'Owner', password, teamName: 'Acme', teamSlug: 'acme' }),
-  });
-  const setupText = await setup.text();
-  assert.equal(setup.status, 201, setupText);
-  const teamId = (JSON.parse(setupText) as { team: { id: string } }).team.id;
-  await page.goto(`${base}/login`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+  const teamId = await setupAndSignIn(page, base, { email, password, name: 'Owner' });
 
   // The project and its database through the API, with the page's own session.
-  const databaseId = await page.evaluate(async (team) => {
-    const csrf = document.cookie.split('; ').find((c) => c.startsWith('drover_csrf='))?.split('=')[1] ?? '';
-    const call = async (method: string, path: string, body?: unknown) => {
-      const r = await fetch(path, { method, headers: { 'content-type': 'application/json', 'x-csrf-token': decodeURIComponent(csrf) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-      if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-      return r.json();
-    };
-    const project = await call('POST', `/api/teams/${team}/projects`, { slug: 'shop' });
-    const env = (await call('GET', `/api/projects/${project.id}/environments`)).items[0];
-    return (await call('POST', `/api/environments/${env.id}/databases`, { name: 'maindb', engine: 'postgres' })).id as string;
-  }, teamId);
+  const project = await pageApi(page, 'POST', `/api/teams/${teamId}/projects`, { slug: 'shop' });
+  const env = (await pageApi(page, 'GET', `/api/projects/${project.id}/environments`)).items[0];
+  const databaseId = (await pageApi(page, 'POST', `/api/environments/${env.id}/databases`, { name: 'maindb', engine: 'postgres' })).id as string;
 
   await page.goto(`${base}/databases/${databaseId}`);
   assert.match((await page.getByTestId('db-public').textContent()) ?? '', /Private/);
