@@ -113,12 +113,13 @@ const DbParams = z.object({ databaseId: z.string().max(64) });
 
 /** databaseRoutes declares the database operations. */
 export function databaseRoutes(svc: DatabasesService): AnyRoute[] {
+  const view = (r: DatabaseRow): z.infer<typeof DatabaseSchema> => toDatabase(r, svc.publicSettings, svc.volumePlugin);
   return [
     defineRoute({
       operationId: 'createDatabase', method: 'post', path: '/api/environments/:environmentId/databases', summary: 'Create a managed database (credentials generated)',
       tags: ['databases'], auth: 'user', params: EnvParams, body: CreateDatabaseBody, status: 201, errors: [409, 422],
       responses: { 201: { description: 'The database', schema: DatabaseSchema } },
-      handler: async ({ actor, params, body }) => toDatabase(await svc.create(actor!, params.environmentId, body), svc.publicSettings, svc.volumePlugin),
+      handler: async ({ actor, params, body }) => view(await svc.create(actor!, params.environmentId, body)),
     }),
     defineRoute({
       operationId: 'listDatabases', method: 'get', path: '/api/environments/:environmentId/databases', summary: "List an environment's databases (removed ones too)",
@@ -126,14 +127,14 @@ export function databaseRoutes(svc: DatabasesService): AnyRoute[] {
       responses: { 200: { description: 'A page of databases', schema: pageSchema(DatabaseSchema) } },
       handler: async ({ actor, params, query }) => {
         const page = await svc.list(actor!, params.environmentId, query);
-        return { items: page.items.map((r) => toDatabase(r, svc.publicSettings, svc.volumePlugin)), nextCursor: page.nextCursor };
+        return { items: page.items.map(view), nextCursor: page.nextCursor };
       },
     }),
     defineRoute({
       operationId: 'getDatabase', method: 'get', path: '/api/databases/:databaseId', summary: 'Get a database',
       tags: ['databases'], auth: 'user', params: DbParams, status: 200,
       responses: { 200: { description: 'The database', schema: DatabaseSchema } },
-      handler: async ({ actor, params }) => toDatabase(await svc.get(actor!, params.databaseId), svc.publicSettings, svc.volumePlugin),
+      handler: async ({ actor, params }) => view(await svc.get(actor!, params.databaseId)),
     }),
     defineRoute({
       operationId: 'updateDatabase', method: 'patch', path: '/api/databases/:databaseId',
@@ -141,8 +142,8 @@ export function databaseRoutes(svc: DatabasesService): AnyRoute[] {
       tags: ['databases'], auth: 'user', params: DbParams, body: UpdateDatabaseBody, status: 200, errors: [409, 422],
       responses: { 200: { description: 'The database', schema: DatabaseSchema } },
       handler: async ({ actor, params, body }) => {
-        if (body.public) return toDatabase(await svc.setPublic(actor!, params.databaseId, body.public), svc.publicSettings, svc.volumePlugin);
-        return toDatabase((await svc.changeVersion(actor!, params.databaseId, body.version ?? '')).row, svc.publicSettings, svc.volumePlugin);
+        if (body.public) return view(await svc.setPublic(actor!, params.databaseId, body.public));
+        return view((await svc.changeVersion(actor!, params.databaseId, body.version ?? '')).row);
       },
     }),
     defineRoute({
