@@ -282,12 +282,12 @@ export class DatabaseLifecycle {
       throw new DomainError('database/invalid', `version ${version} is not supported`, { errors: [{ path: 'body.version', message: `must be one of ${ENGINES[d.engine].versions.join(', ')}` }] });
     }
     if (version === d.version) return { deployed: await this.deploy(state, d), keptVolume: null, backup: null };
-    const old = await this.ensureVolume(state, d);
     // The backup must read the old version's data. After an interrupted attempt the new version can still be the one
     // running (Nomad did not answer when the old one was to be put back), and a backup of it would be the new, empty
     // database restored as if it were the data: the old version goes back on its volume first (nothing is registered
     // when it already runs) and the backup waits until an allocation of that version is healthy.
     const current = await this.deploy(state, d);
+    const old = current.volume;
     await this.waitHealthy(state, current.jobId);
     const backup = await this.backup(state, d, { destination: o.destination, backupId: o.backupId, credentials: o.credentials });
     await o.onBackup?.(backup);
