@@ -120,13 +120,6 @@ export class DeploymentStore {
     this.db = db;
   }
 
-  /** insert stores a new record. */
-  async insert(row: DeploymentRow, m: Runner = this.db): Promise<void> {
-    const keys = Object.keys(COLUMNS) as Column[];
-    const values = keys.map((k) => (JSON_COLUMNS.has(k) && row[k] !== null ? JSON.stringify(row[k]) : row[k]));
-    await m.query(`INSERT INTO deployments (${keys.map((k) => COLUMNS[k]).join(', ')}) VALUES (${keys.map((_, i) => `$${i + 1}`).join(', ')})`, values);
-  }
-
   /**
    * insertCreated stores a new record and its `created` event, and row-locks (FOR UPDATE, in the caller's transaction
    * `m`) the service's other open deployments, in ONE statement; it returns those open deployments' IDs, for the
