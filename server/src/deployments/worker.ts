@@ -78,10 +78,10 @@ export interface WorkerDeps {
   vault?: Pick<VaultAdapter, 'writeSecret' | 'readMetadata' | 'setMaxVersions'>;
   /**
    * prepare runs before the job is planned, until it is registered (so it must be idempotent): managed databases of
-   * the environment deployed (volumes created once, never deleted), removed ones deregistered. Returns a note for the
-   * deployment's event log, or null; or a PrepareOutcome.
+   * the environment deployed (volumes created once, never deleted), removed ones deregistered. Returns what it did
+   * (a PrepareOutcome), or null when there is nothing to note.
    */
-  prepare?: (row: DeploymentRow) => Promise<string | null | PrepareOutcome>;
+  prepare?: (row: DeploymentRow) => Promise<PrepareOutcome | null>;
 }
 
 /**
@@ -449,7 +449,7 @@ export class DeploymentWorker {
       await this.step(row, 'volumes', { volumes: true });
     }
     if (!row.progress.registered && this.d.prepare) {
-      let r: string | null | PrepareOutcome;
+      let r: PrepareOutcome | null;
       try {
         this.alive(row);
         r = await this.d.prepare(row);
@@ -458,9 +458,8 @@ export class DeploymentWorker {
         if (e instanceof DomainError && e.code !== 'nomad/unavailable') throw new Stop('failed', e.message, { cause: 'database', events: [], placement: {}, allocationId: null });
         throw e;
       }
-      const note = typeof r === 'string' || r === null ? r : r.note;
-      if (note) this.later(row, { kind: 'databases', message: note, ...(r !== null && typeof r === 'object' && r.noteData ? { data: r.noteData } : {}) });
-      if (r !== null && typeof r === 'object' && r.done) {
+      if (r?.note) this.later(row, { kind: 'databases', message: r.note, ...(r.noteData ? { data: r.noteData } : {}) });
+      if (r?.done) {
         this.later(row, { kind: 'unchanged', message: r.done, ...(r.data ? { data: r.data } : {}) });
         throw new Stop('healthy', r.done);
       }
