@@ -11,7 +11,7 @@ import { DomainError } from '../core/errors.ts';
 import { BackupEntity, DestinationEntity } from '../backups/backup.entity.ts';
 import { destinationOwner } from './credentials.ts';
 import type { DatabaseRow } from './database.entity.ts';
-import type { ClusterSettings, DesiredState } from '@drover/scheduler/compiler/model.ts';
+import type { ClusterSettings, Database, DesiredState } from '@drover/scheduler/compiler/model.ts';
 import { databaseJobId } from '@drover/scheduler/compiler/database.ts';
 import { namespaceName } from '@drover/scheduler/compiler/names.ts';
 import { isNomadNotFound } from '@drover/scheduler/nomad/index.ts';
@@ -134,7 +134,7 @@ export class DatabaseDeployer {
       const model = withPublicAccess(toModel(row), row, this.d.publicAccess ?? PUBLIC_OFF);
       if (!row.removedAt) {
         await credentials.ensure(teamId, model);
-        const deployed = row.upgradeFromVersion ? await this.upgrade(state, lifecycle, row) : await lifecycle.deploy(state, model, { force });
+        const deployed = row.upgradeFromVersion ? await this.upgrade(state, lifecycle, row, model) : await lifecycle.deploy(state, model, { force });
         // The size the plugin really gave (CapacityBytes), shown beside the one requested; see volume.ts.
         await recordVolume(this.d.dataSource, row.id, deployed.database.volume.id, deployed.volume, new Date());
         if (deployed.unchanged) result.unchanged.push({ ...deployed, name: row.name, unchanged: deployed.unchanged });
@@ -161,10 +161,10 @@ export class DatabaseDeployer {
   /**
    * upgrade performs a recorded major version change: a backup of the old version on its volume (trigger `upgrade`,
    * recorded), the new version on its NEW volume, a restore into it; the old volume is kept. A database never deployed
-   * before, or changed back to the version its data is in, just deploys on the volume that holds the data.
+   * before, or changed back to the version its data is in, just deploys on the volume that holds the data. `model` is
+   * the row's compiler model (with its public access), as the sync built it.
    */
-  private async upgrade(state: DesiredState, lifecycle: DatabaseLifecycle, row: DatabaseRow): Promise<DeployResult> {
-    const model = withPublicAccess(toModel(row), row, this.d.publicAccess ?? PUBLIC_OFF);
+  private async upgrade(state: DesiredState, lifecycle: DatabaseLifecycle, row: DatabaseRow, model: Database): Promise<DeployResult> {
     const from = row.upgradeFromVersion ?? row.version;
     const plugin = this.d.volumePlugin ?? 'mkdir';
     const repo = this.d.dataSource.getRepository(DatabaseEntity);
