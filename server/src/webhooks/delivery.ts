@@ -236,7 +236,7 @@ export class WebhookDelivery {
   private async pollOnce(): Promise<number> {
     const now = this.d.clock.now();
     const lease = new Date(now.getTime() + this.o.timeoutMs * 3);
-    const claimed = (await this.d.dataSource.query(
+    const rows = rowsOf<{ id: string; attempts: number; event_type: string; payload: unknown; created_at: Date; webhook_id: string; url: string; team_id: string }>(await this.d.dataSource.query(
       `UPDATE webhook_deliveries d SET next_attempt_at = $2, attempts = d.attempts + 1
         FROM webhooks w
        WHERE w.id = d.webhook_id AND d.id IN (
@@ -244,8 +244,7 @@ export class WebhookDelivery {
           ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
        RETURNING d.id, d.attempts, d.event_type, d.payload, d.created_at, w.id AS webhook_id, w.url, w.team_id`,
       [now, lease, this.o.batch],
-    )) as [{ id: string; attempts: number; event_type: string; payload: unknown; created_at: Date; webhook_id: string; url: string; team_id: string }[], number] | { id: string }[];
-    const rows = (Array.isArray(claimed[0]) ? claimed[0] : claimed) as { id: string; attempts: number; event_type: string; payload: unknown; created_at: Date; webhook_id: string; url: string; team_id: string }[];
+    ));
     await Promise.all(rows.map((r) => this.attempt(r)));
     return rows.length;
   }
