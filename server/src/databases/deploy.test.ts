@@ -7,11 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startNomadDouble, type NomadDouble } from '@drover/scheduler/testing/nomad-double/index.ts';
-import { Client, setupOwner, startTestApp, type TestApp, expectStatus, waitForDeployment } from '../testing/app.ts';
+import { expectStatus, waitForDeployment, type Client, type TestApp } from '../testing/app.ts';
+import { startDeployStack, type DeployStack } from '../testing/stack.ts';
 
-const TOKEN = 'double-token-for-tests';
-let nomad: NomadDouble;
+let stack: DeployStack;
+let nomad: DeployStack['nomad'];
 let sut: TestApp;
 let owner: Client;
 let envId: string;
@@ -23,19 +23,14 @@ function waitFor(id: string, states: string[], timeoutMs?: number): Promise<Reco
 }
 
 before(async () => {
-  nomad = await startNomadDouble({ token: TOKEN, stepMs: 100 });
-  sut = await startTestApp({ env: { NOMAD_ADDR: nomad.url, NOMAD_TOKEN: TOKEN, NOMAD_MGMT_TOKEN: TOKEN } });
-  const o = await setupOwner(sut);
-  owner = o.client;
-  const p = await ok(owner.post(`/api/teams/${o.teamId}/projects`, { slug: 'shop' }), 201);
+  stack = await startDeployStack({ stepMs: 100 });
+  ({ nomad, sut, owner } = stack);
+  const p = await ok(owner.post(`/api/teams/${stack.teamId}/projects`, { slug: 'shop' }), 201);
   envId = (await ok(owner.get(`/api/projects/${p.id}/environments`))).items[0].id;
-  sut.services.deployments.worker.start();
 });
 
 after(async () => {
-  await sut?.services.deployments.stop();
-  await sut?.close();
-  await nomad?.close();
+  await stack?.close();
 });
 
 describe('databases through the deployment engine', () => {
