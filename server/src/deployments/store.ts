@@ -109,6 +109,22 @@ const SELECT = `${Object.entries(COLUMNS).map(([k, c]) => `${c} AS "${k}"`).join
 
 type Runner = DataSource | EntityManager;
 
+/**
+ * appendEvents is the statement, for a CTE after `u` (the updated deployment), that appends the events of parameter
+ * `param` (`eventsParam`) to its log in order; nothing when `u` is empty.
+ */
+function appendEvents(param: string): string {
+  return `INSERT INTO deployment_events (deployment_id, at, kind, message, data)
+         SELECT u.id, now(), x.kind, x.message, x.data FROM u,
+           ROWS FROM (jsonb_to_recordset(${param}::jsonb) AS (kind text, message text, data jsonb)) WITH ORDINALITY AS x(kind, message, data, ord)
+         ORDER BY x.ord`;
+}
+
+/** eventsParam serialises step events for `appendEvents`. */
+function eventsParam(events: readonly StepEvent[]): string {
+  return JSON.stringify(events.map((e) => ({ kind: e.kind, message: e.message, data: e.data ?? null })));
+}
+
 function toRow(r: Record<string, unknown>): DeploymentRow {
   return r as unknown as DeploymentRow;
 }
@@ -167,13 +183,10 @@ export class DeploymentStore {
       `WITH u AS (UPDATE deployments SET ${keys.map((k, i) => `${COLUMNS[k]} = $${i + 4}`).join(', ')}${n > 0 ? ', ' : ''}updated_at = now()
          WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3 AND state = 'deploying'
          RETURNING id, state, lease_owner, lease_epoch, cancel_requested, supersede_requested, progress),
-       e AS (INSERT INTO deployment_events (deployment_id, at, kind, message, data)
-         SELECT u.id, now(), x.kind, x.message, x.data FROM u,
-           ROWS FROM (jsonb_to_recordset($${n + 4}::jsonb) AS (kind text, message text, data jsonb)) WITH ORDINALITY AS x(kind, message, data, ord)
-         ORDER BY x.ord)
+       e AS (${appendEvents(`$${n + 4}`)})
        SELECT state, lease_owner AS "leaseOwner", lease_epoch AS "leaseEpoch", cancel_requested AS "cancelRequested", supersede_requested AS "supersedeRequested",
          (progress->'plan'->>'jobModifyIndex')::bigint::float8 AS "planIndex" FROM u`,
-      [id, lease.owner, lease.epoch, ...values, JSON.stringify(events.map((e) => ({ kind: e.kind, message: e.message, data: e.data ?? null })))],
+      [id, lease.owner, lease.epoch, ...values, eventsParam(events)],
     )) as FencedControl[];
     return rows[0] ?? null;
   }
@@ -192,10 +205,7 @@ export class DeploymentStore {
       `WITH u AS (UPDATE deployments SET state = $3, reason = $4, failure = $5, output_tail = $6, progress = $7, step = 'done', finished_at = now(),
            lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
          WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $14 AND state = 'deploying' RETURNING id),
-       e AS (INSERT INTO deployment_events (deployment_id, at, kind, message, data)
-         SELECT u.id, now(), x.kind, x.message, x.data FROM u,
-           ROWS FROM (jsonb_to_recordset($8::jsonb) AS (kind text, message text, data jsonb)) WITH ORDINALITY AS x(kind, message, data, ord)
-         ORDER BY x.ord),
+       e AS (${appendEvents('$8')}),
        r AS (INSERT INTO service_runtime (service_id, team_id, namespace, job_id, desired, current_deployment_id, replicas, drift, updated_at)
          SELECT $9, $10, $11, $12, 'running', u.id, NULL, NULL, now() FROM u WHERE $13::text = 'current'
          ON CONFLICT (service_id) DO UPDATE SET namespace = EXCLUDED.namespace, job_id = EXCLUDED.job_id, desired = 'running',
@@ -204,7 +214,7 @@ export class DeploymentStore {
          WHERE service_id = $9 AND $13::text = 'stopped' AND EXISTS (SELECT 1 FROM u))
        SELECT id FROM u`,
       [row.id, lease.owner, f.state, f.reason, f.failure ? JSON.stringify(f.failure) : null, f.output, JSON.stringify(f.progress),
-        JSON.stringify(f.events.map((e) => ({ kind: e.kind, message: e.message, data: e.data ?? null }))), row.serviceId, row.teamId, row.namespace, row.jobId, f.runtime ?? 'none', lease.epoch],
+        eventsParam(f.events), row.serviceId, row.teamId, row.namespace, row.jobId, f.runtime ?? 'none', lease.epoch],
     )) as unknown[];
     return rows.length > 0;
   }
