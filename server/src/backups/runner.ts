@@ -295,13 +295,17 @@ export class BackupRunner {
     }
   }
 
+  /** markNewDatabase records how a restore into a new database ended on that database (and when). */
+  private async markNewDatabase(databaseId: string, status: 'succeeded' | 'failed', reason: string | null): Promise<void> {
+    await this.d.dataSource.getRepository(DatabaseEntity).update({ id: databaseId }, { restoreStatus: status, restoreReason: reason, updatedAt: new Date(this.d.clock.now().getTime()) });
+  }
+
   /**
    * restoreIntoNew deploys the NEW database the restore created (its own volume and credentials), waits for it to be
    * healthy and restores the backup into it (Redis: stopped, the RDB placed, started again). The database is marked
    * succeeded, or failed with the reason; the backup's own database is never read or touched.
    */
   private async restoreIntoNew(row: BackupCheckRow, c: Awaited<ReturnType<BackupRunner['context']>>, objectKey: string): Promise<void> {
-    const repo = this.d.dataSource.getRepository(DatabaseEntity);
     try {
       if (c.db.removedAt) throw new Error('the new database was removed before the restore ran');
       const deployed = await c.lifecycle.deploy(c.state, toModel(c.db));
@@ -310,11 +314,11 @@ export class BackupRunner {
       await c.lifecycle.restore(c.state, toModel(c.db), { restoreId: row.id, destination: c.destination, objectKey });
     } catch (e) {
       const reason = `the restore into the new database failed: ${(e as Error).message}`;
-      await repo.update({ id: row.databaseId }, { restoreStatus: 'failed', restoreReason: reason, updatedAt: new Date(this.d.clock.now().getTime()) });
+      await this.markNewDatabase(row.databaseId, 'failed', reason);
       await this.finishCheck(row, { status: 'failed', reason, counts: null });
       return;
     }
-    await repo.update({ id: row.databaseId }, { restoreStatus: 'succeeded', restoreReason: null, updatedAt: new Date(this.d.clock.now().getTime()) });
+    await this.markNewDatabase(row.databaseId, 'succeeded', null);
     await this.finishCheck(row, { status: 'succeeded', reason: null, counts: null });
   }
 
@@ -324,7 +328,7 @@ export class BackupRunner {
       const backup = await this.d.dataSource.getRepository(BackupEntity).findOneByOrFail({ id: row.backupId });
       if (backup.status !== 'succeeded' || !backup.objectKey || backup.prunedAt) {
         const reason = 'the backup is not restorable (not succeeded, or pruned)';
-        if (row.intoNew) await this.d.dataSource.getRepository(DatabaseEntity).update({ id: row.databaseId }, { restoreStatus: 'failed', restoreReason: reason });
+        if (row.intoNew) await this.markNewDatabase(row.databaseId, 'failed', reason);
         await this.finishCheck(row, { status: 'failed', reason, counts: null });
         return;
       }
@@ -355,7 +359,7 @@ export class BackupRunner {
       await this.finishCheck(row, { status: 'succeeded', reason: null, counts: null, safetyBackupId });
     } catch (e) {
       const reason = `the ${row.kind} could not run: ${(e as Error).message}`;
-      if (row.intoNew) await this.d.dataSource.getRepository(DatabaseEntity).update({ id: row.databaseId }, { restoreStatus: 'failed', restoreReason: reason });
+      if (row.intoNew) await this.markNewDatabase(row.databaseId, 'failed', reason);
       await this.finishCheck(row, { status: 'failed', reason, counts: null, safetyBackupId });
     }
   }
